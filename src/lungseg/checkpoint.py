@@ -1,0 +1,54 @@
+"""Self-describing checkpoints: weights + model config + training config + version.
+
+The model is always rebuilt from the stored config, never guessed from tensor shapes, and
+files are loaded with ``weights_only=True`` so a checkpoint cannot run code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from . import __version__
+from .imageio import atomic_path
+from .model import ModelConfig, UNet
+
+FORMAT = "lungseg-checkpoint-v1"
+
+
+def save_checkpoint(path: str | Path, model: UNet, **extra: Any) -> None:
+    """Write ``model`` and ``extra`` entries (configs, epoch, metrics, optimizer...) atomically."""
+    payload = {
+        "format": FORMAT,
+        "lungseg_version": __version__,
+        "model_config": model.config.to_dict(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        **extra,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def read_checkpoint(path: str | Path) -> dict[str, Any]:
+    """Load a checkpoint dict safely; a ValueError names the file and the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: checkpoint not found; pass the best.pt or last.pt of a training run")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt or foreign files
+        raise ValueError(f"{path}: not a readable lungseg checkpoint ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise ValueError(f"{path}: not a lungseg checkpoint (no '{FORMAT}' format tag)")
+    return payload
+
+
+def load_model(path: str | Path) -> tuple[UNet, dict[str, Any]]:
+    """Rebuild the U-Net from a checkpoint's config, load its weights, return (model in eval mode, payload)."""
+    payload = read_checkpoint(path)
+    model = UNet.from_config(ModelConfig(**payload["model_config"]))
+    model.load_state_dict(payload["state_dict"])
+    model.eval()
+    return model, payload

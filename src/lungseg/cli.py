@@ -1,0 +1,136 @@
+"""Command line: parses arguments and dispatches; the work lives in the library modules.
+
+Exit codes: 0 success, 1 failure while running (bad data, bad input file), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+
+log = logging.getLogger("lungseg")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a U-Net on a data folder")
+    p.add_argument("--data", help="data folder: Kaggle CXR_png/ + masks/, or images/ + masks/")
+    p.add_argument("--output", help="run folder for config, split, log, plot and checkpoints")
+    p.add_argument("--config", help="YAML/TOML/JSON file of TrainConfig values")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last.pt")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--image-size", type=int, dest="image_size", help="working size in pixels (square)")
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--lr", type=float, help="peak learning rate (AdamW)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--loss", help="bce, dice or dice_bce")
+    p.add_argument("--protocol", dest="split_protocol", help="split protocol: original or random")
+    p.add_argument("--split", dest="split_file", metavar="FILE", help="split JSON written by an earlier run")
+    p.add_argument("--workers", type=int, dest="num_workers", help="DataLoader worker processes")
+    p.add_argument("--patience", type=int, help="early stopping: epochs without val Dice gain")
+    p.add_argument("--base-channels", type=int, dest="base_channels", help="U-Net width of the first level")
+    p.add_argument("--depth", type=int, help="number of poolings")
+    p.add_argument("--padding", choices=["same", "valid"])
+    p.add_argument("--dropout", type=float, help="dropout at the end of the contracting path")
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score a checkpoint against manual masks")
+    p.add_argument("--model", required=True, help="checkpoint (.pt) written by lungseg train")
+    p.add_argument("--data", required=True, help="data folder with masks")
+    p.add_argument("--split", default="test", help="test, val (from the checkpoint), all, or a split FILE")
+    p.add_argument("--output", required=True, help="folder for per_image.csv and summary.json")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+
+def _add_segment(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("segment", help="write lung masks for X-ray files or folders")
+    p.add_argument("inputs", nargs="*", help="image files or folders (default: the bundled sample)")
+    p.add_argument("-o", "--output", default="lungseg_output", help="output folder")
+    p.add_argument("--model", help="checkpoint (.pt); default: the bundled model")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lungseg", description="Lung segmentation in chest X-rays (U-Net).")
+    parser.add_argument("--version", action="version", version=f"lungseg {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_segment(sub)
+    return parser
+
+
+MODEL_KEYS = ("base_channels", "depth", "padding", "dropout")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .train import resume_config, train
+
+    overrides = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "config", "resume")}
+    model = {k: overrides.pop(k) for k in MODEL_KEYS if overrides.get(k) is not None}
+    for k in MODEL_KEYS:
+        overrides.pop(k, None)
+    if args.resume:
+        config = resume_config(args.resume, **overrides, output=args.resume)
+    else:
+        if not args.data or not args.output:
+            raise ValueError("lungseg train needs --data and --output (or --resume RUN_DIR)")
+        config = load_config(args.config, **overrides)
+    if model:
+        config = config.replace(model=model)
+    best = train(config, resume=bool(args.resume))
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate
+
+    s = evaluate(args.model, args.data, args.split, args.output, args.device)
+    print(f"{s['n_images']} images  ({args.split})")
+    print(f"{'metric':<16}{'mean':>10}{'median':>10}")
+    for name in ("dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"):
+        print(f"{name:<16}{s[name + '_mean']:>10.4f}{s[name + '_median']:>10.4f}")
+    print(f"worst: {', '.join(s['worst'])}")
+    print(f"tables: {args.output}/per_image.csv, {args.output}/summary.json")
+    return 0
+
+
+def cmd_segment(args: argparse.Namespace) -> int:
+    from .segment import segment_cli
+
+    return segment_cli(args.inputs, args.output, args.model, args.device, args.overwrite)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code (tests call ``main([...])``)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
+    )
+    handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "segment": cmd_segment}
+    try:
+        return handlers[args.command](args)
+    except ValueError as exc:
+        log.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        log.error("interrupted; a training run continues with --resume RUN_DIR")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

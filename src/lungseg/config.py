@@ -1,0 +1,125 @@
+"""Training configuration: one dataclass, loadable from YAML or TOML, saved with every run."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .data import PROTOCOLS
+from .imageio import write_text_atomic
+from .losses import LOSSES
+from .model import ModelConfig
+from .preprocess import INTENSITY_MODES
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run. ``model`` is the U-Net's own config."""
+
+    data: str = ""
+    output: str = ""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    image_size: int = 256
+    intensity: str = "equalize"
+    epochs: int = 40
+    batch_size: int = 8
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 1
+    loss: str = "dice_bce"
+    seed: int = 0
+    split_protocol: str = "original"
+    split_seed: int = 42
+    split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
+    split_file: str = ""
+    limit: int = 0
+    device: str = "auto"
+    num_workers: int = 0
+    patience: int = 10
+    min_delta: float = 1e-4
+
+    def __post_init__(self) -> None:
+        if isinstance(self.model, dict):
+            self.model = ModelConfig(**self.model)
+        self.split_fractions = tuple(self.split_fractions)
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError with the fix for any out-of-range value."""
+        checks = [
+            (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),
+            (self.epochs > 0, f"epochs must be positive, got {self.epochs}"),
+            (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),
+            (self.lr > 0, f"lr must be positive, got {self.lr}"),
+            (self.limit >= 0, f"limit must be >= 0 (0 = all), got {self.limit}"),
+            (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}"),
+            (self.intensity in INTENSITY_MODES, f"intensity must be one of {INTENSITY_MODES}"),
+            (self.split_protocol in PROTOCOLS, f"split_protocol must be one of {PROTOCOLS}"),
+            (self.device in ("auto", "cpu", "cuda"), f"device must be auto, cpu or cuda, got {self.device!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["split_fractions"] = list(self.split_fractions)
+        return out
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config key(s) {unknown}; known keys: {sorted(known)}")
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> TrainConfig:
+        """A copy with ``changes`` applied; ``model`` may be a partial dict of ModelConfig fields."""
+        model = changes.pop("model", None)
+        if isinstance(model, dict):
+            changes["model"] = dataclasses.replace(self.model, **model)
+        elif model is not None:
+            changes["model"] = model
+        return dataclasses.replace(self, **changes)
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a YAML (.yaml/.yml), TOML (.toml) or JSON config file into a dict."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read config file ({exc})") from exc
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".yaml", ".yml"):
+            values = yaml.safe_load(text) or {}
+        elif suffix == ".toml":
+            values = tomllib.loads(text)
+        elif suffix == ".json":
+            values = json.loads(text)
+        else:
+            raise ValueError(f"{path}: config files must end in .yaml, .yml, .toml or .json")
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot parse config ({exc})") from exc
+    if not isinstance(values, dict):
+        raise ValueError(f"{path}: a config file must hold a mapping of keys to values")
+    return values
+
+
+def load_config(path: str | Path | None = None, **overrides: Any) -> TrainConfig:
+    """Defaults, then the file's values, then non-None ``overrides`` (the command line)."""
+    values = read_config_file(path) if path else {}
+    config = TrainConfig.from_dict(values)
+    return config.replace(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def save_config(config: TrainConfig, path: str | Path) -> None:
+    write_text_atomic(path, yaml.safe_dump(config.to_dict(), sort_keys=False))

@@ -1,0 +1,88 @@
+"""Evaluate a checkpoint on labelled images at each mask's own resolution."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import statistics
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from .checkpoint import load_model
+from .data import Sample, discover, labelled, load_split, select
+from .imageio import read_image, read_mask, write_text_atomic
+from .inference import predict_probability, resolve_device
+from .metrics import METRIC_NAMES, all_metrics
+from .preprocess import resize_float
+
+log = logging.getLogger(__name__)
+
+
+def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict | None) -> list[Sample]:
+    """Samples for ``--split``: 'test' / 'val' of the checkpoint's split, 'all', or a split file's test list."""
+    if split_arg == "all":
+        return labelled(samples)
+    if split_arg in ("test", "val", "train"):
+        if not checkpoint_split:
+            raise ValueError(f"the checkpoint stores no split; use --split all or --split FILE instead of {split_arg}")
+        return select(samples, checkpoint_split[split_arg], split_arg)
+    return select(samples, load_split(split_arg)["test"], split_arg)
+
+
+def evaluate_sample(model, sample: Sample, size: int, intensity: str, device) -> dict[str, float]:
+    """Metrics for one labelled sample; the prediction is resized to the mask's shape."""
+    if sample.mask is None:
+        raise ValueError(f"{sample.image}: has no mask to evaluate against")
+    mask = read_mask(sample.mask)
+    image = read_image(sample.image)
+    if image.shape != mask.shape:
+        image = resize_float(image, *mask.shape)
+    prob = predict_probability(model, image, size, intensity, device)
+    return all_metrics(prob >= 0.5, mask)
+
+
+def summarise(rows: list[dict]) -> dict:
+    """A flat summary: mean and median of each metric, n_images and the five lowest-Dice names."""
+    summary: dict = {"n_images": len(rows)}
+    for name in METRIC_NAMES:
+        values = [r[name] for r in rows]
+        summary[f"{name}_mean"] = float(np.mean(values)) if values else float("nan")
+        summary[f"{name}_median"] = float(statistics.median(values)) if values else float("nan")
+    summary["dice_min"] = min((r["dice"] for r in rows), default=float("nan"))
+    summary["worst"] = [r["image"] for r in sorted(rows, key=lambda r: r["dice"])[:5]]
+    return summary
+
+
+def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["image", *METRIC_NAMES])
+    writer.writeheader()
+    writer.writerows({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
+    write_text_atomic(output / "per_image.csv", buffer.getvalue())
+    write_text_atomic(output / "summary.json", json.dumps(summary, indent=1) + "\n")
+
+
+def evaluate(model_path: str | Path, data: str | Path, split: str, output: str | Path, device: str = "auto") -> dict:
+    """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``."""
+    model, payload = load_model(model_path)
+    dev = resolve_device(device)
+    model.to(dev)
+    train_config = payload.get("train_config", {})
+    size, intensity = int(train_config.get("image_size", 256)), train_config.get("intensity", "equalize")
+    layout, samples = discover(data)
+    chosen = choose_samples(samples, split, payload.get("split"))
+    if not chosen:
+        raise ValueError(f"no labelled images to evaluate in {data} for split {split!r}")
+    log.info("evaluating %s on %d images (%s layout, split %s)", model_path, len(chosen), layout, split)
+    rows = []
+    for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None):
+        rows.append({"image": sample.name, **evaluate_sample(model, sample, size, intensity, dev)})
+    summary = {"model": str(model_path), "split": split, **summarise(rows)}
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    write_tables(rows, summary, output)
+    return summary

@@ -1,0 +1,92 @@
+"""Single-pass prediction for any input size, and device / precision helpers.
+
+The U-Net only accepts certain sizes; these helpers mirror-pad an input to one it accepts
+and crop the output back, so callers can feed arbitrary (H, W).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import UNet, valid_input_size, valid_output_size
+from .preprocess import Intensity, preprocess
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' picks CUDA when present; asking for CUDA without one is a ValueError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda was asked for but no CUDA GPU is available; use --device cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r}; use auto, cpu or cuda")
+    return torch.device(name)
+
+
+def autocast(device: torch.device, enabled: bool = True) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CPU (about 3x faster here) and on CUDA; a no-op when disabled."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+def mirror_pad(x: torch.Tensor, top: int, bottom: int, left: int, right: int) -> torch.Tensor:
+    """Reflect-pad (N, C, H, W) by any amount, reflecting repeatedly when a pad exceeds the side."""
+    while top or bottom or left or right:
+        h, w = x.shape[-2:]
+        step = [min(left, w - 1), min(right, w - 1), min(top, h - 1), min(bottom, h - 1)]
+        if h == 1 or w == 1:  # nothing to reflect: repeat the edge
+            return F.pad(x, (left, right, top, bottom), mode="replicate")
+        x = F.pad(x, step, mode="reflect")
+        left, right, top, bottom = (a - b for a, b in zip((left, right, top, bottom), step, strict=True))
+    return x
+
+
+def _side_plan(side: int, model: UNet) -> tuple[int, int, int]:
+    """(pad before, pad after, crop start in the output) for one spatial side."""
+    depth, padding = model.config.depth, model.config.padding
+    if padding == "same":
+        total = -side % 2**depth
+        return total // 2, total - total // 2, 0
+    in_size = valid_input_size(side, depth)
+    out = valid_output_size(in_size, depth)
+    offset = (in_size - out) // 2
+    start = (out - side) // 2
+    before = offset + start
+    return before, in_size - side - before, start
+
+
+def predict_logits(model: UNet, x: torch.Tensor) -> torch.Tensor:
+    """Logits (N, C, H, W) for an input (N, C, H, W) of any size, via mirror padding and cropping."""
+    h, w = x.shape[-2:]
+    top, bottom, y0 = _side_plan(h, model)
+    left, right, x0 = _side_plan(w, model)
+    out = model(mirror_pad(x, top, bottom, left, right))
+    return out[..., y0 : y0 + h, x0 : x0 + w]
+
+
+@torch.inference_mode()
+def predict_probability(
+    model: UNet,
+    image: np.ndarray,
+    size: int,
+    intensity: Intensity,
+    device: torch.device | None = None,
+) -> np.ndarray:
+    """Lung probability (H, W) float32 at the image's own size for a [0, 1] image (H, W)."""
+    device = device or next(model.parameters()).device
+    x = torch.from_numpy(preprocess(image, size, intensity))[None, None].to(device)
+    with autocast(device):
+        logits = predict_logits(model, x).float()
+    logits = F.interpolate(logits, size=image.shape, mode="bilinear", align_corners=False)
+    return torch.sigmoid(logits)[0, 0].cpu().numpy()
+
+
+def batched(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
