@@ -58,9 +58,7 @@ def detect_layout(root: str | Path) -> str:
 
 
 def _image_files(folder: Path) -> dict[str, Path]:
-    return {
-        p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
-    }
+    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
 
 
 def discover(root: str | Path) -> tuple[str, list[Sample]]:

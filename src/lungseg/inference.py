@@ -7,7 +7,6 @@ and crop the output back, so callers can feed arbitrary (H, W).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -86,7 +85,3 @@ def predict_probability(
     logits = F.interpolate(logits, size=image.shape, mode="bilinear", align_corners=False)
     return torch.sigmoid(logits)[0, 0].cpu().numpy()
 
-
-def batched(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]

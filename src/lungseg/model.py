@@ -174,7 +174,7 @@ def nearest_valid_input_size(size: int, depth: int = 4) -> int:
 def nearest_same_size(size: int, depth: int = 4) -> int:
     """The multiple of 2**depth closest to ``size`` (at least 2**depth)."""
     step = 2**depth
-    return max(step, int(round(size / step)) * step)
+    return max(step, round(size / step) * step)
 
 
 def check_input_size(height: int, width: int, depth: int, padding: Padding) -> None:

@@ -162,7 +162,7 @@ def _update_state(state: TrainState, config: TrainConfig, row: dict) -> bool:
     """Record an epoch; return True when it is the best so far."""
     state.epoch = row["epoch"]
     state.history.append(row)
-    if row["val_dice"] > state.best_dice + config.min_delta:
+    if state.best_epoch == 0 or row["val_dice"] > state.best_dice + config.min_delta:
         state.best_dice, state.best_epoch, state.bad_epochs = row["val_dice"], row["epoch"], 0
         return True
     state.bad_epochs += 1

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+import torch
+
+from lungseg.checkpoint import load_model, read_checkpoint, save_checkpoint
+from lungseg.inference import mirror_pad, predict_logits, predict_probability
+from lungseg.model import UNet
+
+
+def test_checkpoint_round_trip_rebuilds_from_config(tmp_path):
+    model = UNet(base_channels=3, depth=2, padding="valid", dropout=0.3)
+    save_checkpoint(tmp_path / "m.pt", model, epoch=7)
+    again, payload = load_model(tmp_path / "m.pt")
+    assert again.config == model.config and payload["epoch"] == 7
+    for a, b in zip(model.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_foreign_files_are_refused(tmp_path):
+    torch.save({"weights": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not a lungseg checkpoint"):
+        read_checkpoint(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(ValueError, match=r"junk\.pt"):
+        read_checkpoint(tmp_path / "junk.pt")
+
+
+@pytest.mark.parametrize("pads", [(1, 2, 3, 4), (10, 0, 25, 7), (0, 0, 0, 0)])
+def test_mirror_pad_matches_numpy_reflect(pads):
+    x = torch.arange(5 * 6, dtype=torch.float32).view(1, 1, 5, 6)
+    top, bottom, left, right = pads
+    expected = np.pad(x[0, 0].numpy(), ((top, bottom), (left, right)), mode="reflect")
+    np.testing.assert_array_equal(mirror_pad(x, top, bottom, left, right)[0, 0].numpy(), expected)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("shape", [(37, 50), (64, 64), (20, 90)])
+def test_predict_logits_returns_input_size(padding, shape):
+    model = UNet(base_channels=2, depth=2, padding=padding).eval()
+    with torch.no_grad():
+        out = predict_logits(model, torch.rand(1, 1, *shape))
+    assert out.shape == (1, 1, *shape)
+
+
+def test_predict_same_padding_is_identity_when_size_fits():
+    model = UNet(base_channels=2, depth=2).eval()
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(predict_logits(model, x), model(x))
+
+
+def test_probability_at_image_size():
+    model = UNet(base_channels=2, depth=2).eval()
+    prob = predict_probability(model, np.random.default_rng(0).random((70, 45), dtype=np.float32), 32, "equalize")
+    assert prob.shape == (70, 45) and prob.dtype == np.float32 and 0 <= prob.min() <= prob.max() <= 1

@@ -1,0 +1,108 @@
+import json
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import ellipse_pair
+from lungseg.data import detect_layout, discover, labelled, load_split, make_split, save_split, select
+from lungseg.dataset import SegmentationDataset
+from lungseg.imageio import read_image, read_mask
+from lungseg.preprocess import equalize_histogram, preprocess, resize_mask
+
+
+def test_kaggle_layout_pairs_masks_by_both_conventions(kaggle_tree, caplog):
+    layout, samples = discover(kaggle_tree)
+    assert layout == "kaggle" and len(samples) == 10
+    by_name = {s.name: s for s in samples}
+    assert by_name["CHNCXR_0001_0"].mask.name == "CHNCXR_0001_0_mask.png"
+    assert by_name["MCUCXR_0002_1"].mask.name == "MCUCXR_0002_1.png"
+    assert by_name["CHNCXR_0006_0"].mask is None
+    with caplog.at_level(logging.INFO):
+        kept = labelled(samples)
+    assert len(kept) == 9
+    summary = [r for r in caplog.records if "no mask" in r.getMessage()]
+    assert len(summary) == 1 and "1 of 10" in summary[0].getMessage()
+
+
+def test_folders_layout(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    image, mask = ellipse_pair(32)
+    Image.fromarray(image).save(tmp_path / "images" / "a.png")
+    Image.fromarray(mask).save(tmp_path / "masks" / "a_mask.png")
+    Image.fromarray(image).save(tmp_path / "images" / "b.jpg")
+    Image.fromarray(mask // 255).save(tmp_path / "masks" / "b.png")  # 0/1 mask
+    layout, samples = discover(tmp_path)
+    assert layout == "folders"
+    assert [(s.name, s.mask.name) for s in samples] == [("a", "a_mask.png"), ("b", "b.png")]
+    assert read_mask(samples[1].mask).sum() == (mask > 0).sum()
+
+
+def test_unknown_layout_says_what_is_expected(tmp_path):
+    with pytest.raises(ValueError, match="CXR_png"):
+        detect_layout(tmp_path)
+
+
+def test_original_protocol(kaggle_tree):
+    _, samples = discover(kaggle_tree)
+    split = make_split(samples, "original", seed=3)
+    assert split["train"] == [f"CHNCXR_{i:04d}_0" for i in range(1, 6)]  # the unmasked one left out
+    assert len(split["val"]) == 2 and len(split["test"]) == 2
+    assert sorted(split["val"] + split["test"]) == [f"MCUCXR_{i:04d}_1" for i in range(1, 5)]
+    assert make_split(samples, "original", seed=3) == split
+
+
+def test_random_protocol_and_split_file_round_trip(kaggle_tree, tmp_path):
+    _, samples = discover(kaggle_tree)
+    split = make_split(samples, "random", seed=1, fractions=(0.5, 0.25, 0.25))
+    assert [len(split[k]) for k in ("train", "val", "test")] == [4, 2, 3]
+    assert not set(split["train"]) & set(split["test"])
+    save_split(split, tmp_path / "split.json")
+    assert load_split(tmp_path / "split.json") == json.loads((tmp_path / "split.json").read_text())
+    assert select(samples, split["test"])[0].name == split["test"][0]
+    with pytest.raises(ValueError, match="not in the data"):
+        select(samples, ["nope"])
+
+
+def test_image_modes_become_unit_float(tmp_path):
+    gray, _ = ellipse_pair(16)
+    rgb = np.stack([gray] * 3, -1)
+    Image.fromarray(rgb).save(tmp_path / "rgb.png")
+    Image.fromarray(np.dstack([rgb, np.full_like(gray, 7)])).save(tmp_path / "rgba.png")
+    Image.fromarray(gray.astype(np.uint16) * 257).save(tmp_path / "g16.png")
+    expected = gray / 255.0
+    for name in ("rgb.png", "rgba.png", "g16.png"):
+        arr = read_image(tmp_path / name)
+        assert arr.dtype == np.float32 and arr.shape == (16, 16)
+        np.testing.assert_allclose(arr, expected, atol=1 / 255)
+
+
+def test_unreadable_file_names_the_file(tmp_path):
+    bad = tmp_path / "text.png"
+    bad.write_text("not an image")
+    with pytest.raises(ValueError, match=r"text\.png"):
+        read_image(bad)
+
+
+def test_preprocess_and_mask_resize():
+    image = np.linspace(0, 0.5, 64 * 48, dtype=np.float32).reshape(64, 48)
+    out = preprocess(image, 32, "equalize")
+    assert out.shape == (32, 32) and out.min() == 0.0 and out.max() == pytest.approx(1.0)
+    # equalising an already uniform ramp leaves it (nearly) linear
+    eq = equalize_histogram(np.linspace(0, 1, 10000).reshape(100, 100))
+    np.testing.assert_allclose(eq.ravel(), np.linspace(0, 1, 10000), atol=2e-3)
+    mask = np.zeros((64, 64), bool)
+    mask[16:48, 16:48] = True
+    small = resize_mask(mask, 32, 32)
+    assert small.dtype == bool and small.sum() == 16 * 16
+
+
+def test_dataset_tensors(kaggle_tree):
+    _, samples = discover(kaggle_tree)
+    ds = SegmentationDataset(labelled(samples)[:3], size=32)
+    image, mask = ds[0]
+    assert image.shape == mask.shape == (1, 32, 32)
+    assert set(mask.unique().tolist()) <= {0.0, 1.0}
+    assert image.min() >= 0.0 and image.max() <= 1.0

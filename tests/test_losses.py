@@ -1,0 +1,36 @@
+import math
+
+import pytest
+import torch
+
+from lungseg.losses import bce_loss, dice_bce_loss, get_loss, soft_dice_loss
+
+
+def test_bce_by_hand():
+    logits = torch.tensor([0.0, 2.0]).view(1, 1, 1, 2)
+    target = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)
+    expected = (math.log(2) + math.log(1 + math.e**2)) / 2
+    assert bce_loss(logits, target).item() == pytest.approx(expected, rel=1e-5)
+
+
+def test_soft_dice_by_hand():
+    logits = torch.tensor([0.0, 0.0]).view(1, 1, 1, 2)  # p = 0.5, 0.5
+    target = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)
+    # (2 * 0.5 + 1) / (1.0 + 1 + 1) = 2/3
+    assert soft_dice_loss(logits, target).item() == pytest.approx(1 - 2 / 3, rel=1e-5)
+    perfect = torch.tensor([20.0, -20.0]).view(1, 1, 1, 2)
+    assert soft_dice_loss(perfect, target).item() == pytest.approx(0.0, abs=1e-6)
+
+
+def test_dice_bce_is_the_sum_and_gradients_are_finite():
+    logits = torch.randn(2, 1, 8, 8, requires_grad=True)
+    target = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    loss = dice_bce_loss(logits, target)
+    assert loss.item() == pytest.approx((soft_dice_loss(logits, target) + bce_loss(logits, target)).item())
+    loss.backward()
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_unknown_loss():
+    with pytest.raises(ValueError, match="dice_bce"):
+        get_loss("focal")

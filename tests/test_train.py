@@ -1,0 +1,90 @@
+import csv
+import json
+
+import pytest
+import torch
+
+from lungseg.checkpoint import load_model, read_checkpoint
+from lungseg.cli import main
+from lungseg.config import TrainConfig
+from lungseg.model import ModelConfig
+from lungseg.train import resume_config, train
+
+TINY = ModelConfig(base_channels=4, depth=2)
+
+
+def tiny_config(data, output, **kw) -> TrainConfig:
+    values = dict(data=str(data), output=str(output), model=TINY, image_size=32, epochs=3, batch_size=2)
+    return TrainConfig(**{**values, **kw})
+
+
+def test_cli_train_then_evaluate(kaggle_tree, tmp_path):
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(kaggle_tree), "--output", str(run), "--epochs", "2", "--image-size", "32"]
+    assert main([*argv, "--base-channels", "4", "--depth", "2", "--batch-size", "2"]) == 0
+    for name in ("best.pt", "last.pt", "log.csv", "curves.png", "config.yaml", "split.json"):
+        assert (run / name).is_file(), name
+    rows = list(csv.DictReader((run / "log.csv").open()))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert {"train_loss", "val_loss", "val_dice", "val_iou", "seconds"} <= set(rows[0])
+    payload = read_checkpoint(run / "last.pt")
+    assert payload["model_config"] == TINY.to_dict()
+    assert payload["train_config"]["image_size"] == 32 and payload["lungseg_version"]
+    assert payload["split"] == json.loads((run / "split.json").read_text())
+
+    out = tmp_path / "eval"
+    assert main(["evaluate", "--model", str(run / "best.pt"), "--data", str(kaggle_tree), "--output", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["n_images"] == 2
+    for key in ("dice_mean", "dice_median", "iou_mean", "pixel_accuracy_mean", "hd95_median", "assd_median"):
+        assert 0 <= summary[key] < 1e4, key
+    assert len(summary["worst"]) == 2
+    assert len(list(csv.DictReader((out / "per_image.csv").open()))) == 2
+
+
+def test_existing_run_is_not_overwritten(kaggle_tree, tmp_path):
+    train(tiny_config(kaggle_tree, tmp_path / "r", epochs=1))
+    before = (tmp_path / "r" / "last.pt").read_bytes()
+    with pytest.raises(ValueError, match="--resume"):
+        train(tiny_config(kaggle_tree, tmp_path / "r", epochs=1))
+    assert (tmp_path / "r" / "last.pt").read_bytes() == before
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_and_resumed_run_matches_uninterrupted(kaggle_tree, tmp_path):
+    full = tiny_config(kaggle_tree, tmp_path / "full", model=ModelConfig(base_channels=4, depth=2, dropout=0.2))
+    train(full)
+
+    def stop_after_first(epoch, row):
+        if epoch == 1:
+            raise Interrupt
+
+    part = full.replace(output=str(tmp_path / "part"))
+    with pytest.raises(Interrupt):
+        train(part, on_epoch_end=stop_after_first)
+    assert read_checkpoint(tmp_path / "part" / "last.pt")["epoch"] == 1
+    train(resume_config(tmp_path / "part"), resume=True)
+
+    a, _ = load_model(tmp_path / "full" / "last.pt")
+    b, _ = load_model(tmp_path / "part" / "last.pt")
+    for (name, ta), tb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(ta, tb), name
+    log_a = (tmp_path / "full" / "log.csv").read_text().splitlines()
+    log_b = (tmp_path / "part" / "log.csv").read_text().splitlines()
+    assert [r.split(",")[:5] for r in log_a] == [r.split(",")[:5] for r in log_b]
+
+
+def test_early_stopping(kaggle_tree, tmp_path):
+    # min_delta 2 means no epoch after the first counts as an improvement
+    train(tiny_config(kaggle_tree, tmp_path / "r", epochs=6, patience=2, min_delta=2.0))
+    assert read_checkpoint(tmp_path / "r" / "last.pt")["epoch"] == 3
+    assert read_checkpoint(tmp_path / "r" / "best.pt")["epoch"] == 1
+
+
+def test_usage_errors(kaggle_tree, tmp_path):
+    assert main(["train", "--data", str(kaggle_tree)]) == 1  # no --output
+    assert main(["evaluate", "--model", str(tmp_path / "none.pt"), "--data", "x", "--output", "y"]) == 1
+    assert main(["frobnicate"]) == 2
