@@ -42,6 +42,15 @@ def test_cli_train_then_evaluate(kaggle_tree, tmp_path):
     assert len(list(csv.DictReader((out / "per_image.csv").open()))) == 2
 
 
+def test_cli_resume_continues_to_more_epochs(kaggle_tree, tmp_path):
+    run = tmp_path / "run"
+    train(tiny_config(kaggle_tree, run, epochs=1))
+    assert main(["train", "--resume", str(run), "--epochs", "2"]) == 0
+    payload = read_checkpoint(run / "last.pt")
+    assert payload["epoch"] == 2 and payload["train_config"]["epochs"] == 2
+    assert [h["epoch"] for h in payload["train_state"]["history"]] == [1, 2]
+
+
 def test_existing_run_is_not_overwritten(kaggle_tree, tmp_path):
     train(tiny_config(kaggle_tree, tmp_path / "r", epochs=1))
     before = (tmp_path / "r" / "last.pt").read_bytes()

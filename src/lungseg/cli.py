@@ -80,7 +80,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     for k in MODEL_KEYS:
         overrides.pop(k, None)
     if args.resume:
-        config = resume_config(args.resume, **overrides, output=args.resume)
+        config = resume_config(args.resume, **{**overrides, "output": args.resume})
     else:
         if not args.data or not args.output:
             raise ValueError("lungseg train needs --data and --output (or --resume RUN_DIR)")
