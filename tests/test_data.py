@@ -102,7 +102,9 @@ def test_preprocess_and_mask_resize():
 def test_dataset_tensors(kaggle_tree):
     _, samples = discover(kaggle_tree)
     ds = SegmentationDataset(labelled(samples)[:3], size=32)
-    image, mask = ds[0]
+    item = ds[0]
+    image, mask = item["image"], item["mask"]
+    assert "weight" not in item
     assert image.shape == mask.shape == (1, 32, 32)
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     assert image.min() >= 0.0 and image.max() <= 1.0

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from lungseg.losses import bce_loss, dice_bce_loss, get_loss, soft_dice_loss
+from lungseg.losses import bce_loss, dice_bce_loss, get_loss, soft_dice_loss, weighted_bce_loss
 
 
 def test_bce_by_hand():
@@ -34,3 +34,24 @@ def test_dice_bce_is_the_sum_and_gradients_are_finite():
 def test_unknown_loss():
     with pytest.raises(ValueError, match="dice_bce"):
         get_loss("focal")
+
+
+def test_weighted_ce_by_hand_and_unit_weights_equal_bce():
+    logits = torch.tensor([0.0, 2.0]).view(1, 1, 1, 2)
+    target = torch.tensor([1.0, 0.0]).view(1, 1, 1, 2)
+    weight = torch.tensor([3.0, 1.0]).view(1, 1, 1, 2)
+    expected = (3 * math.log(2) + math.log(1 + math.e**2)) / 2
+    assert weighted_bce_loss(logits, target, weight).item() == pytest.approx(expected, rel=1e-5)
+    loss = get_loss("weighted_ce")
+    assert loss(logits, target, torch.ones_like(weight)).item() == pytest.approx(bce_loss(logits, target).item())
+    with pytest.raises(ValueError, match="weight map"):
+        loss(logits, target, None)
+
+
+def test_every_loss_has_finite_gradients():
+    target = (torch.rand(2, 1, 8, 8) > 0.5).float()
+    weight = torch.rand(2, 1, 8, 8) * 10
+    for name in ("bce", "dice", "dice_bce", "weighted_ce"):
+        logits = (torch.randn(2, 1, 8, 8) * 30).requires_grad_()
+        get_loss(name)(logits, target, weight).backward()
+        assert torch.isfinite(logits.grad).all(), name

@@ -1,5 +1,6 @@
 import csv
 import json
+import math
 
 import pytest
 import torch
@@ -40,6 +41,17 @@ def test_cli_train_then_evaluate(kaggle_tree, tmp_path):
         assert 0 <= summary[key] < 1e4, key
     assert len(summary["worst"]) == 2
     assert len(list(csv.DictReader((out / "per_image.csv").open()))) == 2
+
+
+@pytest.mark.parametrize(("loss", "augment"), [("weighted_ce", "full"), ("dice", "elastic"), ("bce", "none")])
+def test_losses_and_augmentation_train(kaggle_tree, tmp_path, loss, augment):
+    run = tmp_path / "run"
+    argv = ["train", "--data", str(kaggle_tree), "--output", str(run), "--epochs", "1", "--image-size", "32"]
+    assert main([*argv, "--depth", "2", "--base-channels", "4", "--loss", loss, "--augment", augment]) == 0
+    payload = read_checkpoint(run / "last.pt")
+    assert payload["train_config"]["loss"] == loss
+    assert payload["train_config"]["augment"]["elastic"] == (augment in ("elastic", "full"))
+    assert math.isfinite(payload["metrics"]["train_loss"])
 
 
 def test_cli_resume_continues_to_more_epochs(kaggle_tree, tmp_path):

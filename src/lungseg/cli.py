@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
+from .augment import PRESETS
 
 log = logging.getLogger("lungseg")
 
@@ -28,7 +29,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int)
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--loss", help="bce, dice or dice_bce")
+    p.add_argument("--loss", help="bce, dice, dice_bce or weighted_ce (the U-Net paper's weighted loss)")
+    p.add_argument("--augment", choices=["none", "geometric", "elastic", "full"], help="augmentation preset")
     p.add_argument("--protocol", dest="split_protocol", help="split protocol: original or random")
     p.add_argument("--split", dest="split_file", metavar="FILE", help="split JSON written by an earlier run")
     p.add_argument("--workers", type=int, dest="num_workers", help="DataLoader worker processes")
@@ -57,6 +59,18 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
 
 
+def _add_preview(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("augment-preview", help="save a grid of augmented image/mask pairs")
+    p.add_argument("--data", required=True, help="data folder (either layout)")
+    p.add_argument("--output", required=True, help="PNG file to write")
+    p.add_argument("--config", help="training config file whose augmentation to show")
+    p.add_argument("--augment", choices=list(PRESETS), help="augmentation preset (default: the config's)")
+    p.add_argument("--images", type=int, default=4, help="rows: number of X-rays")
+    p.add_argument("--draws", type=int, default=5, help="augmented versions per X-ray")
+    p.add_argument("--image-size", type=int, dest="image_size")
+    p.add_argument("--seed", type=int)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lungseg", description="Lung segmentation in chest X-rays (U-Net).")
     parser.add_argument("--version", action="version", version=f"lungseg {__version__}")
@@ -65,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_evaluate(sub)
     _add_segment(sub)
+    _add_preview(sub)
     return parser
 
 
@@ -79,6 +94,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     model = {k: overrides.pop(k) for k in MODEL_KEYS if overrides.get(k) is not None}
     for k in MODEL_KEYS:
         overrides.pop(k, None)
+    preset = overrides.pop("augment", None)
     if args.resume:
         config = resume_config(args.resume, **{**overrides, "output": args.resume})
     else:
@@ -87,6 +103,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         config = load_config(args.config, **overrides)
     if model:
         config = config.replace(model=model)
+    if preset:
+        config = config.replace(augment=PRESETS[preset])
     best = train(config, resume=bool(args.resume))
     print(f"best checkpoint: {best}")
     return 0
@@ -111,6 +129,18 @@ def cmd_segment(args: argparse.Namespace) -> int:
     return segment_cli(args.inputs, args.output, args.model, args.device, args.overwrite)
 
 
+def cmd_preview(args: argparse.Namespace) -> int:
+    from .config import load_config
+    from .preview import save_preview
+
+    config = load_config(args.config, data=args.data, image_size=args.image_size, seed=args.seed)
+    if args.augment:
+        config = config.replace(augment=PRESETS[args.augment])
+    path = save_preview(config, args.output, args.images, args.draws)
+    print(f"augmentation preview: {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (tests call ``main([...])``)."""
     parser = build_parser()
@@ -121,7 +151,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
-    handlers = {"train": cmd_train, "evaluate": cmd_evaluate, "segment": cmd_segment}
+    handlers = {
+        "train": cmd_train,
+        "evaluate": cmd_evaluate,
+        "segment": cmd_segment,
+        "augment-preview": cmd_preview,
+    }
     try:
         return handlers[args.command](args)
     except ValueError as exc:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from .augment import AugmentConfig
 from .data import PROTOCOLS
 from .imageio import write_text_atomic
 from .losses import LOSSES
@@ -25,6 +26,7 @@ class TrainConfig:
     data: str = ""
     output: str = ""
     model: ModelConfig = field(default_factory=ModelConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     image_size: int = 256
     intensity: str = "equalize"
     epochs: int = 40
@@ -33,6 +35,8 @@ class TrainConfig:
     weight_decay: float = 1e-4
     warmup_epochs: int = 1
     loss: str = "dice_bce"
+    w0: float = 10.0  # weighted_ce: border weight
+    weight_sigma: float = 5.0  # weighted_ce: border width in pixels at the working size
     seed: int = 0
     split_protocol: str = "original"
     split_seed: int = 42
@@ -45,8 +49,8 @@ class TrainConfig:
     min_delta: float = 1e-4
 
     def __post_init__(self) -> None:
-        if isinstance(self.model, dict):
-            self.model = ModelConfig(**self.model)
+        self.model = _nested(ModelConfig, self.model, "model")
+        self.augment = _nested(AugmentConfig, self.augment, "augment")
         self.split_fractions = tuple(self.split_fractions)
         self.validate()
 
@@ -70,6 +74,7 @@ class TrainConfig:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["split_fractions"] = list(self.split_fractions)
+        out["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in out["augment"].items()}
         return out
 
     @classmethod
@@ -81,13 +86,22 @@ class TrainConfig:
         return cls(**values)
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with ``changes`` applied; ``model`` may be a partial dict of ModelConfig fields."""
-        model = changes.pop("model", None)
-        if isinstance(model, dict):
-            changes["model"] = dataclasses.replace(self.model, **model)
-        elif model is not None:
-            changes["model"] = model
+        """A copy with ``changes`` applied; ``model`` and ``augment`` may be partial dicts."""
+        for key in ("model", "augment"):
+            if isinstance(changes.get(key), dict):
+                changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)
+
+
+def _nested(cls: type, values: Any, name: str) -> Any:
+    """Build a nested config dataclass from a dict, naming unknown keys in a ValueError."""
+    if not isinstance(values, dict):
+        return values
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"unknown {name} config key(s) {unknown}; known keys: {sorted(known)}")
+    return cls(**values)
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from .preprocess import Intensity, preprocess, resize_mask
 log = logging.getLogger(__name__)
 
 Augment = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+WeightMap = Callable[[np.ndarray], np.ndarray]
 
 
 def load_pair(sample: Sample, size: int, intensity: Intensity) -> tuple[np.ndarray, np.ndarray]:
@@ -33,10 +34,12 @@ def load_pair(sample: Sample, size: int, intensity: Intensity) -> tuple[np.ndarr
 
 
 class SegmentationDataset(Dataset):
-    """Images (1, S, S) float32 and masks (1, S, S) float32 in {0, 1} at working size S.
+    """Items are dicts: ``image`` (1, S, S) float32, ``mask`` (1, S, S) float32 in {0, 1}, and
+    ``weight`` (1, S, S) when ``weight_map`` is given (computed on the augmented mask).
 
-    ``augment(image, mask, rng)`` runs per item with a generator seeded from ``seed``,
-    the epoch and the index, so an epoch's samples are the same whatever the worker count.
+    ``augment(image, mask, rng)`` runs per item with a generator seeded from ``seed``, the
+    epoch and the index, so an epoch's samples are the same whatever the number of workers
+    and whichever worker draws them.
     """
 
     def __init__(
@@ -46,6 +49,7 @@ class SegmentationDataset(Dataset):
         intensity: Intensity = "equalize",
         augment: Augment | None = None,
         seed: int = 0,
+        weight_map: WeightMap | None = None,
     ) -> None:
         start = time.perf_counter()
         pairs = [load_pair(s, size, intensity) for s in samples]
@@ -53,6 +57,7 @@ class SegmentationDataset(Dataset):
         self.images = np.stack([p[0] for p in pairs]) if pairs else np.zeros((0, size, size), np.float32)
         self.masks = np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, size, size), bool)
         self.augment = augment
+        self.weight_map = weight_map
         self.seed = seed
         self.epoch = 0
         log.debug("loaded %d samples at %d px in %.1f s", len(pairs), size, time.perf_counter() - start)
@@ -63,11 +68,16 @@ class SegmentationDataset(Dataset):
     def __len__(self) -> int:
         return len(self.images)
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         image, mask = self.images[index], self.masks[index]
         if self.augment is not None:
             rng = np.random.default_rng([self.seed, self.epoch, index])
             image, mask = self.augment(image, mask, rng)
-        image_t = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
-        mask_t = torch.from_numpy(np.ascontiguousarray(mask, dtype=np.float32))[None]
-        return image_t, mask_t
+        item = {"image": _tensor(image), "mask": _tensor(mask)}
+        if self.weight_map is not None:
+            item["weight"] = _tensor(self.weight_map(mask))
+        return item
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None]

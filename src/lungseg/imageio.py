@@ -17,6 +17,16 @@ from PIL import Image, UnidentifiedImageError
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 
 
+def _file_mode() -> int:
+    """Permissions a plain ``open()`` would give a new file (mkstemp's temporaries are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+FILE_MODE = _file_mode()
+
+
 def _to_gray(img: Image.Image) -> np.ndarray:
     """PIL image of any common mode -> 2-D array (uint8, uint16, int32 or float32)."""
     mode = img.mode
@@ -84,6 +94,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, FILE_MODE)
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)

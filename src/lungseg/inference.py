@@ -84,4 +84,3 @@ def predict_probability(
         logits = predict_logits(model, x).float()
     logits = F.interpolate(logits, size=image.shape, mode="bilinear", align_corners=False)
     return torch.sigmoid(logits)[0, 0].cpu().numpy()
-

@@ -1,6 +1,6 @@
 """Losses for binary segmentation as pure functions of logits and targets.
 
-Shapes: ``logits`` and ``target`` are (N, 1, H, W); ``target`` holds 0/1 floats.
+Shapes: ``logits``, ``target`` and ``weight`` are (N, 1, H, W); ``target`` holds 0/1 floats.
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-LOSSES = ("bce", "dice", "dice_bce")
+LOSSES = ("bce", "dice", "dice_bce", "weighted_ce")
+
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
 def bce_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -35,8 +37,32 @@ def dice_bce_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return soft_dice_loss(logits, target) + bce_loss(logits, target)
 
 
-def get_loss(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+def weighted_bce_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The U-Net paper's weighted cross-entropy: mean of w(x) * BCE(x) over all pixels.
+
+    For two classes, softmax cross-entropy on (background, lung) logits equals binary
+    cross-entropy on their difference, so one output channel suffices.
+    """
+    pixel = F.binary_cross_entropy_with_logits(logits.float(), target.float(), reduction="none")
+    return (weight.float() * pixel).mean()
+
+
+def needs_weight_map(name: str) -> bool:
+    return name == "weighted_ce"
+
+
+def get_loss(name: str) -> LossFn:
+    """A loss callable ``(logits, target, weight_or_None)`` by name."""
+    if name == "weighted_ce":
+
+        def weighted(logits, target, weight):
+            if weight is None:
+                raise ValueError("the weighted_ce loss needs a weight map per sample")
+            return weighted_bce_loss(logits, target, weight)
+
+        return weighted
     table = {"bce": bce_loss, "dice": soft_dice_loss, "dice_bce": dice_bce_loss}
     if name not in table:
         raise ValueError(f"unknown loss {name!r}; use one of {', '.join(LOSSES)}")
-    return table[name]
+    plain = table[name]
+    return lambda logits, target, weight=None: plain(logits, target)

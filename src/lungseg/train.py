@@ -7,6 +7,7 @@ interrupted and resumed from ``last.pt`` ends with the same weights as one that 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import math
@@ -19,15 +20,17 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from .augment import Augmenter
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig, save_config
 from .data import discover, load_split, make_split, save_split, select
 from .dataset import SegmentationDataset
 from .imageio import write_text_atomic
 from .inference import autocast, predict_logits, resolve_device
-from .losses import get_loss
+from .losses import get_loss, needs_weight_map
 from .model import UNet
 from .plot import plot_history
+from .weightmap import unet_weight_map
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +85,34 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return seed * 100_003 + epoch
 
 
+def _unpack(batch: dict, device: torch.device):
+    images = batch["image"].to(device, memory_format=torch.channels_last)
+    weight = batch.get("weight")
+    return images, batch["mask"].to(device), None if weight is None else weight.to(device)
+
+
+def make_datasets(config: TrainConfig, train_samples, val_samples):
+    """Training set (augmented as configured) and validation set (never augmented)."""
+    aug = config.augment
+    augment = Augmenter(aug) if (aug.geometric or aug.elastic or aug.intensity) else None
+    weights = None
+    if needs_weight_map(config.loss):
+        weights = functools.partial(unet_weight_map, w0=config.w0, sigma=config.weight_sigma)
+    size, intensity = config.image_size, config.intensity
+    train_ds = SegmentationDataset(train_samples, size, intensity, augment, config.seed, weights)
+    return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights)
+
+
 def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: str) -> float:
     """One pass over ``loader``; returns the mean training loss."""
     model.train()
     total, count = 0.0, 0
     bar = tqdm(loader, desc=desc, leave=False, disable=None, unit="batch")
-    for images, masks in bar:
-        images = images.to(device, memory_format=torch.channels_last)
-        masks = masks.to(device)
+    for batch in bar:
+        images, masks, weight = _unpack(batch, device)
         with autocast(device):
             logits = predict_logits(model, images)
-        loss = loss_fn(logits.float(), masks)
+        loss = loss_fn(logits.float(), masks, weight)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -108,11 +128,11 @@ def validate(model, loader, loss_fn, device) -> dict[str, float]:
     """Mean loss, Dice and IoU over the validation set at the working size."""
     model.eval()
     losses, dices, ious = [], [], []
-    for images, masks in loader:
-        images, masks = images.to(device, memory_format=torch.channels_last), masks.to(device)
+    for batch in loader:
+        images, masks, weight = _unpack(batch, device)
         with autocast(device):
             logits = predict_logits(model, images).float()
-        losses.append(loss_fn(logits, masks).item() * len(images))
+        losses.append(loss_fn(logits, masks, weight).item() * len(images))
         pred, tgt = (logits > 0).flatten(1), masks.bool().flatten(1)
         inter, union = (pred & tgt).sum(1).float(), (pred | tgt).sum(1).float()
         size = pred.sum(1).float() + tgt.sum(1).float()
@@ -185,8 +205,7 @@ def train(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback
     device = resolve_device(config.device)
     split, train_samples, val_samples = prepare_split(config, run_dir)
     save_config(config, run_dir / "config.yaml")
-    train_ds = SegmentationDataset(train_samples, config.image_size, config.intensity, seed=config.seed)
-    val_ds = SegmentationDataset(val_samples, config.image_size, config.intensity)
+    train_ds, val_ds = make_datasets(config, train_samples, val_samples)
     model, optimizer = build(config, device)
     steps = len(_loaders(config, train_ds, val_ds, 0)[0])
     scheduler = make_scheduler(optimizer, config, steps)

@@ -1,0 +1,57 @@
+"""A picture of what training sees: augmented image/mask pairs with the mask drawn over the image."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+from scipy import ndimage
+
+from .augment import Augmenter
+from .config import TrainConfig
+from .data import discover, labelled
+from .dataset import SegmentationDataset
+from .imageio import atomic_path
+
+
+def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """RGB uint8: the [0, 1] image in gray, lung tinted red, its outline in yellow."""
+    gray = np.clip(image * 255, 0, 255).astype(np.uint8)
+    rgb = np.stack([gray] * 3, axis=-1).astype(np.float32)
+    rgb[mask] = 0.65 * rgb[mask] + 0.35 * np.array([255, 0, 0])
+    outline = mask & ~ndimage.binary_erosion(mask)
+    rgb[outline] = (255, 220, 0)
+    return rgb.astype(np.uint8)
+
+
+def preview_grid(config: TrainConfig, n_images: int = 4, draws: int = 5) -> Image.Image:
+    """Rows of samples: the unaugmented pair, then ``draws`` augmented ones (epochs 0..draws-1)."""
+    if n_images < 1 or draws < 1:
+        raise ValueError("augment-preview needs at least one image and one draw")
+    samples = labelled(discover(config.data)[1])
+    chosen = random.Random(config.seed).sample(samples, min(n_images, len(samples)))
+    dataset = SegmentationDataset(chosen, config.image_size, config.intensity, Augmenter(config.augment), config.seed)
+    rows = []
+    for index in range(len(chosen)):  # the stored arrays are unaugmented; items are augmented
+        cells = [overlay(dataset.images[index], dataset.masks[index])]
+        for epoch in range(draws):
+            dataset.set_epoch(epoch)
+            item = dataset[index]
+            cells.append(overlay(item["image"][0].numpy(), item["mask"][0].numpy() > 0.5))
+        rows.append(np.concatenate(cells, axis=1))
+    grid = Image.fromarray(np.concatenate(rows, axis=0))
+    draw = ImageDraw.Draw(grid)
+    draw.text((4, 4), "original", fill=(0, 255, 0))
+    for k in range(draws):
+        draw.text((4 + (k + 1) * config.image_size, 4), f"augmented {k + 1}", fill=(0, 255, 0))
+    return grid
+
+
+def save_preview(config: TrainConfig, output: str | Path, n_images: int = 4, draws: int = 5) -> Path:
+    output = Path(output)
+    grid = preview_grid(config, n_images, draws)
+    with atomic_path(output) as tmp:
+        grid.save(tmp, format="PNG")
+    return output

@@ -1,0 +1,95 @@
+import numpy as np
+import pytest
+import torch
+
+from conftest import ellipse_pair
+from lungseg.augment import NO_AUGMENT, AugmentConfig, Augmenter, elastic_displacement, geometric, intensity
+from lungseg.data import discover, labelled
+from lungseg.dataset import SegmentationDataset
+
+
+def pair(size=64):
+    image, mask = ellipse_pair(size)
+    return image.astype(np.float32) / 255, mask > 0
+
+
+def test_elastic_with_sigma_zero_is_the_identity():
+    image, mask = pair()
+    config = AugmentConfig(geometric=False, elastic=True, elastic_sigma=0.0, intensity=False)
+    out, out_mask = geometric(image, mask, config, np.random.default_rng(0))
+    np.testing.assert_allclose(out, image, atol=1e-5)
+    np.testing.assert_array_equal(out_mask, mask)
+
+
+def test_affine_without_motion_is_the_identity():
+    image, mask = pair()
+    config = AugmentConfig(rotate=0, shift=0, scale=(1, 1), elastic=False, intensity=False)
+    out, out_mask = geometric(image, mask, config, np.random.default_rng(0))
+    np.testing.assert_allclose(out, image, atol=1e-5)
+    np.testing.assert_array_equal(out_mask, mask)
+
+
+def test_displacement_spread_matches_sigma():
+    rng = np.random.default_rng(0)
+    nodes = []
+    for _ in range(300):
+        dy, dx = elastic_displacement((65, 65), grid=3, sigma=10.0, rng=rng)
+        nodes += [dy[::32, ::32].ravel(), dx[::32, ::32].ravel()]  # the 3x3 lattice points
+    values = np.concatenate(nodes)
+    assert values.std() == pytest.approx(10.0, rel=0.05)
+    assert abs(values.mean()) < 0.5
+    # between nodes the cubic field is smooth: neighbouring pixels differ by far less than sigma
+    dy, _ = elastic_displacement((256, 256), 3, 10.0, np.random.default_rng(1))
+    assert np.abs(np.diff(dy, axis=0)).max() < 1.0
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_masks_stay_binary_and_move_with_the_image(seed):
+    image, mask = pair(256)  # sigma 10 px is meant for the working size
+    out, out_mask = Augmenter(AugmentConfig(intensity=False))(image, mask, np.random.default_rng(seed))
+    assert out_mask.dtype == bool and out.shape == mask.shape
+    # the bright background / dark lung contrast must still line up with the warped mask
+    assert out[out_mask].mean() < out[~out_mask].mean() - 0.2
+    assert 0.6 < out_mask.sum() / mask.sum() < 1.5
+
+
+def test_intensity_changes_only_the_image_and_stays_in_range():
+    image, mask = pair()
+    out = intensity(image, AugmentConfig(), np.random.default_rng(3))
+    assert out.min() >= 0 and out.max() <= 1 and not np.allclose(out, image)
+    _, out_mask = Augmenter(AugmentConfig(geometric=False, elastic=False))(image, mask, np.random.default_rng(3))
+    np.testing.assert_array_equal(out_mask, mask)
+
+
+def test_no_vertical_flip_and_hflip_off_by_default():
+    assert not AugmentConfig().hflip
+    assert not any("vflip" in k or "vertical" in k for k in AugmentConfig().to_dict())
+    # with everything off but hflip forced on, half the draws mirror the image left-right
+    image, mask = pair()
+    config = AugmentConfig(rotate=0, shift=0, scale=(1, 1), hflip=True, elastic=False, intensity=False)
+    flipped = [
+        np.allclose(geometric(image, mask, config, np.random.default_rng(s))[0], image[:, ::-1], atol=1e-5)
+        for s in range(20)
+    ]
+    assert 3 < sum(flipped) < 17
+
+
+def test_same_seed_same_sample_whatever_the_order(kaggle_tree):
+    samples = labelled(discover(kaggle_tree)[1])[:3]
+    a = SegmentationDataset(samples, 32, augment=Augmenter(AugmentConfig()), seed=7)
+    b = SegmentationDataset(samples, 32, augment=Augmenter(AugmentConfig()), seed=7)
+    first = [a[i]["image"] for i in (0, 1, 2)]
+    second = [b[i]["image"] for i in (2, 1, 0)][::-1]
+    assert all(torch.equal(x, y) for x, y in zip(first, second, strict=True))
+    a.set_epoch(1)
+    assert not torch.equal(a[0]["image"], first[0])
+    c = SegmentationDataset(samples, 32, augment=Augmenter(AugmentConfig()), seed=8)
+    assert not torch.equal(c[0]["image"], first[0])
+
+
+def test_bad_ranges_are_value_errors():
+    with pytest.raises(ValueError, match="elastic_grid"):
+        AugmentConfig(elastic_grid=1)
+    with pytest.raises(ValueError, match="scale"):
+        AugmentConfig(scale=(1.2, 0.8))
+    assert not (NO_AUGMENT.geometric or NO_AUGMENT.elastic or NO_AUGMENT.intensity)
