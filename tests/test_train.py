@@ -4,6 +4,7 @@ import math
 
 import pytest
 import torch
+from PIL import Image
 
 from lungseg.checkpoint import load_model, read_checkpoint
 from lungseg.cli import main
@@ -109,3 +110,11 @@ def test_usage_errors(kaggle_tree, tmp_path):
     assert main(["train", "--data", str(kaggle_tree)]) == 1  # no --output
     assert main(["evaluate", "--model", str(tmp_path / "none.pt"), "--data", "x", "--output", "y"]) == 1
     assert main(["frobnicate"]) == 2
+
+
+def test_augment_preview_grid(kaggle_tree, tmp_path):
+    out = tmp_path / "grid.png"
+    argv = ["augment-preview", "--data", str(kaggle_tree), "--output", str(out), "--image-size", "32"]
+    assert main([*argv, "--images", "3", "--draws", "2"]) == 0
+    grid = Image.open(out)
+    assert grid.size == (32 * 3, 32 * 3) and grid.mode == "RGB"
