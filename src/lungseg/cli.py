@@ -51,12 +51,25 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("segment", help="write lung masks for X-ray files or folders")
-    p.add_argument("inputs", nargs="*", help="image files or folders (default: the bundled sample)")
-    p.add_argument("-o", "--output", default="lungseg_output", help="output folder")
-    p.add_argument("--model", help="checkpoint (.pt); default: the bundled model")
+    p = sub.add_parser(
+        "segment",
+        help="lung masks, labels, overlays and measurements for X-ray files or folders",
+        description="Exit codes: 0 all inputs segmented, 1 some input failed (see the error column), 2 usage error.",
+    )
+    p.add_argument(
+        "inputs", nargs="*", help="image/DICOM files or folders, searched recursively (default: bundled sample)"
+    )
+    p.add_argument("-o", "--output", default="lungseg_output", help="output folder (lungseg_output)")
+    p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument("--overwrite", action="store_true", help="redo outputs that already exist")
+    p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
+    p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
+    p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
+    p.add_argument("--tile-overlap", type=float, default=0.5, dest="tile_overlap", help="for padded models (0.5)")
+    p.add_argument("--no-postprocess", action="store_true", help="keep the raw thresholded mask")
+    p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")
+    p.add_argument("--json", action="store_true", help="also write measurements.json")
+    p.add_argument("--overwrite", action="store_true", help="redo inputs whose outputs exist")
 
 
 def _add_preview(sub: argparse._SubParsersAction) -> None:
@@ -124,9 +137,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from .segment import segment_cli
+    from pathlib import Path
 
-    return segment_cli(args.inputs, args.output, args.model, args.device, args.overwrite)
+    from .pretrained import PRETRAINED
+    from .segment import SegmentOptions, find_jobs, run_segment, sample_path
+    from .segmenter import Segmenter
+
+    if args.model is None and not PRETRAINED:
+        log.warning("no default model yet: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
+        return 0
+    out = Path(args.output)
+    try:
+        jobs = find_jobs(args.inputs or [sample_path()], out)
+    except FileNotFoundError as exc:
+        log.error("%s", exc)
+        return 2
+    if not jobs:
+        log.error("no X-ray files (PNG, JPEG, TIFF, BMP, DICOM) found in %s", " ".join(args.inputs))
+        return 2
+    segmenter = Segmenter.from_pretrained(
+        args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
+        postprocess=not args.no_postprocess,
+    )  # fmt: skip
+    opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
+    failed = run_segment(segmenter, jobs, opts)
+    print(f"{len(jobs) - failed} of {len(jobs)} inputs segmented; outputs and measurements.csv in {out}")
+    return 1 if failed else 0
 
 
 def cmd_preview(args: argparse.Namespace) -> int:

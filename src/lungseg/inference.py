@@ -46,27 +46,26 @@ def mirror_pad(x: torch.Tensor, top: int, bottom: int, left: int, right: int) ->
     return x
 
 
-def _side_plan(side: int, model: UNet) -> tuple[int, int, int]:
-    """(pad before, pad after, crop start in the output) for one spatial side."""
-    depth, padding = model.config.depth, model.config.padding
-    if padding == "same":
-        total = -side % 2**depth
-        return total // 2, total - total // 2, 0
+def _side_pads(side: int, model: UNet) -> tuple[int, int]:
+    """(pad before, pad after) for one side; output pixel i is always image pixel i.
+
+    Padding only at the far end in "same" mode and exactly the receptive-field offset in front in
+    "valid" mode keeps the pooling grid anchored at the image origin, as overlap-tile inference does.
+    """
+    depth = model.config.depth
+    if model.config.padding == "same":
+        return 0, -side % 2**depth
     in_size = valid_input_size(side, depth)
-    out = valid_output_size(in_size, depth)
-    offset = (in_size - out) // 2
-    start = (out - side) // 2
-    before = offset + start
-    return before, in_size - side - before, start
+    offset = (in_size - valid_output_size(in_size, depth)) // 2
+    return offset, in_size - side - offset
 
 
 def predict_logits(model: UNet, x: torch.Tensor) -> torch.Tensor:
     """Logits (N, C, H, W) for an input (N, C, H, W) of any size, via mirror padding and cropping."""
     h, w = x.shape[-2:]
-    top, bottom, y0 = _side_plan(h, model)
-    left, right, x0 = _side_plan(w, model)
-    out = model(mirror_pad(x, top, bottom, left, right))
-    return out[..., y0 : y0 + h, x0 : x0 + w]
+    top, bottom = _side_pads(h, model)
+    left, right = _side_pads(w, model)
+    return model(mirror_pad(x, top, bottom, left, right))[..., :h, :w]
 
 
 @torch.inference_mode()

@@ -7,23 +7,13 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
-from scipy import ndimage
 
 from .augment import Augmenter
 from .config import TrainConfig
 from .data import discover, labelled
 from .dataset import SegmentationDataset
 from .imageio import atomic_path
-
-
-def overlay(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """RGB uint8: the [0, 1] image in gray, lung tinted red, its outline in yellow."""
-    gray = np.clip(image * 255, 0, 255).astype(np.uint8)
-    rgb = np.stack([gray] * 3, axis=-1).astype(np.float32)
-    rgb[mask] = 0.65 * rgb[mask] + 0.35 * np.array([255, 0, 0])
-    outline = mask & ~ndimage.binary_erosion(mask)
-    rgb[outline] = (255, 220, 0)
-    return rgb.astype(np.uint8)
+from .render import overlay
 
 
 def preview_grid(config: TrainConfig, n_images: int = 4, draws: int = 5) -> Image.Image:

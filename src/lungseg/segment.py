@@ -1,25 +1,35 @@
-"""Segment X-ray files or folders with a checkpoint and write one binary mask per input.
+"""``lungseg segment``: files and folders in; masks, labels, overlays and measurements out.
 
-Outputs mirror each input's path relative to the folder it was found in; existing outputs
-are skipped unless ``overwrite``; a bad input is logged and the batch goes on.
+Outputs mirror each input's path relative to the folder it was found in. Existing outputs are
+skipped (an interrupted run resumes), inputs are never written, every file is written atomically,
+and a bad input gets one log line and a row with ``error`` filled while the batch goes on.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
+import math
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from tqdm import tqdm
 
-from .checkpoint import load_model
-from .imageio import IMAGE_SUFFIXES, read_image, save_png_atomic
-from .inference import predict_probability, resolve_device
+from .imageio import IMAGE_SUFFIXES, save_png_atomic, write_text_atomic
+from .measure import MEASUREMENT_FIELDS
+from .render import overlay
+from .segmenter import SegmentationResult, Segmenter
+from .xray import DICOM_SUFFIXES, is_dicom
 
 log = logging.getLogger(__name__)
 
 SAMPLE = "sample_cxr.png"
+CSV_FIELDS = ("path", *MEASUREMENT_FIELDS, "error")
+OUTPUT_KINDS = ("mask", "labels", "overlay")
 
 
 def sample_path() -> Path:
@@ -27,53 +37,117 @@ def sample_path() -> Path:
     return Path(str(resources.files("lungseg") / "assets" / SAMPLE))
 
 
-def find_inputs(inputs: list[str]) -> list[tuple[Path, Path]]:
-    """(file, path relative to the folder it was found in) for files and folders (recursive)."""
-    found = []
+@dataclass(frozen=True)
+class Job:
+    """One input file and the stem of its outputs (``out_dir/relative/parent/stem``)."""
+
+    source: Path
+    out_stem: Path
+
+    def output(self, kind: str, suffix: str = ".png") -> Path:
+        return self.out_stem.with_name(f"{self.out_stem.name}_{kind}{suffix}")
+
+
+def _wanted(path: Path) -> bool:
+    suffix = path.suffix.lower()
+    return suffix in IMAGE_SUFFIXES or suffix in DICOM_SUFFIXES or (suffix == "" and is_dicom(path))
+
+
+def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
+    """Jobs for files and folders (searched recursively; hidden files and ``out_dir`` skipped)."""
+    jobs, out_dir = [], out_dir.resolve()
     for item in map(Path, inputs):
         if item.is_dir():
-            files = sorted(p for p in item.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            found += [(p, p.relative_to(item)) for p in files]
+            for p in sorted(item.rglob("*")):
+                rel = p.relative_to(item)
+                hidden = any(part.startswith(".") for part in rel.parts)
+                inside_output = out_dir in p.resolve().parents
+                if p.is_file() and not hidden and not inside_output and _wanted(p):
+                    jobs.append(Job(p, out_dir / rel.parent / p.stem))
         elif item.is_file():
-            found.append((item, Path(item.name)))
+            jobs.append(Job(item, out_dir / item.stem))
         else:
-            raise ValueError(f"{item}: no such file or folder; check the path")
-    return found
+            raise FileNotFoundError(f"{item}: no such file or folder; check the path")
+    return jobs
 
 
-def mask_path(output: Path, relative: Path) -> Path:
-    return output / relative.parent / f"{relative.stem}_mask.png"
+def _row(job: Job, result: SegmentationResult) -> dict:
+    values = {"path": str(job.source), "error": result.error, **result.measurements}
+    return {k: (f"{v:.6g}" if isinstance(v, float) and not math.isnan(v) else v) for k, v in values.items()}
 
 
-def segment_file(model, image_path: Path, out_path: Path, size: int, intensity: str, device) -> None:
-    """Predict the lung mask of one file at its own size and save it as 0/255 PNG."""
-    prob = predict_probability(model, read_image(image_path), size, intensity, device)
-    save_png_atomic(out_path, np.where(prob >= 0.5, 255, 0).astype(np.uint8))
+def write_outputs(job: Job, result: SegmentationResult, probabilities: bool) -> None:
+    """Save mask (0/255), labels (0/1/2), overlay (RGB) and optionally the 16-bit probability map."""
+    inputs = {job.source.resolve()}
+    targets = [job.output(k) for k in OUTPUT_KINDS] + ([job.output("prob")] if probabilities else [])
+    if any(t.resolve() in inputs for t in targets):
+        raise ValueError(f"{job.source}: an output would overwrite the input; choose another -o folder")
+    save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8))
+    save_png_atomic(job.output("labels"), result.labels)
+    save_png_atomic(job.output("overlay"), overlay(result.image, result.labels))
+    if probabilities:
+        save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16))
 
 
-def segment_cli(inputs: list[str], output: str, model_path: str | None, device: str, overwrite: bool) -> int:
-    """Run segmentation over ``inputs``; returns 0 if every input succeeded, else 1."""
-    if model_path is None:
-        log.warning(
-            "no default model yet: lungseg does not bundle trained weights in this version; "
-            "train one with 'lungseg train' and pass --model RUN_DIR/best.pt"
+def read_rows(path: Path) -> dict[str, dict]:
+    if not path.is_file():
+        return {}
+    with path.open(newline="", encoding="utf-8") as f:
+        return {row["path"]: row for row in csv.DictReader(f)}
+
+
+def write_rows(rows: dict[str, dict], out_dir: Path, as_json: bool) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows.values())
+    write_text_atomic(out_dir / "measurements.csv", buffer.getvalue())
+    if as_json:
+        write_text_atomic(out_dir / "measurements.json", json.dumps(list(rows.values()), indent=1) + "\n")
+
+
+def is_done(job: Job, rows: dict[str, dict], probabilities: bool) -> bool:
+    kinds = OUTPUT_KINDS + (("prob",) if probabilities else ())
+    row = rows.get(str(job.source))
+    return bool(row) and not row.get("error") and all(job.output(k).is_file() for k in kinds)
+
+
+@dataclass
+class SegmentOptions:
+    output: Path
+    overwrite: bool = False
+    probabilities: bool = False
+    as_json: bool = False
+    batch_size: int = 4
+    workers: int = 0
+
+
+def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> int:
+    """Segment ``jobs``; returns the number of failed inputs."""
+    rows = {} if opts.overwrite else read_rows(opts.output / "measurements.csv")
+    todo = [j for j in jobs if opts.overwrite or not is_done(j, rows, opts.probabilities)]
+    if len(todo) < len(jobs):
+        log.info(
+            "%d of %d inputs already done in %s (use --overwrite to redo)",
+            len(jobs) - len(todo),
+            len(jobs),
+            opts.output,
         )
-        return 0
-    model, payload = load_model(model_path)
-    dev = resolve_device(device)
-    model.to(dev)
-    cfg = payload.get("train_config", {})
-    size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
-    files = find_inputs(inputs or [str(sample_path())])
-    out_dir, failed = Path(output), 0
-    for path, rel in tqdm(files, desc="segment", unit="img", disable=None):
-        target = mask_path(out_dir, rel)
-        if target.exists() and not overwrite:
-            continue
-        try:
-            segment_file(model, path, target, size, intensity, dev)
-        except ValueError as exc:
-            failed += 1
-            log.error("%s", exc)
-    log.info("%d of %d inputs segmented into %s", len(files) - failed, len(files), out_dir)
-    return 1 if failed else 0
+    failed = 0
+    with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar:
+        results = segmenter.segment_many([j.source for j in todo], opts.batch_size, opts.workers, bar)
+        for k, (job, result) in enumerate(zip(todo, results, strict=True)):
+            if result.ok:
+                try:
+                    write_outputs(job, result, opts.probabilities)
+                except (ValueError, OSError) as exc:
+                    result = SegmentationResult(str(job.source), error=f"{job.source}: cannot write outputs ({exc})")
+            if not result.ok:
+                failed += 1
+                log.error("%s", result.error)
+            rows[str(job.source)] = _row(job, result)
+            if k % 50 == 49:
+                write_rows(rows, opts.output, opts.as_json)
+    opts.output.mkdir(parents=True, exist_ok=True)
+    write_rows(rows, opts.output, opts.as_json)
+    return failed

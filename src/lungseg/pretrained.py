@@ -1,0 +1,61 @@
+"""The table of bundled models, with the preprocessing facts beside each.
+
+Weights ship inside the package (``lungseg/weights/``), are found with importlib.resources and
+are checked against their sha256 before loading; no network is ever used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+DEFAULT_MODEL = "lungseg-unet-default"
+
+
+@dataclass(frozen=True)
+class PretrainedCfg:
+    """One bundled model: where its weights are and how its inputs must be prepared."""
+
+    name: str
+    file: str
+    sha256: str
+    image_size: int
+    padding: str
+    intensity: str
+    training_data: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+# Filled in when the default model is trained (see MODEL_CARD.md once it exists).
+PRETRAINED: dict[str, PretrainedCfg] = {}
+
+
+def weights_path(cfg: PretrainedCfg) -> Path:
+    return Path(str(resources.files("lungseg") / "weights" / cfg.file))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resolve_pretrained(name: str | None = None) -> Path:
+    """Path of a bundled model's verified weights; ValueError if unknown, missing or altered."""
+    name = name or DEFAULT_MODEL
+    if name not in PRETRAINED:
+        known = ", ".join(PRETRAINED) or "none yet"
+        raise ValueError(
+            f"no bundled model named {name!r} (bundled: {known}); pass a checkpoint path from 'lungseg train'"
+        )
+    cfg = PRETRAINED[name]
+    path = weights_path(cfg)
+    if not path.is_file():
+        raise ValueError(f"bundled weights {path} are missing; reinstall lungseg")
+    if sha256_of(path) != cfg.sha256:
+        raise ValueError(f"bundled weights {path} do not match their sha256; reinstall lungseg")
+    return path

@@ -1,0 +1,117 @@
+"""Reading any chest X-ray a user may have: PNG, JPEG, TIFF, BMP (8/16-bit, gray, RGB, alpha) or DICOM.
+
+Every reader returns an :class:`XRay`: the pixels as float32 in [0, 1] with bright = dense (bone
+white, as on a standard display), plus the pixel spacing in mm when the file states it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .imageio import read_gray, to_unit_float
+
+log = logging.getLogger(__name__)
+
+DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
+DICOM_PLUGINS = "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (JPEG, JPEG-LS, JPEG 2000) or python-gdcm"
+
+
+@dataclass
+class XRay:
+    """Pixels (H, W) float32 in [0, 1] and the row/column pixel spacing in mm (None if unknown)."""
+
+    pixels: np.ndarray
+    spacing: tuple[float, float] | None = None
+    source: str = ""
+
+
+def is_dicom(path: Path) -> bool:
+    """True for a .dcm-like suffix or a file with the DICM preamble at byte 128."""
+    if path.suffix.lower() in DICOM_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as f:
+            f.seek(128)
+            return f.read(4) == b"DICM"
+    except OSError:
+        return False
+
+
+def _spacing(ds) -> tuple[float, float] | None:
+    for key in ("PixelSpacing", "ImagerPixelSpacing"):
+        value = ds.get(key)
+        if value is not None and len(value) == 2:
+            try:
+                row, col = float(value[0]), float(value[1])
+            except (TypeError, ValueError):
+                continue
+            if row > 0 and col > 0:
+                return row, col
+    return None
+
+
+def _dicom_pixels(ds, path: Path) -> np.ndarray:
+    """Decode, apply modality rescale and VOI LUT/window, invert MONOCHROME1; float32 in [0, 1]."""
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
+    try:
+        raw = ds.pixel_array
+    except Exception as exc:  # pydicom raises several types when no decoder fits
+        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+        name = getattr(syntax, "name", "unknown transfer syntax")
+        raise ValueError(f"{path}: cannot decode DICOM pixel data ({name}: {exc}); {DICOM_PLUGINS}") from exc
+    if raw.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
+        raw = raw[0]  # multi-frame: take the first frame
+    if raw.ndim == 3:  # colour DICOM (rare for X-rays): luminance
+        raw = raw[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    values = apply_modality_lut(raw, ds).astype(np.float32)
+    if "WindowCenter" in ds or "VOILUTSequence" in ds:
+        values = apply_voi_lut(values, ds, prefer_lut=True).astype(np.float32)
+    pixels = to_unit_float(values)
+    if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
+        pixels = 1.0 - pixels
+    return pixels
+
+
+def read_dicom(path: Path) -> XRay:
+    import pydicom
+    from pydicom.errors import InvalidDicomError
+
+    try:
+        ds = pydicom.dcmread(path, force=path.suffix.lower() in DICOM_SUFFIXES)
+    except (InvalidDicomError, OSError, EOFError, ValueError, AttributeError) as exc:
+        raise ValueError(f"{path}: unreadable DICOM ({exc}); export the image again or convert it to PNG") from exc
+    if "PixelData" not in ds:
+        raise ValueError(f"{path}: DICOM file without pixel data (not an image); pass the image series instead")
+    return XRay(_dicom_pixels(ds, path), _spacing(ds), str(path))
+
+
+def read_xray(path: str | Path) -> XRay:
+    """Read any supported X-ray file; a ValueError names the file and the fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file; check the path")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: empty file (0 bytes); copy or export it again")
+    if is_dicom(path):
+        return read_dicom(path)
+    return XRay(to_unit_float(read_gray(path)), None, str(path))
+
+
+def from_array(array: np.ndarray) -> XRay:
+    """An in-memory image (H, W), (H, W, 3) or (H, W, 4), any numeric dtype, as an XRay."""
+    arr = np.asarray(array)
+    if arr.ndim == 3 and arr.shape[-1] in (3, 4):
+        lum = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        if np.issubdtype(arr.dtype, np.integer):
+            return XRay(np.clip(lum / np.iinfo(arr.dtype).max, 0.0, 1.0).astype(np.float32))
+        return XRay(to_unit_float(lum))
+    if arr.ndim != 2:
+        raise ValueError(f"an image array must be (H, W) or (H, W, 3|4), got shape {arr.shape}")
+    if arr.dtype == bool:
+        arr = arr.astype(np.uint8) * 255
+    return XRay(to_unit_float(arr))
