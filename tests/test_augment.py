@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import ellipse_pair
 from lungseg.augment import NO_AUGMENT, AugmentConfig, Augmenter, elastic_displacement, geometric, intensity
 from lungseg.data import discover, labelled
 from lungseg.dataset import SegmentationDataset
+
+from .conftest import ellipse_pair
 
 
 def pair(size=64):

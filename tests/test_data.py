@@ -5,11 +5,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import ellipse_pair
 from lungseg.data import detect_layout, discover, labelled, load_split, make_split, save_split, select
 from lungseg.dataset import SegmentationDataset
 from lungseg.imageio import read_image, read_mask
 from lungseg.preprocess import equalize_histogram, preprocess, resize_mask
+
+from .conftest import ellipse_pair
 
 
 def test_kaggle_layout_pairs_masks_by_both_conventions(kaggle_tree, caplog):

@@ -1,26 +1,163 @@
+"""`lungseg segment` and the Segmenter API on generated files of every supported kind."""
+
+import csv
+import json
+
 import numpy as np
+import pytest
+import torch
 from PIL import Image
 
 from lungseg.checkpoint import save_checkpoint
 from lungseg.cli import main
 from lungseg.model import UNet
 from lungseg.segment import sample_path
+from lungseg.segmenter import Segmenter
+
+from .dicom_factory import write_dicom
 
 
-def test_segment_writes_masks_at_input_size_and_goes_on_after_bad_files(tmp_path):
-    save_checkpoint(tmp_path / "m.pt", UNet(base_channels=2, depth=2), train_config={"image_size": 32})
-    inputs = tmp_path / "in" / "sub"
-    inputs.mkdir(parents=True)
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (77, 103), np.uint8)).save(inputs / "a.png")
-    (inputs / "broken.png").write_text("not a png")
+class DarkIsLung(torch.nn.Module):
+    """A model-free "U-Net": logits high where the (equalised) image is dark, i.e. the lungs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = UNet(base_channels=2, depth=2).config
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return 20 * (0.5 - x)
+
+
+def two_lungs(height: int, width: int) -> np.ndarray:
+    """uint8 X-ray-like image: bright body, two dark ellipses; the image-left one is larger."""
+    yy, xx = np.mgrid[:height, :width] / np.array([height, width])[:, None, None]
+    left = ((xx - 0.3) / 0.16) ** 2 + ((yy - 0.5) / 0.32) ** 2 <= 1
+    right = ((xx - 0.72) / 0.12) ** 2 + ((yy - 0.5) / 0.28) ** 2 <= 1
+    return np.where(left | right, 40, 200).astype(np.uint8)
+
+
+@pytest.fixture
+def segmenter() -> Segmenter:
+    return Segmenter(DarkIsLung(), image_size=64, intensity="none")
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    path = tmp_path / "model.pt"
+    save_checkpoint(path, UNet(base_channels=2, depth=2), train_config={"image_size": 32, "intensity": "equalize"})
+    return path
+
+
+def test_labels_right_lung_is_image_left(segmenter):
+    result = segmenter(two_lungs(120, 160))
+    assert result.mask.shape == result.labels.shape == (120, 160)
+    assert set(np.unique(result.labels)) == {0, 1, 2}
+    cols = np.nonzero(result.labels == 1)[1]
+    assert cols.max() < 80  # label 1 (patient's right) lies on the image's left
+    assert np.nonzero(result.labels == 2)[1].min() >= 80
+    m = result.measurements
+    assert m["right_area_px"] > m["left_area_px"] > 0 and m["right_left_ratio"] > 1
+    assert m["area_px"] == int(result.mask.sum()) and m["flags"] == ""
+
+
+def test_postprocess_removes_specks_and_fills_holes(segmenter):
+    image = two_lungs(128, 128)
+    image[5:8, 5:8] = 40  # a dark speck far from the lungs
+    image[60:63, 36:39] = 200  # a bright hole inside the image-left lung
+    raw = Segmenter(DarkIsLung(), 128, "none", postprocess=False)(image).mask
+    clean = Segmenter(DarkIsLung(), 128, "none")(image).mask
+    assert raw[6, 6] and not clean[6, 6]
+    assert not raw[61, 37] and clean[61, 37]
+
+
+def test_api_accepts_arrays_paths_and_streams(segmenter, tmp_path):
+    Image.fromarray(two_lungs(50, 70)).save(tmp_path / "a.png")
+    (tmp_path / "bad.png").write_bytes(b"")
+    results = list(segmenter.segment_many([tmp_path / "a.png", tmp_path / "bad.png", two_lungs(40, 40)]))
+    assert [r.ok for r in results] == [True, False, True]
+    assert "empty file" in results[1].error and "bad.png" in results[1].error
+    assert results[0].probabilities.dtype == np.float32 and results[2].mask.shape == (40, 40)
+    with pytest.raises(ValueError, match=r"bad\.png"):
+        segmenter(tmp_path / "bad.png")
+
+
+def make_inputs(folder):
+    """Every supported kind of input, plus three bad files."""
+    folder.mkdir()
+    img = two_lungs(771, 1037)  # odd size, landscape
+    Image.fromarray(img).save(folder / "odd.png")
+    Image.fromarray(img.astype(np.uint16) * 257).save(folder / "sixteen.png")
+    Image.fromarray(np.dstack([img, img, img, np.full_like(img, 255)])).save(folder / "rgba.png")
+    Image.fromarray(np.dstack([img, np.full_like(img, 128)]), mode="LA").save(folder / "gray_alpha.png")
+    Image.fromarray(np.dstack([img] * 3)).save(folder / "colour.jpg", quality=90)
+    Image.fromarray(img).save(folder / "scan.tif")
+    Image.fromarray(two_lungs(64, 64)).save(folder / "tiny.bmp")
+    (folder / "sub").mkdir()
+    write_dicom(folder / "sub" / "mono1.dcm", 255 - img, monochrome1=True, spacing=(0.2, 0.25))
+    write_dicom(folder / "sub" / "NOEXT", img, monochrome1=False, spacing=(0.5, 0.5))
+    good = (folder / "odd.png").read_bytes()
+    (folder / "truncated.png").write_bytes(good[: len(good) // 2])
+    (folder / "notes.png").write_text("this is not an image")
+    (folder / "empty.png").write_bytes(b"")
+
+
+def test_cli_all_formats_geometry_errors_and_measurements(checkpoint, tmp_path):
+    make_inputs(tmp_path / "in")
     out = tmp_path / "out"
-    code = main(["segment", str(tmp_path / "in"), "-o", str(out), "--model", str(tmp_path / "m.pt")])
-    assert code == 1  # one input failed, the other was written
-    mask = np.asarray(Image.open(out / "sub" / "a_mask.png"))
-    assert mask.shape == (77, 103) and set(np.unique(mask)) <= {0, 255}
-    assert not (out / "sub" / "broken_mask.png").exists()
+    argv = ["segment", str(tmp_path / "in"), "-o", str(out), "--model", str(checkpoint)]
+    assert main([*argv, "--probabilities", "--json"]) == 1  # three bad inputs
+    rows = {r["path"].split("/in/")[1]: r for r in csv.DictReader((out / "measurements.csv").open())}
+    assert len(rows) == 12
+    bad = {k for k, r in rows.items() if r["error"]}
+    assert bad == {"truncated.png", "notes.png", "empty.png"}
+    for name, (h, w) in {"odd": (771, 1037), "sixteen": (771, 1037), "rgba": (771, 1037), "tiny": (64, 64),
+                         "colour": (771, 1037), "gray_alpha": (771, 1037), "scan": (771, 1037),
+                         "sub/mono1": (771, 1037), "sub/NOEXT": (771, 1037)}.items():  # fmt: skip
+        mask = np.asarray(Image.open(out / f"{name}_mask.png"))
+        assert mask.shape == (h, w) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}, name
+        assert np.asarray(Image.open(out / f"{name}_labels.png")).max() <= 2
+        assert np.asarray(Image.open(out / f"{name}_overlay.png")).shape == (h, w, 3)
+        assert np.asarray(Image.open(out / f"{name}_prob.png")).dtype == np.uint16
+    mono = rows["sub/mono1.dcm"]
+    assert mono["pixel_spacing_mm"] == "0.2x0.25"
+    assert float(mono["area_mm2"]) == pytest.approx(int(mono["area_px"]) * 0.05, rel=1e-4)
+    assert rows["odd.png"]["area_mm2"] == "nan" or rows["odd.png"]["area_mm2"] == ""
+    assert len(json.loads((out / "measurements.json").read_text())) == 12
+    assert not [p for p in (tmp_path / "in").rglob("*") if "_mask" in p.name]  # inputs untouched
 
 
-def test_segment_without_a_model_explains_and_succeeds(tmp_path):
+def test_resume_skips_done_and_overwrite_redoes(checkpoint, tmp_path):
+    (tmp_path / "in").mkdir()
+    for name in ("a", "b"):
+        Image.fromarray(two_lungs(60, 60)).save(tmp_path / "in" / f"{name}.png")
+    out = tmp_path / "out"
+    argv = ["segment", str(tmp_path / "in"), "-o", str(out), "--model", str(checkpoint)]
+    assert main(argv) == 0
+    mask_b = out / "b_mask.png"
+    mask_b.write_bytes(b"sentinel")  # a done output is left alone on resume...
+    (out / "a_mask.png").unlink()  # ...and a missing one is redone
+    assert main(argv) == 0
+    assert mask_b.read_bytes() == b"sentinel" and (out / "a_mask.png").is_file()
+    assert len(list(csv.DictReader((out / "measurements.csv").open()))) == 2
+    assert main([*argv, "--overwrite"]) == 0
+    assert mask_b.read_bytes() != b"sentinel"
+
+
+def test_exit_codes(checkpoint, tmp_path):
+    assert main(["segment", str(tmp_path / "missing"), "--model", str(checkpoint), "-o", str(tmp_path)]) == 2
+    (tmp_path / "empty_dir").mkdir()
+    assert main(["segment", str(tmp_path / "empty_dir"), "--model", str(checkpoint), "-o", str(tmp_path / "o")]) == 2
+    assert main(["segment", "--bogus-flag"]) == 2
+
+
+def test_default_input_is_the_bundled_sample(checkpoint, tmp_path):
     assert sample_path().is_file()
-    assert main(["segment", "-o", str(tmp_path / "o")]) == 0
+    assert main(["segment", "-o", str(tmp_path / "o"), "--model", str(checkpoint)]) == 0
+    assert (tmp_path / "o" / "sample_cxr_mask.png").is_file()
+
+
+def test_large_input_tiled(checkpoint, tmp_path):
+    Image.fromarray(two_lungs(3000, 2400)).save(tmp_path / "big.png")
+    argv = ["segment", str(tmp_path / "big.png"), "-o", str(tmp_path / "o"), "--model", str(checkpoint)]
+    assert main([*argv, "--tile", "16"]) == 0
+    assert np.asarray(Image.open(tmp_path / "o" / "big_mask.png")).shape == (3000, 2400)

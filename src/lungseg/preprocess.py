@@ -20,7 +20,7 @@ def resize_float(image: np.ndarray, height: int, width: int) -> np.ndarray:
     if image.shape == (height, width):
         return image.astype(np.float32, copy=False)
     pil = Image.fromarray(image.astype(np.float32, copy=False), mode="F")
-    return np.asarray(pil.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    return np.array(pil.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
 
 
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:

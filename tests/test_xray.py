@@ -1,0 +1,73 @@
+import numpy as np
+import pytest
+from pydicom.uid import JPEG2000Lossless
+
+from lungseg.xray import from_array, is_dicom, read_xray
+
+from .dicom_factory import write_dicom
+
+
+def ramp(h=20, w=30):
+    return np.tile(np.linspace(0, 1000, w), (h, 1))
+
+
+def test_dicom_rescale_monochrome2(tmp_path):
+    write_dicom(tmp_path / "a.dcm", ramp(), spacing=(0.3, 0.4))
+    xray = read_xray(tmp_path / "a.dcm")
+    # stored values are (v + 100) / 2; the rescale restores v, then min-max scaling to [0, 1]
+    np.testing.assert_allclose(xray.pixels[0], np.linspace(0, 1, 30), atol=2e-3)
+    assert xray.spacing == (0.3, 0.4)
+
+
+def test_dicom_monochrome1_is_inverted(tmp_path):
+    write_dicom(tmp_path / "m1.dcm", ramp(), monochrome1=True, imager_spacing=True, spacing=(0.1, 0.1))
+    xray = read_xray(tmp_path / "m1.dcm")
+    np.testing.assert_allclose(xray.pixels[0], np.linspace(1, 0, 30), atol=2e-3)
+    assert xray.spacing == (0.1, 0.1)  # ImagerPixelSpacing when PixelSpacing is absent
+
+
+def test_dicom_window_is_applied(tmp_path):
+    write_dicom(tmp_path / "w.dcm", ramp(), window=(500, 200))  # shows values 400..600 only
+    pixels = read_xray(tmp_path / "w.dcm").pixels[0]
+    values = np.linspace(0, 1000, 30)
+    assert np.all(pixels[values < 390] == 0) and np.all(pixels[values > 610] == 1)
+    assert 0 < pixels[15] < 1
+
+
+def test_dicom_without_extension_is_detected(tmp_path):
+    write_dicom(tmp_path / "IMG0001", ramp())
+    assert is_dicom(tmp_path / "IMG0001")
+    assert read_xray(tmp_path / "IMG0001").pixels.shape == (20, 30)
+
+
+def test_compressed_dicom_names_the_plugin(tmp_path):
+    path = tmp_path / "j2k.dcm"
+    write_dicom(path, ramp())
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    ds.file_meta.TransferSyntaxUID = JPEG2000Lossless  # claims JPEG 2000 but holds raw bytes
+    ds.PixelData = pydicom.encaps.encapsulate([b"\xff\x4f\xff\x51garbage"])
+    ds.save_as(path)
+    with pytest.raises(ValueError, match="pylibjpeg"):
+        read_xray(path)
+
+
+def test_bad_files(tmp_path):
+    (tmp_path / "empty.dcm").write_bytes(b"")
+    with pytest.raises(ValueError, match="empty file"):
+        read_xray(tmp_path / "empty.dcm")
+    (tmp_path / "junk.dcm").write_bytes(b"\0" * 50)
+    with pytest.raises(ValueError, match=r"junk\.dcm"):
+        read_xray(tmp_path / "junk.dcm")
+    with pytest.raises(ValueError, match="no such file"):
+        read_xray(tmp_path / "nope.png")
+
+
+def test_from_array_dtypes():
+    assert from_array(np.full((4, 4), 255, np.uint8)).pixels.max() == 1.0
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    rgb[..., :] = 128
+    np.testing.assert_allclose(from_array(rgb).pixels, 128 / 255, atol=1e-3)
+    with pytest.raises(ValueError, match="shape"):
+        from_array(np.zeros((2, 2, 2, 2)))
