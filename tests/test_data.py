@@ -55,6 +55,21 @@ def test_original_protocol(kaggle_tree):
     assert make_split(samples, "original", seed=3) == split
 
 
+def test_combined_protocol_keeps_the_montgomery_test_half(tmp_path):
+    from .conftest import write_kaggle_tree
+
+    _, samples = discover(write_kaggle_tree(tmp_path / "k", n_shenzhen=21, n_montgomery=8, size=16))
+    original = make_split(samples, "original", seed=5)
+    combined = make_split(samples, "combined", seed=5)
+    m_test = [n for n in combined["test"] if n.startswith("MCUCXR")]
+    assert m_test == original["test"]  # the same Montgomery test half in both protocols
+    s_test = [n for n in combined["test"] if n.startswith("CHNCXR")]
+    assert len(s_test) == 2  # 10% of the 20 labelled Shenzhen images
+    assert sorted(combined["val"] + [n for n in combined["train"] if n.startswith("MCUCXR")]) == original["val"]
+    everything = combined["train"] + combined["val"] + combined["test"]
+    assert len(everything) == len(set(everything)) == 28
+
+
 def test_random_protocol_and_split_file_round_trip(kaggle_tree, tmp_path):
     _, samples = discover(kaggle_tree)
     split = make_split(samples, "random", seed=1, fractions=(0.5, 0.25, 0.25))

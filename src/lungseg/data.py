@@ -22,7 +22,7 @@ from .imageio import IMAGE_SUFFIXES, write_text_atomic
 log = logging.getLogger(__name__)
 
 LAYOUTS = {"kaggle": ("CXR_png", "masks"), "folders": ("images", "masks")}
-PROTOCOLS = ("original", "random")
+PROTOCOLS = ("original", "combined", "random")
 
 
 @dataclass(frozen=True)
@@ -92,6 +92,25 @@ def _halves(names: list[str], seed: int) -> tuple[list[str], list[str]]:
     return sorted(shuffled[:half]), sorted(shuffled[half:])
 
 
+def _two_sets_split(names: list[str], protocol: str, seed: int) -> dict[str, list[str]]:
+    shenzhen = sorted(n for n in names if source_of(n) == "shenzhen")
+    montgomery = [n for n in names if source_of(n) == "montgomery"]
+    if len(shenzhen) < 2 or len(montgomery) < 4:
+        raise ValueError(
+            f"the '{protocol}' protocol needs Shenzhen (CHNCXR_*) and Montgomery (MCUCXR_*) images; "
+            "use --protocol random for other data"
+        )
+    val, test = _halves(montgomery, seed)
+    if protocol == "original":
+        return {"train": shenzhen, "val": val, "test": test}
+    m_train, m_val = _halves(val, seed + 1)
+    shuffled = list(shenzhen)
+    random.Random(seed).shuffle(shuffled)
+    n_test = max(1, round(0.1 * len(shuffled)))
+    s_test, s_train = sorted(shuffled[:n_test]), sorted(shuffled[n_test:])
+    return {"train": sorted(s_train + m_train), "val": m_val, "test": sorted(test + s_test)}
+
+
 def make_split(
     samples: list[Sample],
     protocol: str = "original",
@@ -101,19 +120,13 @@ def make_split(
     """Split labelled samples by name.
 
     ``original``: train on all Shenzhen, validate on one half of Montgomery, test on the other.
+    ``combined``: the same Montgomery test half; the other Montgomery half is cut again into a
+    training and a validation half; 10% of Shenzhen is held out for testing, the rest trains.
     ``random``: shuffle everything with ``seed`` and cut by ``fractions`` (train, val, test).
     """
     names = [s.name for s in labelled(samples)]
-    if protocol == "original":
-        shenzhen = [n for n in names if source_of(n) == "shenzhen"]
-        montgomery = [n for n in names if source_of(n) == "montgomery"]
-        if not shenzhen or len(montgomery) < 2:
-            raise ValueError(
-                "the 'original' protocol needs Shenzhen (CHNCXR_*) and Montgomery (MCUCXR_*) images; "
-                "use --protocol random for other data"
-            )
-        val, test = _halves(montgomery, seed)
-        split = {"train": sorted(shenzhen), "val": val, "test": test}
+    if protocol in ("original", "combined"):
+        split = _two_sets_split(names, protocol, seed)
     elif protocol == "random":
         if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
             raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
