@@ -94,3 +94,16 @@ def test_bad_ranges_are_value_errors():
     with pytest.raises(ValueError, match="scale"):
         AugmentConfig(scale=(1.2, 0.8))
     assert not (NO_AUGMENT.geometric or NO_AUGMENT.elastic or NO_AUGMENT.intensity)
+
+
+def test_aspect_stretch_and_blur():
+    image, mask = pair(128)
+    config = AugmentConfig(rotate=0, shift=0, scale=(1, 1), aspect=0.3, elastic=False, intensity=False)
+    _, out_mask = geometric(image, mask, config, np.random.default_rng(2))
+    rows, cols = np.nonzero(out_mask)
+    rows0, cols0 = np.nonzero(mask)
+    ratio = (np.ptp(rows) / np.ptp(cols)) / (np.ptp(rows0) / np.ptp(cols0))
+    assert abs(ratio - 1) > 0.05  # the mask's height/width ratio changed
+    blurred = intensity(image, AugmentConfig(blur=3.0, gamma=(1, 1), contrast=0, brightness=0, noise=0),
+                        np.random.default_rng(0))  # fmt: skip
+    assert np.abs(np.diff(blurred, axis=1)).max() < np.abs(np.diff(image, axis=1)).max()

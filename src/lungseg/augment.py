@@ -29,6 +29,7 @@ class AugmentConfig:
     shift: float = 0.06  # max shift as a fraction of the side
     rotate: float = 10.0  # max rotation in degrees
     scale: tuple[float, float] = (0.9, 1.1)
+    aspect: float = 0.0  # max relative stretch of one axis against the other (other field of view)
     hflip: bool = False  # swaps the lungs' sides and the heart's position: off by default
     elastic: bool = True
     elastic_grid: int = 3
@@ -38,14 +39,15 @@ class AugmentConfig:
     contrast: float = 0.25  # max relative change of contrast
     gamma: tuple[float, float] = (0.7, 1.5)
     noise: float = 0.03  # max std of Gaussian noise
+    blur: float = 0.0  # max sigma in pixels of a Gaussian blur (softer film and detector images)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scale", tuple(self.scale))
         object.__setattr__(self, "gamma", tuple(self.gamma))
         if self.elastic_grid < 2:
             raise ValueError(f"elastic_grid must be >= 2, got {self.elastic_grid}")
-        if self.elastic_sigma < 0 or self.noise < 0 or self.shift < 0:
-            raise ValueError("elastic_sigma, noise and shift must be >= 0")
+        if min(self.elastic_sigma, self.noise, self.shift, self.blur) < 0 or not 0 <= self.aspect < 1:
+            raise ValueError("elastic_sigma, noise, shift and blur must be >= 0 and aspect in [0, 1)")
         if not (0 < self.scale[0] <= self.scale[1]) or not (0 < self.gamma[0] <= self.gamma[1]):
             raise ValueError("scale and gamma must be (low, high) ranges of positive numbers")
 
@@ -84,12 +86,14 @@ def affine_coordinates(shape: tuple[int, int], config: AugmentConfig, rng: np.ra
     h, w = shape
     angle = math.radians(rng.uniform(-config.rotate, config.rotate))
     scale = rng.uniform(*config.scale)
+    stretch = 1 + rng.uniform(-config.aspect, config.aspect) if config.aspect > 0 else 1.0
     shift = rng.uniform(-config.shift, config.shift, size=2) * (h, w)
     flip = -1.0 if config.hflip and rng.random() < 0.5 else 1.0
     cy, cx = (h - 1) / 2, (w - 1) / 2
     yy, xx = np.mgrid[:h, :w].astype(np.float64)
     y, x = yy - cy - shift[0], (xx - cx - shift[1]) * flip
-    cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
+    y, x = y / (scale * stretch), x * stretch / scale
+    cos, sin = math.cos(angle), math.sin(angle)
     return np.stack([cos * y - sin * x + cy, sin * y + cos * x + cx])
 
 
@@ -119,7 +123,9 @@ def geometric(
 
 
 def intensity(image: np.ndarray, config: AugmentConfig, rng: np.random.Generator) -> np.ndarray:
-    """Gamma, contrast, brightness and light noise on a [0, 1] image (the mask is untouched)."""
+    """Blur, gamma, contrast, brightness and light noise on a [0, 1] image (the mask is untouched)."""
+    if config.blur > 0:
+        image = ndimage.gaussian_filter(image, rng.uniform(0, config.blur))
     gamma = math.exp(rng.uniform(math.log(config.gamma[0]), math.log(config.gamma[1])))
     out = np.power(np.clip(image, 0.0, 1.0), gamma)
     mean = float(out.mean())

@@ -31,7 +31,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--loss", help="bce, dice, dice_bce or weighted_ce (the U-Net paper's weighted loss)")
     p.add_argument("--augment", choices=["none", "geometric", "elastic", "full"], help="augmentation preset")
-    p.add_argument("--protocol", dest="split_protocol", help="split protocol: original or random")
+    p.add_argument("--protocol", dest="split_protocol", help="split protocol: original, combined or random")
     p.add_argument("--split", dest="split_file", metavar="FILE", help="split JSON written by an earlier run")
     p.add_argument("--workers", type=int, dest="num_workers", help="DataLoader worker processes")
     p.add_argument("--patience", type=int, help="early stopping: epochs without val Dice gain")
