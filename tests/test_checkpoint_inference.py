@@ -54,3 +54,19 @@ def test_probability_at_image_size():
     model = UNet(base_channels=2, depth=2).eval()
     prob = predict_probability(model, np.random.default_rng(0).random((70, 45), dtype=np.float32), 32, "equalize")
     assert prob.shape == (70, 45) and prob.dtype == np.float32 and 0 <= prob.min() <= prob.max() <= 1
+
+
+def test_export_slim_and_half(tmp_path):
+    from lungseg.cli import main
+
+    model = UNet(base_channels=4, depth=2).eval()
+    optimizer = torch.optim.AdamW(model.parameters())
+    save_checkpoint(tmp_path / "full.pt", model, optimizer=optimizer.state_dict(), train_config={"image_size": 32})
+    assert main(["export", "--model", str(tmp_path / "full.pt"), "--output", str(tmp_path / "half.pt"), "--half"]) == 0
+    slim, payload = load_model(tmp_path / "half.pt")
+    assert "optimizer" not in payload and payload["train_config"] == {"image_size": 32}
+    assert next(slim.parameters()).dtype == torch.float32  # rebuilt in fp32, values rounded to fp16
+    x = torch.rand(1, 1, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(slim(x), model(x), rtol=1e-2, atol=1e-2)
+    assert main(["export", "--model", str(tmp_path / "half.pt"), "--output", str(tmp_path / "half.pt")]) == 1

@@ -52,3 +52,22 @@ def load_model(path: str | Path) -> tuple[UNet, dict[str, Any]]:
     model.load_state_dict(payload["state_dict"])
     model.eval()
     return model, payload
+
+
+KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics")
+
+
+def export_checkpoint(source: str | Path, target: str | Path, half: bool = False) -> Path:
+    """Write a slim copy for shipping: weights (fp16 with ``half``), configs, split and metrics only.
+
+    Optimizer and resume state are dropped; the file still rebuilds the model from its config.
+    """
+    target = Path(target)
+    if target.exists() and target.resolve() == Path(source).resolve():
+        raise ValueError(f"{target}: export target is the source checkpoint; choose another --output")
+    model, payload = load_model(source)
+    if half:
+        model = model.half()
+    extra = {k: payload[k] for k in KEEP_ON_EXPORT if k in payload}
+    save_checkpoint(target, model, exported_from=str(source), **extra)
+    return target

@@ -84,6 +84,13 @@ def _add_preview(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int)
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a slim checkpoint for shipping (no optimizer state)")
+    p.add_argument("--model", required=True, help="checkpoint written by lungseg train")
+    p.add_argument("--output", required=True, help="file to write (.pt)")
+    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lungseg", description="Lung segmentation in chest X-rays (U-Net).")
     parser.add_argument("--version", action="version", version=f"lungseg {__version__}")
@@ -93,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(sub)
     _add_segment(sub)
     _add_preview(sub)
+    _add_export(sub)
     return parser
 
 
@@ -177,6 +185,16 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .checkpoint import export_checkpoint
+
+    path = export_checkpoint(args.model, args.output, args.half)
+    print(f"exported {args.model} -> {path} ({Path(path).stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code (tests call ``main([...])``)."""
     parser = build_parser()
@@ -192,6 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "evaluate": cmd_evaluate,
         "segment": cmd_segment,
         "augment-preview": cmd_preview,
+        "export": cmd_export,
     }
     try:
         return handlers[args.command](args)
