@@ -45,7 +45,8 @@ def run_variant(name: str, config: TrainConfig, runs: Path, data: str) -> dict:
     info = json.loads(done.read_text())
     summary_path = run_dir / "eval" / "summary.json"
     if not summary_path.exists():
-        evaluate(run_dir / "best.pt", data, "test", run_dir / "eval")
+        # the raw masks at threshold 0.5: the ablation compares training recipes, nothing after them
+        evaluate(run_dir / "best.pt", data, "test", run_dir / "eval", threshold=0.5, postprocess=False)
     summary = json.loads(summary_path.read_text())
     payload = read_checkpoint(run_dir / "best.pt")
     return {"name": name, **info, "epochs_run": payload["epoch"], **summary}
@@ -78,7 +79,10 @@ def main() -> None:
     parser.add_argument("--output", default="benchmarks/ablation_results.json")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    base = TrainConfig(data=args.data, epochs=args.epochs, image_size=args.image_size, seed=args.seed, patience=1000)
+    base = TrainConfig(
+        data=args.data, epochs=args.epochs, image_size=args.image_size, seed=args.seed, patience=1000,
+        calibrate_threshold=False,
+    )  # fmt: skip
     runs, start = Path(args.runs), time.time()
     rows = [
         run_variant(f"{loss}+full", base.replace(loss=loss, augment=PRESETS["full"]), runs, args.data)

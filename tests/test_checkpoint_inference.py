@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from lungseg.checkpoint import load_model, read_checkpoint, save_checkpoint
-from lungseg.inference import mirror_pad, predict_logits, predict_probability
+from lungseg.inference import mirror_pad, predict_logits
 from lungseg.model import UNet
 
 
@@ -48,12 +48,6 @@ def test_predict_same_padding_is_identity_when_size_fits():
     x = torch.rand(1, 1, 32, 32)
     with torch.no_grad():
         assert torch.equal(predict_logits(model, x), model(x))
-
-
-def test_probability_at_image_size():
-    model = UNet(base_channels=2, depth=2).eval()
-    prob = predict_probability(model, np.random.default_rng(0).random((70, 45), dtype=np.float32), 32, "equalize")
-    assert prob.shape == (70, 45) and prob.dtype == np.float32 and 0 <= prob.min() <= prob.max() <= 1
 
 
 def test_export_slim_and_half(tmp_path):

@@ -2,6 +2,7 @@ import csv
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -118,3 +119,39 @@ def test_augment_preview_grid(kaggle_tree, tmp_path):
     assert main([*argv, "--images", "3", "--draws", "2"]) == 0
     grid = Image.open(out)
     assert grid.size == (32 * 3, 32 * 3) and grid.mode == "RGB"
+
+
+class ProbIsImage(torch.nn.Module):
+    """Model-free predictor whose probability equals the input intensity."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = ModelConfig(base_channels=2, depth=2)
+
+    def forward(self, x):
+        return torch.logit(x.clamp(1e-4, 1 - 1e-4))
+
+
+def test_calibrated_threshold_is_the_best_on_validation(tmp_path):
+    from lungseg.data import Sample
+    from lungseg.evaluate import calibrate_threshold
+    from lungseg.segmenter import Segmenter
+
+    samples = []
+    for k in range(2):
+        mask = np.zeros((32, 32), bool)
+        mask[8:24, 4 + k : 14 + k] = True
+        Image.fromarray(np.where(mask, 0.38 * 255, 0.27 * 255).astype(np.uint8)).save(tmp_path / f"i{k}.png")
+        Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / f"m{k}.png")
+        samples.append(Sample(f"i{k}", tmp_path / f"i{k}.png", tmp_path / f"m{k}.png", "other"))
+    segmenter = Segmenter(ProbIsImage(), image_size=32, intensity="none", postprocess=False)
+    threshold, means = calibrate_threshold(segmenter, samples)
+    assert threshold == 0.35  # 0.3 and 0.35 separate 0.27 from 0.38; ties go to the one nearer 0.5
+    assert means[0.35] == 1.0 and means[0.25] < 1.0 and means[0.4] == 0.0
+
+
+def test_training_stores_a_calibrated_threshold(kaggle_tree, tmp_path):
+    train(tiny_config(kaggle_tree, tmp_path / "r", epochs=1))
+    payload = read_checkpoint(tmp_path / "r" / "best.pt")
+    assert 0.2 <= payload["threshold"] <= 0.6 and len(payload["threshold_val_dice"]) == 9
+    assert read_checkpoint(tmp_path / "r" / "last.pt").get("threshold") is None

@@ -48,6 +48,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", help="test, val (from the checkpoint), all, or a split FILE")
     p.add_argument("--output", required=True, help="folder for per_image.csv and summary.json")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
+    p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:
@@ -134,8 +136,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import evaluate
 
-    s = evaluate(args.model, args.data, args.split, args.output, args.device)
-    print(f"{s['n_images']} images  ({args.split})")
+    s = evaluate(args.model, args.data, args.split, args.output, args.device, args.threshold, not args.no_postprocess)
+    post = "post-processed" if s["postprocess"] else "raw"
+    print(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks)")
     print(f"{'metric':<16}{'mean':>10}{'median':>10}")
     for name in ("dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"):
         print(f"{name:<16}{s[name + '_mean']:>10.4f}{s[name + '_median']:>10.4f}")

@@ -46,6 +46,7 @@ class TrainConfig:
     device: str = "auto"
     num_workers: int = 0
     patience: int = 10
+    calibrate_threshold: bool = True  # pick the probability threshold on the validation set after training
     min_delta: float = 1e-4
 
     def __post_init__(self) -> None:

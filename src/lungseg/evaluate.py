@@ -12,14 +12,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .checkpoint import load_model
 from .data import Sample, discover, labelled, load_split, select
 from .imageio import read_image, read_mask, write_text_atomic
-from .inference import predict_probability, resolve_device
-from .metrics import METRIC_NAMES, all_metrics
+from .metrics import METRIC_NAMES, all_metrics, overlap_metrics
 from .preprocess import resize_float
+from .segmenter import Segmenter
+from .xray import XRay
 
 log = logging.getLogger(__name__)
+
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 
 
 def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict | None) -> list[Sample]:
@@ -33,16 +35,38 @@ def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict
     return select(samples, load_split(split_arg)["test"], split_arg)
 
 
-def evaluate_sample(model, sample: Sample, size: int, intensity: str, device) -> dict[str, float]:
-    """Metrics for one labelled sample; the prediction is resized to the mask's shape."""
+def read_labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
+    """(image resized to the mask's shape if they differ, boolean mask)."""
     if sample.mask is None:
         raise ValueError(f"{sample.image}: has no mask to evaluate against")
     mask = read_mask(sample.mask)
     image = read_image(sample.image)
     if image.shape != mask.shape:
         image = resize_float(image, *mask.shape)
-    prob = predict_probability(model, image, size, intensity, device)
-    return all_metrics(prob >= 0.5, mask)
+    return image, mask
+
+
+def evaluate_sample(segmenter: Segmenter, sample: Sample) -> dict[str, float]:
+    """Metrics for one labelled sample, on exactly the mask ``lungseg segment`` would write."""
+    image, mask = read_labelled(sample)
+    return all_metrics(segmenter(XRay(image)).mask, mask)
+
+
+def calibrate_threshold(
+    segmenter: Segmenter, samples: list[Sample], grid: tuple[float, ...] = THRESHOLDS
+) -> tuple[float, dict[float, float]]:
+    """The probability threshold with the best mean Dice on ``samples`` (validation, never test).
+
+    Returns (threshold, mean Dice per threshold); computed on the raw thresholded masks.
+    """
+    dice = {t: [] for t in grid}
+    for sample in samples:
+        image, mask = read_labelled(sample)
+        prob = segmenter(XRay(image)).probabilities
+        for t in grid:
+            dice[t].append(overlap_metrics(prob >= t, mask)["dice"])
+    means = {t: float(np.mean(v)) for t, v in dice.items()}
+    return max(means, key=lambda t: (means[t], -abs(t - 0.5))), means
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -66,22 +90,32 @@ def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
     write_text_atomic(output / "summary.json", json.dumps(summary, indent=1) + "\n")
 
 
-def evaluate(model_path: str | Path, data: str | Path, split: str, output: str | Path, device: str = "auto") -> dict:
-    """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``."""
-    model, payload = load_model(model_path)
-    dev = resolve_device(device)
-    model.to(dev)
-    train_config = payload.get("train_config", {})
-    size, intensity = int(train_config.get("image_size", 256)), train_config.get("intensity", "equalize")
+def evaluate(
+    model_path: str | Path,
+    data: str | Path,
+    split: str,
+    output: str | Path,
+    device: str = "auto",
+    threshold: float | None = None,
+    postprocess: bool = True,
+) -> dict:
+    """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
+
+    The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
+    ``threshold`` is given) and post-processing (unless ``postprocess`` is False).
+    """
+    segmenter = Segmenter.from_pretrained(model_path, device=device, threshold=threshold, postprocess=postprocess)
     layout, samples = discover(data)
-    chosen = choose_samples(samples, split, payload.get("split"))
+    chosen = choose_samples(samples, split, segmenter.payload.get("split"))
     if not chosen:
         raise ValueError(f"no labelled images to evaluate in {data} for split {split!r}")
     log.info("evaluating %s on %d images (%s layout, split %s)", model_path, len(chosen), layout, split)
-    rows = []
-    for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None):
-        rows.append({"image": sample.name, **evaluate_sample(model, sample, size, intensity, dev)})
-    summary = {"model": str(model_path), "split": split, **summarise(rows)}
+    rows = [
+        {"image": sample.name, **evaluate_sample(segmenter, sample)}
+        for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
+    ]
+    settings = {"threshold": segmenter.threshold, "postprocess": postprocess}
+    summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     write_tables(rows, summary, output)

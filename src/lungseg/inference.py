@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import contextlib
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from .model import UNet, valid_input_size, valid_output_size
-from .preprocess import Intensity, preprocess
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -66,20 +64,3 @@ def predict_logits(model: UNet, x: torch.Tensor) -> torch.Tensor:
     top, bottom = _side_pads(h, model)
     left, right = _side_pads(w, model)
     return model(mirror_pad(x, top, bottom, left, right))[..., :h, :w]
-
-
-@torch.inference_mode()
-def predict_probability(
-    model: UNet,
-    image: np.ndarray,
-    size: int,
-    intensity: Intensity,
-    device: torch.device | None = None,
-) -> np.ndarray:
-    """Lung probability (H, W) float32 at the image's own size for a [0, 1] image (H, W)."""
-    device = device or next(model.parameters()).device
-    x = torch.from_numpy(preprocess(image, size, intensity))[None, None].to(device)
-    with autocast(device):
-        logits = predict_logits(model, x).float()
-    logits = F.interpolate(logits, size=image.shape, mode="bilinear", align_corners=False)
-    return torch.sigmoid(logits)[0, 0].cpu().numpy()

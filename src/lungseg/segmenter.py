@@ -88,21 +88,35 @@ class Segmenter:
         tile: int | None = None,
         tile_overlap: float = 0.5,
         postprocess: bool = True,
+        threshold: float = 0.5,
     ) -> None:
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         self.device = resolve_device(device)
         self.model = model.eval().to(self.device, memory_format=torch.channels_last)
         self.image_size, self.intensity = image_size, intensity
         self.geometry = model_tile_geometry(model.config, tile, tile_overlap) if tile else None
         self.postprocess = postprocess
+        self.threshold = threshold
+        self.payload: dict = {}
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | Path | None = None, **kwargs) -> Segmenter:
-        """The bundled default model, a bundled model by name, or a checkpoint file from ``lungseg train``."""
+    def from_pretrained(
+        cls, name_or_path: str | Path | None = None, threshold: float | None = None, **kwargs
+    ) -> Segmenter:
+        """The bundled default model, a bundled model by name, or a checkpoint file from ``lungseg train``.
+
+        The threshold defaults to the one calibrated on validation data and stored in the checkpoint.
+        """
         is_file = name_or_path is not None and Path(name_or_path).suffix == ".pt"
         path = Path(name_or_path) if is_file else resolve_pretrained(name_or_path)
         model, payload = load_model(path)
         cfg = payload.get("train_config", {})
-        return cls(model, int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize"), **kwargs)
+        threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
+        size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
+        segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
+        segmenter.payload = payload
+        return segmenter
 
     def __call__(self, image: str | Path | np.ndarray | XRay) -> SegmentationResult:
         """Segment one file path, image array or XRay; raises ValueError for an unreadable input."""
@@ -124,7 +138,7 @@ class Segmenter:
         """Resize logits (1, 1, S, S) to the input's size; threshold, clean up, label, measure."""
         logits = F.interpolate(logits[None].float(), size=xray.pixels.shape, mode="bilinear", align_corners=False)
         prob = torch.sigmoid(logits)[0, 0].cpu().numpy()
-        mask = prob >= 0.5
+        mask = prob >= self.threshold
         if self.postprocess:
             mask = postprocess(mask)
         labels = lung_labels(mask)

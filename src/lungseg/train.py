@@ -30,6 +30,7 @@ from .inference import autocast, predict_logits, resolve_device
 from .losses import get_loss, needs_weight_map
 from .model import UNet
 from .plot import plot_history
+from .segmenter import Segmenter
 from .weightmap import unet_weight_map
 
 log = logging.getLogger(__name__)
@@ -214,7 +215,23 @@ def train(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback
     run_epochs(config, run_dir, (model, optimizer, scheduler), (train_ds, val_ds), state, extra, on_epoch_end)
     plot_history(state.history, run_dir / "curves.png")
     log.info("best val Dice %.4f at epoch %d; checkpoints in %s", state.best_dice, state.best_epoch, run_dir)
+    if config.calibrate_threshold:
+        calibrate_best(run_dir / "best.pt", val_samples, config.device)
     return run_dir / "best.pt"
+
+
+def calibrate_best(best: Path, val_samples: list, device: str) -> float:
+    """Store in ``best`` the threshold with the best validation Dice at the masks' resolution."""
+    from .evaluate import calibrate_threshold
+
+    segmenter = Segmenter.from_pretrained(best, device=device, postprocess=False)
+    threshold, means = calibrate_threshold(segmenter, val_samples)
+    log.info("threshold %.2f (val Dice %.4f; %.4f at 0.5)", threshold, means[threshold], means.get(0.5, float("nan")))
+    drop = ("format", "lungseg_version", "model_config", "state_dict")
+    keep = {k: v for k, v in segmenter.payload.items() if k not in drop}
+    keep.update(threshold=threshold, threshold_val_dice=list(means.items()))
+    save_checkpoint(best, segmenter.model.cpu(), **keep)
+    return threshold
 
 
 def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_epoch_end) -> None:
