@@ -82,6 +82,19 @@ def test_random_protocol_and_split_file_round_trip(kaggle_tree, tmp_path):
         select(samples, ["nope"])
 
 
+def test_repeat_by_source(kaggle_tree):
+    from lungseg.data import repeat_by_source
+
+    samples = labelled(discover(kaggle_tree)[1])
+    repeated = repeat_by_source(samples, {"montgomery": 3})
+    assert len(repeated) == 5 + 3 * 4
+    assert sum(s.source == "montgomery" for s in repeated) == 12
+    with pytest.raises(ValueError, match="source_repeat"):
+        from lungseg.config import TrainConfig
+
+        TrainConfig(source_repeat={"mars": 2})
+
+
 def test_image_modes_become_unit_float(tmp_path):
     gray, _ = ellipse_pair(16)
     rgb = np.stack([gray] * 3, -1)

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from .augment import AugmentConfig
-from .data import PROTOCOLS
+from .data import PROTOCOLS, SOURCES
 from .imageio import write_text_atomic
 from .losses import LOSSES
 from .model import ModelConfig
@@ -43,6 +43,7 @@ class TrainConfig:
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)
     split_file: str = ""
     limit: int = 0
+    source_repeat: dict[str, int] = field(default_factory=dict)  # e.g. {montgomery: 4}: oversample a set
     device: str = "auto"
     num_workers: int = 0
     patience: int = 10
@@ -63,6 +64,10 @@ class TrainConfig:
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),
             (self.lr > 0, f"lr must be positive, got {self.lr}"),
             (self.limit >= 0, f"limit must be >= 0 (0 = all), got {self.limit}"),
+            (
+                all(k in SOURCES and isinstance(v, int) and v >= 1 for k, v in self.source_repeat.items()),
+                f"source_repeat maps {', '.join(SOURCES)} to whole numbers >= 1, got {self.source_repeat}",
+            ),
             (self.loss in LOSSES, f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}"),
             (self.intensity in INTENSITY_MODES, f"intensity must be one of {INTENSITY_MODES}"),
             (self.split_protocol in PROTOCOLS, f"split_protocol must be one of {PROTOCOLS}"),

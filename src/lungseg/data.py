@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 LAYOUTS = {"kaggle": ("CXR_png", "masks"), "folders": ("images", "masks")}
 PROTOCOLS = ("original", "combined", "random")
+SOURCES = ("shenzhen", "montgomery", "other")
 
 
 @dataclass(frozen=True)
@@ -177,3 +178,8 @@ def select(samples: list[Sample], names: list[str], source: str = "") -> list[Sa
             "check --data or the split file"
         )
     return [by_name[n] for n in names]
+
+
+def repeat_by_source(samples: list[Sample], repeat: dict[str, int]) -> list[Sample]:
+    """Each sample ``repeat[source]`` times (default once): oversamples a small set in training."""
+    return [s for s in samples for _ in range(repeat.get(s.source, 1))]

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from .augment import Augmenter
 from .checkpoint import read_checkpoint, save_checkpoint
 from .config import TrainConfig, save_config
-from .data import discover, load_split, make_split, save_split, select
+from .data import discover, load_split, make_split, repeat_by_source, save_split, select
 from .dataset import SegmentationDataset
 from .imageio import write_text_atomic
 from .inference import autocast, predict_logits, resolve_device
@@ -62,6 +62,7 @@ def prepare_split(config: TrainConfig, run_dir: Path) -> tuple[dict, list, list]
     val = select(samples, split["val"], "val")
     if config.limit:
         train = train[: config.limit]
+    train = repeat_by_source(train, config.source_repeat)
     if not train or not val:
         raise ValueError("the split has an empty train or val set; change the protocol, fractions or split file")
     log.info("split: %d train, %d val, %d test", len(train), len(val), len(split["test"]))

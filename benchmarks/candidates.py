@@ -1,0 +1,81 @@
+"""Model candidates for the shipped default: working size, width, padding, measured, not guessed.
+
+Each candidate trains with the same recipe and budget on the original protocol (train on Shenzhen,
+select on the Montgomery validation half) and is scored on the Montgomery test half at threshold 0.5
+without post-processing, like the ablation, plus the CPU time of one forward pass. Resumable like
+ablation.py (it reuses its runner):
+
+    nohup python benchmarks/candidates.py --loss bce > runs/candidates.log 2>&1 &
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import torch
+from ablation import run_variant  # benchmarks/ is on sys.path when this script runs
+from inference_speed import median_ms
+
+from lungseg.augment import PRESETS
+from lungseg.config import TrainConfig
+from lungseg.inference import autocast, predict_logits
+from lungseg.model import UNet, count_parameters
+
+# name -> (image size, base channels, depth, padding)
+CANDIDATES = {
+    "s256-w16-same": (256, 16, 4, "same"),
+    "s256-w16-valid": (256, 16, 4, "valid"),
+    "s384-w16-same": (384, 16, 4, "same"),
+    "s256-w24-same": (256, 24, 4, "same"),
+    "s256-w16-depth5": (256, 16, 5, "same"),
+}
+
+
+def forward_ms(size: int, base: int, depth: int, padding: str) -> float:
+    model = UNet(base_channels=base, depth=depth, padding=padding).eval().to(memory_format=torch.channels_last)
+    x = torch.rand(1, 1, size, size).contiguous(memory_format=torch.channels_last)
+
+    def run() -> None:
+        with torch.inference_mode(), autocast(torch.device("cpu")):
+            predict_logits(model, x)
+
+    return median_ms(run, 10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", default="../shared/data/Lung Segmentation")
+    parser.add_argument("--runs", default="runs/candidates")
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--loss", default="bce")
+    parser.add_argument("--only", nargs="*", help="names of candidates to run (default: all)")
+    parser.add_argument("--output", default="benchmarks/candidates_results.json")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    rows = []
+    for name, (size, base, depth, padding) in CANDIDATES.items():
+        if args.only and name not in args.only:
+            continue
+        config = TrainConfig(
+            data=args.data, epochs=args.epochs, image_size=size, loss=args.loss, augment=PRESETS["full"],
+            model={"base_channels": base, "depth": depth, "padding": padding}, patience=1000,
+            calibrate_threshold=False,
+        )  # fmt: skip
+        row = run_variant(name, config, Path(args.runs), args.data)
+        model = UNet(base_channels=base, depth=depth, padding=padding)
+        row.update(forward_ms=forward_ms(size, base, depth, padding), parameters=count_parameters(model))
+        rows.append(row)
+        Path(args.output).write_text(json.dumps({"command": " ".join(["python", *sys.argv]), "rows": rows}, indent=1))
+    for r in rows:
+        print(
+            f"| {r['name']} | {r['parameters']:,} | {r['forward_ms']:.0f} | {r['best_val_dice']:.4f} "
+            f"| {r['dice_mean']:.4f} | {r['dice_median']:.4f} | {r['hd95_median']:.2f} | {r['seconds']:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
