@@ -5,7 +5,7 @@ select on the Montgomery validation half) and is scored on the Montgomery test h
 without post-processing, like the ablation, plus the CPU time of one forward pass. Resumable like
 ablation.py (it reuses its runner):
 
-    nohup python benchmarks/candidates.py --loss bce > runs/candidates.log 2>&1 &
+    nohup python benchmarks/candidates.py > runs/candidates.log 2>&1 &
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/data/Lung Segmentation")
     parser.add_argument("--runs", default="runs/candidates")
     parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--loss", default="bce")
+    parser.add_argument("--loss", default="weighted_ce")
     parser.add_argument("--only", nargs="*", help="names of candidates to run (default: all)")
     parser.add_argument("--output", default="benchmarks/candidates_results.json")
     args = parser.parse_args()

@@ -34,7 +34,7 @@ class TrainConfig:
     lr: float = 2e-3
     weight_decay: float = 1e-4
     warmup_epochs: int = 1
-    loss: str = "dice_bce"
+    loss: str = "weighted_ce"  # best validation Dice in benchmarks/ablation.md
     w0: float = 10.0  # weighted_ce: border weight
     weight_sigma: float = 5.0  # weighted_ce: border width in pixels at the working size
     seed: int = 0
