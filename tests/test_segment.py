@@ -152,7 +152,7 @@ def test_exit_codes(checkpoint, tmp_path):
 
 def test_default_input_is_the_bundled_sample(checkpoint, tmp_path):
     assert sample_path().is_file()
-    assert main(["segment", "-o", str(tmp_path / "o"), "--model", str(checkpoint)]) == 0
+    assert main(["segment", "-o", str(tmp_path / "o"), "--model", str(checkpoint), "--workers", "2"]) == 0
     assert (tmp_path / "o" / "sample_cxr_mask.png").is_file()
 
 
