@@ -55,10 +55,13 @@ def test_export_slim_and_half(tmp_path):
 
     model = UNet(base_channels=4, depth=2).eval()
     optimizer = torch.optim.AdamW(model.parameters())
-    save_checkpoint(tmp_path / "full.pt", model, optimizer=optimizer.state_dict(), train_config={"image_size": 32})
+    save_checkpoint(
+        tmp_path / "full.pt", model, optimizer=optimizer.state_dict(), train_config={"image_size": 32}, threshold=0.6
+    )
     assert main(["export", "--model", str(tmp_path / "full.pt"), "--output", str(tmp_path / "half.pt"), "--half"]) == 0
     slim, payload = load_model(tmp_path / "half.pt")
     assert "optimizer" not in payload and payload["train_config"] == {"image_size": 32}
+    assert payload["threshold"] == 0.6
     assert next(slim.parameters()).dtype == torch.float32  # rebuilt in fp32, values rounded to fp16
     x = torch.rand(1, 1, 32, 32)
     with torch.no_grad():

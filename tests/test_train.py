@@ -153,5 +153,5 @@ def test_calibrated_threshold_is_the_best_on_validation(tmp_path):
 def test_training_stores_a_calibrated_threshold(kaggle_tree, tmp_path):
     train(tiny_config(kaggle_tree, tmp_path / "r", epochs=1))
     payload = read_checkpoint(tmp_path / "r" / "best.pt")
-    assert 0.2 <= payload["threshold"] <= 0.6 and len(payload["threshold_val_dice"]) == 9
+    assert 0.2 <= payload["threshold"] <= 0.8 and len(payload["threshold_val_dice"]) == 13
     assert read_checkpoint(tmp_path / "r" / "last.pt").get("threshold") is None

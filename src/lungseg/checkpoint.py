@@ -54,7 +54,7 @@ def load_model(path: str | Path) -> tuple[UNet, dict[str, Any]]:
     return model, payload
 
 
-KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics")
+KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics", "threshold", "threshold_val_dice")
 
 
 def export_checkpoint(source: str | Path, target: str | Path, half: bool = False) -> Path:

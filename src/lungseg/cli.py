@@ -172,7 +172,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )  # fmt: skip
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
     failed = run_segment(segmenter, jobs, opts)
-    print(f"{len(jobs) - failed} of {len(jobs)} inputs segmented; outputs and measurements.csv in {out}")
+    print(f"{len(jobs) - failed} of {len(jobs)} inputs done; masks, overlays and measurements.csv in {out}/")
     return 1 if failed else 0
 
 

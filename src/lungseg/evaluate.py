@@ -21,7 +21,7 @@ from .xray import XRay
 
 log = logging.getLogger(__name__)
 
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 
 
 def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict | None) -> list[Sample]:

@@ -28,8 +28,26 @@ class PretrainedCfg:
     metrics: dict[str, float] = field(default_factory=dict)
 
 
-# Filled in when the default model is trained (see MODEL_CARD.md once it exists).
-PRETRAINED: dict[str, PretrainedCfg] = {}
+PRETRAINED: dict[str, PretrainedCfg] = {
+    DEFAULT_MODEL: PretrainedCfg(
+        name=DEFAULT_MODEL,
+        file="lungseg-unet-default.pt",
+        sha256="98f072751446518ab8c50cb24fd512ac5144b2681a4c6d7045f1ec5c1a4e1138",
+        image_size=256,
+        padding="same",
+        intensity="equalize",
+        training_data="Shenzhen (509) + Montgomery training half (35, x4); Montgomery validation half (34) selects",
+        # lungseg evaluate --split splits/<set>_test.txt (MODEL_CARD.md); threshold 0.70, post-processed
+        metrics={
+            "montgomery_test_dice": 0.9761,
+            "montgomery_test_hd95_median": 5.0,
+            "montgomery_test_assd_median": 1.50,
+            "shenzhen_test_dice": 0.9612,
+            "shenzhen_test_hd95_median": 6.60,
+            "shenzhen_test_assd_median": 2.32,
+        },
+    ),
+}
 
 
 def weights_path(cfg: PretrainedCfg) -> Path:

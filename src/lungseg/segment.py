@@ -73,7 +73,7 @@ def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
 
 def _row(job: Job, result: SegmentationResult) -> dict:
     values = {"path": str(job.source), "error": result.error, **result.measurements}
-    return {k: (f"{v:.6g}" if isinstance(v, float) and not math.isnan(v) else v) for k, v in values.items()}
+    return {k: (("" if math.isnan(v) else f"{v:.6g}") if isinstance(v, float) else v) for k, v in values.items()}
 
 
 def write_outputs(job: Job, result: SegmentationResult, probabilities: bool) -> None:
