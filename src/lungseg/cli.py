@@ -16,6 +16,11 @@ from .augment import PRESETS
 log = logging.getLogger("lungseg")
 
 
+def echo(message: str) -> None:
+    """The CLI's console: results for the user go to stdout, diagnostics to the log (stderr)."""
+    sys.stdout.write(message + "\n")
+
+
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a U-Net on a data folder")
     p.add_argument("--data", help="data folder: Kaggle CXR_png/ + masks/, or images/ + masks/")
@@ -129,7 +134,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     if preset:
         config = config.replace(augment=PRESETS[preset])
     best = train(config, resume=bool(args.resume))
-    print(f"best checkpoint: {best}")
+    echo(f"best checkpoint: {best}")
     return 0
 
 
@@ -138,12 +143,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     s = evaluate(args.model, args.data, args.split, args.output, args.device, args.threshold, not args.no_postprocess)
     post = "post-processed" if s["postprocess"] else "raw"
-    print(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks)")
-    print(f"{'metric':<16}{'mean':>10}{'median':>10}")
+    echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks)")
+    echo(f"{'metric':<16}{'mean':>10}{'median':>10}")
     for name in ("dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"):
-        print(f"{name:<16}{s[name + '_mean']:>10.4f}{s[name + '_median']:>10.4f}")
-    print(f"worst: {', '.join(s['worst'])}")
-    print(f"tables: {args.output}/per_image.csv, {args.output}/summary.json")
+        echo(f"{name:<16}{s[name + '_mean']:>10.4f}{s[name + '_median']:>10.4f}")
+    echo(f"worst: {', '.join(s['worst'])}")
+    echo(f"tables: {args.output}/per_image.csv, {args.output}/summary.json")
     return 0
 
 
@@ -172,7 +177,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )  # fmt: skip
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
     failed = run_segment(segmenter, jobs, opts)
-    print(f"{len(jobs) - failed} of {len(jobs)} inputs done; masks, overlays and measurements.csv in {out}/")
+    echo(f"{len(jobs) - failed} of {len(jobs)} inputs done; masks, overlays and measurements.csv in {out}/")
     return 1 if failed else 0
 
 
@@ -184,7 +189,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     if args.augment:
         config = config.replace(augment=PRESETS[args.augment])
     path = save_preview(config, args.output, args.images, args.draws)
-    print(f"augmentation preview: {path}")
+    echo(f"augmentation preview: {path}")
     return 0
 
 
@@ -194,7 +199,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from .checkpoint import export_checkpoint
 
     path = export_checkpoint(args.model, args.output, args.half)
-    print(f"exported {args.model} -> {path} ({Path(path).stat().st_size / 1e6:.1f} MB)")
+    echo(f"exported {args.model} -> {path} ({Path(path).stat().st_size / 1e6:.1f} MB)")
     return 0
 
 
