@@ -108,7 +108,9 @@ class Segmenter:
 
         The threshold defaults to the one calibrated on validation data and stored in the checkpoint.
         """
-        is_file = name_or_path is not None and Path(name_or_path).suffix == ".pt"
+        is_file = name_or_path is not None and (
+            Path(name_or_path).suffix in (".pt", ".pth") or Path(name_or_path).is_file()
+        )
         path = Path(name_or_path) if is_file else resolve_pretrained(name_or_path)
         model, payload = load_model(path)
         cfg = payload.get("train_config", {})
