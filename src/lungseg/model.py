@@ -193,10 +193,5 @@ def check_input_size(height: int, width: int, depth: int, padding: Padding) -> N
             )
 
 
-def output_size(size: int, depth: int, padding: Padding) -> int:
-    """Output side for input side ``size`` in either padding mode."""
-    return size if padding == "same" else valid_output_size(size, depth)
-
-
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
