@@ -67,3 +67,22 @@ def test_export_slim_and_half(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(slim(x), model(x), rtol=1e-2, atol=1e-2)
     assert main(["export", "--model", str(tmp_path / "half.pt"), "--output", str(tmp_path / "half.pt")]) == 1
+
+
+def test_initial_weights_copy_a_matching_model_and_refuse_another(tmp_path):
+    from lungseg.checkpoint import load_initial_weights
+
+    source = UNet(base_channels=4, depth=2, dropout=0.0)
+    with torch.no_grad():
+        for p in source.parameters():
+            p.normal_()
+    save_checkpoint(tmp_path / "src.pt", source.half())
+    target = UNet(base_channels=4, depth=2, dropout=0.2)  # dropout has no weights: allowed to differ
+    load_initial_weights(target, tmp_path / "src.pt")
+    for (name, a), b in zip(source.state_dict().items(), target.state_dict().values(), strict=True):
+        assert torch.equal(a.float(), b.float()), name
+    assert next(target.parameters()).dtype == torch.float32
+    with pytest.raises(ValueError, match=r"base_channels.*base_channels: 4"):
+        load_initial_weights(UNet(base_channels=8, depth=2), tmp_path / "src.pt")
+    with pytest.raises(ValueError, match="no bundled model named"):
+        load_initial_weights(target, tmp_path / "missing.pt")

@@ -155,3 +155,17 @@ def test_training_stores_a_calibrated_threshold(kaggle_tree, tmp_path):
     payload = read_checkpoint(tmp_path / "r" / "best.pt")
     assert 0.2 <= payload["threshold"] <= 0.8 and len(payload["threshold_val_dice"]) == 13
     assert read_checkpoint(tmp_path / "r" / "last.pt").get("threshold") is None
+
+
+def test_fine_tuning_starts_from_the_given_weights(kaggle_tree, tmp_path):
+    first = train(tiny_config(kaggle_tree, tmp_path / "a", epochs=2))
+    before, _ = load_model(first)
+    # a vanishing lr: the fine-tuned weights stay those of the start model (BatchNorm statistics aside)
+    argv = ["train", "--data", str(kaggle_tree), "--output", str(tmp_path / "b"), "--epochs", "1", "--lr", "1e-12"]
+    assert main([*argv, "--image-size", "32", "--base-channels", "4", "--depth", "2", "--init-from", str(first)]) == 0
+    after, payload = load_model(tmp_path / "b" / "last.pt")
+    assert payload["train_config"]["init_from"] == str(first)
+    for (name, a), b in zip(before.named_parameters(), after.parameters(), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-9, msg=name)
+    bad = ["train", "--data", str(kaggle_tree), "--output", str(tmp_path / "c"), "--init-from", str(first)]
+    assert main([*bad, "--image-size", "32", "--base-channels", "8", "--depth", "2"]) == 1

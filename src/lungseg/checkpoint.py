@@ -54,6 +54,24 @@ def load_model(path: str | Path) -> tuple[UNet, dict[str, Any]]:
     return model, payload
 
 
+def load_initial_weights(model: UNet, source: str | Path) -> dict[str, Any]:
+    """Copy the weights of a checkpoint or bundled model name into ``model`` to fine-tune it.
+
+    The architectures must match (dropout aside, which has no weights); returns the source payload.
+    """
+    from .pretrained import resolve_pretrained  # pretrained imports nothing from here; keeps startup light
+
+    path = Path(source) if Path(source).is_file() else resolve_pretrained(str(source))
+    payload = read_checkpoint(path)
+    theirs, ours = dict(payload["model_config"]), model.config.to_dict()
+    differ = sorted(k for k in ours if k != "dropout" and theirs.get(k) != ours[k])
+    if differ:
+        wanted = ", ".join(f"{k}: {theirs.get(k)}" for k in differ)
+        raise ValueError(f"{path}: its model differs in {', '.join(differ)}; set model {wanted} to start from it")
+    model.load_state_dict(payload["state_dict"])
+    return payload
+
+
 KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics", "threshold", "threshold_val_dice")
 
 

@@ -44,6 +44,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--depth", type=int, help="number of poolings")
     p.add_argument("--padding", choices=["same", "valid"])
     p.add_argument("--dropout", type=float, help="dropout at the end of the contracting path")
+    p.add_argument(
+        "--init-from", dest="init_from", metavar="MODEL", help="fine-tune: start from a checkpoint or bundled model"
+    )
 
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:

@@ -44,6 +44,7 @@ class TrainConfig:
     split_file: str = ""
     limit: int = 0
     source_repeat: dict[str, int] = field(default_factory=dict)  # e.g. {montgomery: 4}: oversample a set
+    init_from: str = ""  # checkpoint path or bundled model name to start from (fine-tuning)
     device: str = "auto"
     num_workers: int = 0
     patience: int = 10

@@ -21,7 +21,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .augment import Augmenter
-from .checkpoint import read_checkpoint, save_checkpoint
+from .checkpoint import load_initial_weights, read_checkpoint, save_checkpoint
 from .config import TrainConfig, save_config
 from .data import discover, load_split, make_split, repeat_by_source, save_split, select
 from .dataset import SegmentationDataset
@@ -157,7 +157,11 @@ def write_log(history: list[dict], path: Path) -> None:
 
 def build(config: TrainConfig, device: torch.device):
     torch.manual_seed(config.seed)
-    model = UNet.from_config(config.model).to(device, memory_format=torch.channels_last)
+    model = UNet.from_config(config.model)
+    if config.init_from:
+        load_initial_weights(model, config.init_from)
+        log.info("starting from the weights of %s", config.init_from)
+    model = model.to(device, memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     return model, optimizer
 
