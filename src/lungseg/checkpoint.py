@@ -14,6 +14,7 @@ import torch
 from . import __version__
 from .imageio import atomic_path
 from .model import ModelConfig, UNet
+from .pretrained import resolve_pretrained
 
 FORMAT = "lungseg-checkpoint-v1"
 
@@ -59,8 +60,6 @@ def load_initial_weights(model: UNet, source: str | Path) -> dict[str, Any]:
 
     The architectures must match (dropout aside, which has no weights); returns the source payload.
     """
-    from .pretrained import resolve_pretrained  # pretrained imports nothing from here; keeps startup light
-
     path = Path(source) if Path(source).is_file() else resolve_pretrained(str(source))
     payload = read_checkpoint(path)
     theirs, ours = dict(payload["model_config"]), model.config.to_dict()
