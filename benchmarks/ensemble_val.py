@@ -16,12 +16,10 @@ import numpy as np
 
 from lungseg.checkpoint import load_model
 from lungseg.data import discover
-from lungseg.evaluate import read_labelled
+from lungseg.evaluate import THRESHOLDS, read_labelled
 from lungseg.metrics import overlap_metrics
 from lungseg.segmenter import Segmenter
 from lungseg.xray import XRay
-
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.3, 0.81, 0.05))
 
 
 def segmenters(models: list[str], sizes: list[int] | None) -> tuple[list[Segmenter], list[str]]:

@@ -14,7 +14,7 @@ import torch
 from . import __version__
 from .imageio import atomic_path
 from .model import ModelConfig, UNet
-from .pretrained import resolve_pretrained
+from .pretrained import resolve_model
 
 FORMAT = "lungseg-checkpoint-v1"
 
@@ -60,7 +60,7 @@ def load_initial_weights(model: UNet, source: str | Path) -> dict[str, Any]:
 
     The architectures must match (dropout aside, which has no weights); returns the source payload.
     """
-    path = Path(source) if Path(source).is_file() else resolve_pretrained(str(source))
+    path = resolve_model(source)
     payload = read_checkpoint(path)
     theirs, ours = dict(payload["model_config"]), model.config.to_dict()
     differ = sorted(k for k in ours if k != "dropout" and theirs.get(k) != ours[k])

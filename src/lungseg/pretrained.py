@@ -68,7 +68,8 @@ def resolve_pretrained(name: str | None = None) -> Path:
     if name not in PRETRAINED:
         known = ", ".join(PRETRAINED) or "none yet"
         raise ValueError(
-            f"no bundled model named {name!r} (bundled: {known}); pass a checkpoint path from 'lungseg train'"
+            f"no checkpoint file and no bundled model named {name!r} (bundled: {known}); "
+            "pass the path of a checkpoint from 'lungseg train' or a bundled name"
         )
     cfg = PRETRAINED[name]
     path = weights_path(cfg)
@@ -77,3 +78,10 @@ def resolve_pretrained(name: str | None = None) -> Path:
     if sha256_of(path) != cfg.sha256:
         raise ValueError(f"bundled weights {path} do not match their sha256; reinstall lungseg")
     return path
+
+
+def resolve_model(name_or_path: str | Path | None = None) -> Path:
+    """An existing checkpoint file as given, else the verified weights of a bundled model by name."""
+    if name_or_path is not None and Path(name_or_path).is_file():
+        return Path(name_or_path)
+    return resolve_pretrained(None if name_or_path is None else str(name_or_path))

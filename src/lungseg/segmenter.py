@@ -22,7 +22,7 @@ from .measure import measure
 from .model import UNet
 from .postprocess import lung_labels, postprocess
 from .preprocess import preprocess
-from .pretrained import resolve_pretrained
+from .pretrained import resolve_model
 from .tiling import model_tile_geometry, sliding_window
 from .xray import XRay, from_array, read_xray
 
@@ -108,11 +108,7 @@ class Segmenter:
 
         The threshold defaults to the one calibrated on validation data and stored in the checkpoint.
         """
-        is_file = name_or_path is not None and (
-            Path(name_or_path).suffix in (".pt", ".pth") or Path(name_or_path).is_file()
-        )
-        path = Path(name_or_path) if is_file else resolve_pretrained(name_or_path)
-        model, payload = load_model(path)
+        model, payload = load_model(resolve_model(name_or_path))
         cfg = payload.get("train_config", {})
         threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
         size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
