@@ -19,11 +19,11 @@ import logging
 import time
 from pathlib import Path
 
-from lungseg.augment import PRESETS
-from lungseg.checkpoint import read_checkpoint
-from lungseg.config import TrainConfig
-from lungseg.evaluate import evaluate
-from lungseg.train import resume_config, train
+from lungseg.evaluation.evaluate import evaluate
+from lungseg.model.checkpoint import read_checkpoint
+from lungseg.training.augment import PRESETS
+from lungseg.training.config import TrainConfig
+from lungseg.training.loop import resume_config, train
 
 log = logging.getLogger("ablation")
 LOSSES = ("bce", "dice", "dice_bce", "weighted_ce")
@@ -84,7 +84,7 @@ def report(rows: list[dict], args: argparse.Namespace, best: str) -> str:
         "`train s` is the sum of the epochs' wall time on 2 CPU cores.\n\n"
         f"Command: `{command}`\n\n"
         + table(rows, len(LOSSES))
-        + f"\nThe default config (`lungseg.config.TrainConfig`, `configs/default.yaml`) uses **{best}**: the "
+        + f"\nThe default config (`lungseg.training.config.TrainConfig`, `configs/default.yaml`) uses **{best}**: the "
         "highest validation Dice. Choices are made on validation Dice only; the test column is reported, "
         "never used to choose.\n"
     )

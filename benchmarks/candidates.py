@@ -23,10 +23,10 @@ import torch
 from ablation import run_variant  # benchmarks/ is on sys.path when this script runs
 from inference_speed import median_ms
 
-from lungseg.augment import PRESETS
-from lungseg.config import TrainConfig
-from lungseg.inference import autocast, predict_logits
-from lungseg.model import UNet, count_parameters
+from lungseg.inference.predict import autocast, predict_logits
+from lungseg.model.unet import UNet, count_parameters
+from lungseg.training.augment import PRESETS
+from lungseg.training.config import TrainConfig
 
 # name -> (image size, base channels, depth, padding). Width 16 at depth 5 has 7.8 M parameters (15.6 MB
 # in fp16, over the 10 MB budget), so depth 5 runs at width 12: the same size as width 24 at depth 4.

@@ -14,12 +14,12 @@ import argparse
 
 import numpy as np
 
-from lungseg.checkpoint import load_model
-from lungseg.data import discover
-from lungseg.evaluate import THRESHOLDS, read_labelled
-from lungseg.metrics import overlap_metrics
-from lungseg.segmenter import Segmenter
-from lungseg.xray import XRay
+from lungseg.data.layouts import discover
+from lungseg.evaluation.evaluate import THRESHOLDS, read_labelled
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
+from lungseg.model.checkpoint import load_model
 
 
 def segmenters(models: list[str], sizes: list[int] | None) -> tuple[list[Segmenter], list[str]]:

@@ -13,10 +13,10 @@ import time
 import numpy as np
 import torch
 
-from lungseg.checkpoint import load_model
-from lungseg.inference import autocast, predict_logits
-from lungseg.model import UNet
-from lungseg.segmenter import Segmenter
+from lungseg.inference.predict import autocast, predict_logits
+from lungseg.inference.segmenter import Segmenter
+from lungseg.model.checkpoint import load_model
+from lungseg.model.unet import UNet
 
 
 def median_ms(fn, repeats: int) -> float:

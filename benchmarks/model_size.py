@@ -10,7 +10,7 @@ import argparse
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from lungseg.model import UNet, count_parameters, valid_input_size
+from lungseg.model.unet import UNet, count_parameters, valid_input_size
 
 
 def forward_flops(model: UNet, size: int) -> int:

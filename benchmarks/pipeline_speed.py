@@ -11,12 +11,12 @@ import time
 
 import torch
 
-from lungseg.config import TrainConfig
-from lungseg.data import discover, labelled
-from lungseg.inference import autocast, predict_logits
-from lungseg.losses import get_loss
-from lungseg.model import UNet
-from lungseg.train import make_datasets
+from lungseg.data.layouts import discover, labelled
+from lungseg.inference.predict import autocast, predict_logits
+from lungseg.model.unet import UNet
+from lungseg.training.config import TrainConfig
+from lungseg.training.loop import make_datasets
+from lungseg.training.losses import get_loss
 
 
 def pipeline_rate(dataset, n: int) -> float:

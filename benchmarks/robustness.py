@@ -16,12 +16,12 @@ from collections.abc import Callable
 import numpy as np
 from scipy import ndimage
 
-from lungseg.data import discover, load_split, select
-from lungseg.evaluate import read_labelled
-from lungseg.metrics import overlap_metrics
-from lungseg.preprocess import resize_float, resize_mask
-from lungseg.segmenter import Segmenter
-from lungseg.xray import XRay
+from lungseg.data.layouts import discover, load_split, select
+from lungseg.evaluation.evaluate import read_labelled
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.preprocess import resize_float, resize_mask
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
 
 Pair = tuple[np.ndarray, np.ndarray]
 

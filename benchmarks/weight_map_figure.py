@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from lungseg.data import discover
-from lungseg.dataset import load_pair
-from lungseg.weightmap import unet_weight_map
+from lungseg.data.layouts import discover
+from lungseg.inference.preprocess import normalize_intensity
+from lungseg.training.dataset import load_pair
+from lungseg.training.weightmap import unet_weight_map
 
 
 def hot(values: np.ndarray) -> np.ndarray:
@@ -30,7 +31,8 @@ def main() -> None:
     parser.add_argument("--output", default="docs/weight_map.png")
     args = parser.parse_args()
     sample = next(s for s in discover(args.data)[1] if s.name == args.image)
-    image, mask = load_pair(sample, args.size, "equalize")
+    image, mask = load_pair(sample, args.size)
+    image = normalize_intensity(image, "equalize")
     weight = unet_weight_map(mask, w0=10.0, sigma=5.0)
     gray = np.stack([(image * 255).astype(np.uint8)] * 3, axis=-1)
     panel = np.concatenate([gray, hot(weight / weight.max())], axis=1)

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from lungseg.augment import NO_AUGMENT, AugmentConfig, Augmenter, elastic_displacement, geometric, intensity
-from lungseg.data import discover, labelled
-from lungseg.dataset import SegmentationDataset
+from lungseg.data.layouts import discover, labelled
+from lungseg.training.augment import NO_AUGMENT, AugmentConfig, Augmenter, elastic_displacement, geometric, intensity
+from lungseg.training.dataset import SegmentationDataset
 
 from .conftest import ellipse_pair
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from lungseg.data import discover, select
-from lungseg.evaluate import evaluate_sample
-from lungseg.pretrained import DEFAULT_MODEL, PRETRAINED
-from lungseg.segmenter import Segmenter
+from lungseg.data.layouts import discover, select
+from lungseg.evaluation.evaluate import evaluate_sample
+from lungseg.inference.segmenter import Segmenter
+from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED
 
 # 20 fixed images of the Montgomery test half (never trained on or selected with): every third one.
 MONTGOMERY_TEST_20 = [

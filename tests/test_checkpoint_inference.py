@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import torch
 
-from lungseg.checkpoint import load_model, read_checkpoint, save_checkpoint
-from lungseg.inference import mirror_pad, predict_logits
-from lungseg.model import UNet
+from lungseg.inference.predict import mirror_pad, predict_logits
+from lungseg.model.checkpoint import load_model, read_checkpoint, save_checkpoint
+from lungseg.model.unet import UNet
 
 
 def test_checkpoint_round_trip_rebuilds_from_config(tmp_path):
@@ -70,7 +70,7 @@ def test_export_slim_and_half(tmp_path):
 
 
 def test_initial_weights_copy_a_matching_model_and_refuse_another(tmp_path):
-    from lungseg.checkpoint import load_initial_weights
+    from lungseg.model.checkpoint import load_initial_weights
 
     source = UNet(base_channels=4, depth=2, dropout=0.0)
     with torch.no_grad():

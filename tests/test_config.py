@@ -1,7 +1,7 @@
 import pytest
 
-from lungseg.config import load_config, save_config
-from lungseg.model import ModelConfig
+from lungseg.model.unet import ModelConfig
+from lungseg.training.config import load_config, save_config
 
 
 def test_yaml_and_toml_files_and_overrides(tmp_path):

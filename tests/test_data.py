@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lungseg.data import detect_layout, discover, labelled, load_split, make_split, save_split, select
-from lungseg.dataset import SegmentationDataset
-from lungseg.imageio import read_image, read_mask
-from lungseg.preprocess import equalize_histogram, preprocess, resize_mask
+from lungseg.data.layouts import detect_layout, discover, labelled, load_split, make_split, save_split, select
+from lungseg.inference.preprocess import equalize_histogram, preprocess, resize_mask
+from lungseg.io.reader import read_mask, read_xray
+from lungseg.training.dataset import SegmentationDataset
 
 from .conftest import ellipse_pair
 
@@ -83,14 +83,14 @@ def test_random_protocol_and_split_file_round_trip(kaggle_tree, tmp_path):
 
 
 def test_repeat_by_source(kaggle_tree):
-    from lungseg.data import repeat_by_source
+    from lungseg.data.layouts import repeat_by_source
 
     samples = labelled(discover(kaggle_tree)[1])
     repeated = repeat_by_source(samples, {"montgomery": 3})
     assert len(repeated) == 5 + 3 * 4
     assert sum(s.source == "montgomery" for s in repeated) == 12
     with pytest.raises(ValueError, match="source_repeat"):
-        from lungseg.config import TrainConfig
+        from lungseg.training.config import TrainConfig
 
         TrainConfig(source_repeat={"mars": 2})
 
@@ -103,7 +103,7 @@ def test_image_modes_become_unit_float(tmp_path):
     Image.fromarray(gray.astype(np.uint16) * 257).save(tmp_path / "g16.png")
     expected = gray / 255.0
     for name in ("rgb.png", "rgba.png", "g16.png"):
-        arr = read_image(tmp_path / name)
+        arr = read_xray(tmp_path / name).pixels
         assert arr.dtype == np.float32 and arr.shape == (16, 16)
         np.testing.assert_allclose(arr, expected, atol=1 / 255)
 
@@ -112,7 +112,7 @@ def test_unreadable_file_names_the_file(tmp_path):
     bad = tmp_path / "text.png"
     bad.write_text("not an image")
     with pytest.raises(ValueError, match=r"text\.png"):
-        read_image(bad)
+        read_xray(bad)
 
 
 def test_preprocess_and_mask_resize():

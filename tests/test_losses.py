@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from lungseg.losses import bce_loss, dice_bce_loss, get_loss, soft_dice_loss, weighted_bce_loss
+from lungseg.training.losses import bce_loss, dice_bce_loss, get_loss, soft_dice_loss, weighted_bce_loss
 
 
 def test_bce_by_hand():

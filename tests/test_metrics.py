@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from lungseg.metrics import all_metrics, distance_metrics, overlap_metrics, surface
+from lungseg.evaluation.metrics import all_metrics, distance_metrics, overlap_metrics, surface
 
 
 def square(size, top, left, side):

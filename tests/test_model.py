@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lungseg.model import (
+from lungseg.model.unet import (
     ModelConfig,
     UNet,
     count_parameters,

@@ -1,10 +1,10 @@
 import pytest
 
-from lungseg import pretrained
-from lungseg.checkpoint import save_checkpoint
-from lungseg.model import UNet
-from lungseg.pretrained import PretrainedCfg, resolve_pretrained, sha256_of
-from lungseg.segmenter import Segmenter
+from lungseg.inference.segmenter import Segmenter
+from lungseg.model import pretrained
+from lungseg.model.checkpoint import save_checkpoint
+from lungseg.model.pretrained import PretrainedCfg, resolve_pretrained, sha256_of
+from lungseg.model.unet import UNet
 
 
 def register(monkeypatch, tmp_path, sha: str | None = None) -> PretrainedCfg:

@@ -3,7 +3,7 @@
 import re
 from pathlib import Path
 
-from lungseg.pretrained import DEFAULT_MODEL, PRETRAINED
+from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

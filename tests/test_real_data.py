@@ -2,11 +2,11 @@
 
 import math
 
-from lungseg.checkpoint import read_checkpoint
-from lungseg.config import TrainConfig
-from lungseg.data import discover, labelled, make_split
-from lungseg.model import ModelConfig
-from lungseg.train import train
+from lungseg.data.layouts import discover, labelled, make_split
+from lungseg.model.checkpoint import read_checkpoint
+from lungseg.model.unet import ModelConfig
+from lungseg.training.config import TrainConfig
+from lungseg.training.loop import train
 
 
 def test_real_layout_and_protocol(real_data):

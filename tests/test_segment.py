@@ -8,11 +8,11 @@ import pytest
 import torch
 from PIL import Image
 
-from lungseg.checkpoint import save_checkpoint
 from lungseg.cli import main
-from lungseg.model import UNet
-from lungseg.segment import sample_path
-from lungseg.segmenter import Segmenter
+from lungseg.inference.batch import sample_path
+from lungseg.inference.segmenter import Segmenter
+from lungseg.model.checkpoint import save_checkpoint
+from lungseg.model.unet import UNet
 
 from .dicom_factory import write_dicom
 

@@ -3,9 +3,16 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lungseg.inference import predict_logits
-from lungseg.model import ModelConfig, UNet
-from lungseg.tiling import TileGeometry, blend_weights, model_tile_geometry, positions, sliding_window, tile_starts
+from lungseg.inference.predict import predict_logits
+from lungseg.inference.tiling import (
+    TileGeometry,
+    blend_weights,
+    model_tile_geometry,
+    positions,
+    sliding_window,
+    tile_starts,
+)
+from lungseg.model.unet import ModelConfig, UNet
 
 
 def box_filter_valid(x: torch.Tensor) -> torch.Tensor:

@@ -7,11 +7,11 @@ import pytest
 import torch
 from PIL import Image
 
-from lungseg.checkpoint import load_model, read_checkpoint
 from lungseg.cli import main
-from lungseg.config import TrainConfig
-from lungseg.model import ModelConfig
-from lungseg.train import resume_config, train
+from lungseg.model.checkpoint import load_model, read_checkpoint
+from lungseg.model.unet import ModelConfig
+from lungseg.training.config import TrainConfig
+from lungseg.training.loop import resume_config, train
 
 TINY = ModelConfig(base_channels=4, depth=2)
 
@@ -108,7 +108,7 @@ def test_early_stopping(kaggle_tree, tmp_path):
 
 
 def test_usage_errors(kaggle_tree, tmp_path):
-    assert main(["train", "--data", str(kaggle_tree)]) == 1  # no --output
+    assert main(["train", "--data", str(kaggle_tree)]) == 2  # no --output: a usage error
     assert main(["evaluate", "--model", str(tmp_path / "none.pt"), "--data", "x", "--output", "y"]) == 1
     assert main(["frobnicate"]) == 2
 
@@ -133,9 +133,9 @@ class ProbIsImage(torch.nn.Module):
 
 
 def test_calibrated_threshold_is_the_best_on_validation(tmp_path):
-    from lungseg.data import Sample
-    from lungseg.evaluate import calibrate_threshold
-    from lungseg.segmenter import Segmenter
+    from lungseg.data.layouts import Sample
+    from lungseg.evaluation.evaluate import calibrate_threshold
+    from lungseg.inference.segmenter import Segmenter
 
     samples = []
     for k in range(2):
@@ -169,3 +169,14 @@ def test_fine_tuning_starts_from_the_given_weights(kaggle_tree, tmp_path):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-9, msg=name)
     bad = ["train", "--data", str(kaggle_tree), "--output", str(tmp_path / "c"), "--init-from", str(first)]
     assert main([*bad, "--image-size", "32", "--base-channels", "8", "--depth", "2"]) == 1
+
+
+def test_config_file_may_set_data_and_output(kaggle_tree, tmp_path):
+    config = tmp_path / "run.yaml"
+    out = tmp_path / "from_config"
+    config.write_text(
+        f"data: {kaggle_tree}\noutput: {out}\nepochs: 1\nimage_size: 32\nbatch_size: 4\n"
+        "split_protocol: random\ncalibrate_threshold: false\nmodel: {base_channels: 4, depth: 2}\n"
+    )
+    assert main(["train", "--config", str(config)]) == 0
+    assert (out / "best.pt").is_file()

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lungseg.weightmap import class_weights, object_distances, unet_weight_map
+from lungseg.training.weightmap import class_weights, object_distances, unet_weight_map
 
 
 def two_discs(gap: int, size: int = 80, radius: int = 15) -> np.ndarray:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from pydicom.uid import JPEG2000Lossless
 
-from lungseg.xray import from_array, is_dicom, read_xray
+from lungseg.io.reader import from_array, is_dicom, read_xray
 
 from .dicom_factory import write_dicom
 

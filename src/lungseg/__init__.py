@@ -9,13 +9,13 @@ __version__ = "0.1.0"
 __all__ = ["Segmenter", "__version__"]
 
 if TYPE_CHECKING:
-    from .segmenter import Segmenter
+    from lungseg.inference.segmenter import Segmenter
 
 
 def __getattr__(name: str):
     """Import the Segmenter (and torch) only when it is asked for, so ``lungseg --help`` stays fast."""
     if name == "Segmenter":
-        from .segmenter import Segmenter
+        from lungseg.inference.segmenter import Segmenter
 
         return Segmenter
     raise AttributeError(f"module 'lungseg' has no attribute {name!r}")

@@ -10,8 +10,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .augment import PRESETS
+from lungseg import __version__
+from lungseg.training.augment import PRESETS
 
 log = logging.getLogger("lungseg")
 
@@ -23,7 +23,9 @@ def echo(message: str) -> None:
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="train a U-Net on a data folder")
-    p.add_argument("--data", help="data folder: Kaggle CXR_png/ + masks/, or images/ + masks/")
+    p.add_argument(
+        "--data", nargs="+", help="data folder(s): Kaggle CXR_png/ + masks/, or images/ + masks/ (several: joined)"
+    )
     p.add_argument("--output", help="run folder for config, split, log, plot and checkpoints")
     p.add_argument("--config", help="YAML/TOML/JSON file of TrainConfig values")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last.pt")
@@ -35,7 +37,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--loss", help="bce, dice, dice_bce or weighted_ce (the U-Net paper's weighted loss)")
-    p.add_argument("--augment", choices=["none", "geometric", "elastic", "full"], help="augmentation preset")
+    p.add_argument(
+        "--augment", choices=[*PRESETS, "pathology"], help="augmentation preset (pathology: full + sick lungs)"
+    )
     p.add_argument("--protocol", dest="split_protocol", help="split protocol: original, combined or random")
     p.add_argument("--split", dest="split_file", metavar="FILE", help="split JSON written by an earlier run")
     p.add_argument("--workers", type=int, dest="num_workers", help="DataLoader worker processes")
@@ -84,10 +88,10 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
 
 def _add_preview(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("augment-preview", help="save a grid of augmented image/mask pairs")
-    p.add_argument("--data", required=True, help="data folder (either layout)")
+    p.add_argument("--data", required=True, nargs="+", help="data folder(s) (either layout)")
     p.add_argument("--output", required=True, help="PNG file to write")
     p.add_argument("--config", help="training config file whose augmentation to show")
-    p.add_argument("--augment", choices=list(PRESETS), help="augmentation preset (default: the config's)")
+    p.add_argument("--augment", choices=[*PRESETS, "pathology"], help="augmentation preset (default: the config's)")
     p.add_argument("--images", type=int, default=4, help="rows: number of X-rays")
     p.add_argument("--draws", type=int, default=5, help="augmented versions per X-ray")
     p.add_argument("--image-size", type=int, dest="image_size")
@@ -118,31 +122,41 @@ MODEL_KEYS = ("base_channels", "depth", "padding", "dropout")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .train import resume_config, train
+    from lungseg.training.config import load_config
+    from lungseg.training.loop import resume_config, train
 
     overrides = {k: v for k, v in vars(args).items() if k not in ("command", "verbose", "config", "resume")}
     model = {k: overrides.pop(k) for k in MODEL_KEYS if overrides.get(k) is not None}
     for k in MODEL_KEYS:
         overrides.pop(k, None)
     preset = overrides.pop("augment", None)
+    if isinstance(overrides.get("data"), list) and len(overrides["data"]) == 1:
+        overrides["data"] = overrides["data"][0]
     if args.resume:
         config = resume_config(args.resume, **{**overrides, "output": args.resume})
     else:
-        if not args.data or not args.output:
-            raise ValueError("lungseg train needs --data and --output (or --resume RUN_DIR)")
         config = load_config(args.config, **overrides)
+        if not config.data or not config.output:
+            log.error("lungseg train needs --data and --output (on the command line or in --config), or --resume")
+            return 2
     if model:
         config = config.replace(model=model)
     if preset:
-        config = config.replace(augment=PRESETS[preset])
+        config = apply_preset(config, preset)
     best = train(config, resume=bool(args.resume))
     echo(f"best checkpoint: {best}")
     return 0
 
 
+def apply_preset(config, preset: str):
+    """Augmentation preset by name; 'pathology' is 'full' plus the sick-lung simulation."""
+    if preset == "pathology":
+        return config.replace(augment=PRESETS["full"], pathology={"enabled": True})
+    return config.replace(augment=PRESETS[preset], pathology={"enabled": False})
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from lungseg.evaluation.evaluate import evaluate
 
     s = evaluate(args.model, args.data, args.split, args.output, args.device, args.threshold, not args.no_postprocess)
     post = "post-processed" if s["postprocess"] else "raw"
@@ -158,9 +172,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_segment(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .pretrained import PRETRAINED
-    from .segment import SegmentOptions, find_jobs, run_segment, sample_path
-    from .segmenter import Segmenter
+    from lungseg.inference.batch import SegmentOptions, find_jobs, run_segment, sample_path
+    from lungseg.inference.segmenter import Segmenter
+    from lungseg.model.pretrained import PRETRAINED
 
     if args.model is None and not PRETRAINED:
         log.warning("no default model yet: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
@@ -185,12 +199,13 @@ def cmd_segment(args: argparse.Namespace) -> int:
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
-    from .config import load_config
-    from .preview import save_preview
+    from lungseg.training.config import load_config
+    from lungseg.training.preview import save_preview
 
-    config = load_config(args.config, data=args.data, image_size=args.image_size, seed=args.seed)
+    data = args.data[0] if len(args.data) == 1 else args.data
+    config = load_config(args.config, data=data, image_size=args.image_size, seed=args.seed)
     if args.augment:
-        config = config.replace(augment=PRESETS[args.augment])
+        config = apply_preset(config, args.augment)
     path = save_preview(config, args.output, args.images, args.draws)
     echo(f"augmentation preview: {path}")
     return 0
@@ -199,7 +214,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .checkpoint import export_checkpoint
+    from lungseg.model.checkpoint import export_checkpoint
 
     path = export_checkpoint(args.model, args.output, args.half)
     echo(f"exported {args.model} -> {path} ({Path(path).stat().st_size / 1e6:.1f} MB)")

@@ -16,15 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
-from .checkpoint import load_model
-from .inference import autocast, predict_logits, resolve_device
-from .measure import measure
-from .model import UNet
-from .postprocess import lung_labels, postprocess
-from .preprocess import preprocess
-from .pretrained import resolve_model
-from .tiling import model_tile_geometry, sliding_window
-from .xray import XRay, from_array, read_xray
+from lungseg.inference.measure import measure
+from lungseg.inference.postprocess import lung_labels, postprocess
+from lungseg.inference.predict import autocast, predict_logits, resolve_device
+from lungseg.inference.preprocess import preprocess
+from lungseg.inference.tiling import model_tile_geometry, sliding_window
+from lungseg.io.reader import XRay, from_array, read_xray
+from lungseg.model.checkpoint import load_model
+from lungseg.model.pretrained import resolve_model
+from lungseg.model.unet import UNet
 
 log = logging.getLogger(__name__)
 

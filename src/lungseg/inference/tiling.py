@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .inference import mirror_pad
-from .model import ModelConfig, nearest_same_size, nearest_valid_input_size, valid_output_size
+from lungseg.inference.predict import mirror_pad
+from lungseg.model.unet import ModelConfig, nearest_same_size, nearest_valid_input_size, valid_output_size
 
 Predictor = Callable[[torch.Tensor], torch.Tensor]
 

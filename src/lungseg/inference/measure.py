@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .postprocess import LEFT_LUNG, RIGHT_LUNG
+from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 
 # Lung fraction of the whole image on the 704 manual masks of the Montgomery and Shenzhen sets:
 # 1st-99th percentile 0.131-0.392, extremes 0.084 and 0.432; the range leaves room beyond both.

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .augment import Augmenter
-from .config import TrainConfig
-from .data import discover, labelled
-from .dataset import SegmentationDataset
-from .imageio import atomic_path
-from .render import overlay
+from lungseg.data.layouts import discover, labelled
+from lungseg.inference.render import overlay
+from lungseg.io.atomic import atomic_path
+from lungseg.training.augment import Augmenter
+from lungseg.training.config import TrainConfig
+from lungseg.training.dataset import SegmentationDataset
+from lungseg.training.pathology import simulate as pathology_simulate
 
 
 def preview_grid(config: TrainConfig, n_images: int = 4, draws: int = 5) -> Image.Image:
@@ -22,7 +24,9 @@ def preview_grid(config: TrainConfig, n_images: int = 4, draws: int = 5) -> Imag
         raise ValueError("augment-preview needs at least one image and one draw")
     samples = labelled(discover(config.data)[1])
     chosen = random.Random(config.seed).sample(samples, min(n_images, len(samples)))
-    dataset = SegmentationDataset(chosen, config.image_size, config.intensity, Augmenter(config.augment), config.seed)
+    simulate = functools.partial(pathology_simulate, config=config.pathology) if config.pathology.enabled else None
+    augment = Augmenter(config.augment)
+    dataset = SegmentationDataset(chosen, config.image_size, config.intensity, augment, config.seed, simulate=simulate)
     rows = []
     for index in range(len(chosen)):  # the stored arrays are unaugmented; items are augmented
         cells = [overlay(dataset.images[index], dataset.masks[index])]

@@ -11,7 +11,7 @@ import contextlib
 import torch
 import torch.nn.functional as F
 
-from .model import UNet, valid_input_size, valid_output_size
+from lungseg.model.unet import UNet, valid_input_size, valid_output_size
 
 
 def resolve_device(name: str = "auto") -> torch.device:

@@ -51,7 +51,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
 
 
 def weights_path(cfg: PretrainedCfg) -> Path:
-    return Path(str(resources.files("lungseg") / "weights" / cfg.file))
+    return Path(str(resources.files("lungseg.model") / "weights" / cfg.file))
 
 
 def sha256_of(path: Path) -> str:

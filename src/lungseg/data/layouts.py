@@ -17,7 +17,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .imageio import IMAGE_SUFFIXES, write_text_atomic
+from lungseg.io.atomic import write_text_atomic
+from lungseg.io.reader import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +63,17 @@ def _image_files(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
 
 
-def discover(root: str | Path) -> tuple[str, list[Sample]]:
-    """Return (layout, samples) for a data folder; every image is listed, with or without a mask."""
+def discover(root: str | Path | list) -> tuple[str, list[Sample]]:
+    """Return (layout, samples) for a data folder (or a list of them, layouts joined by '+');
+    every image is listed, with or without a mask."""
+    if isinstance(root, list | tuple):
+        found = [discover(r) for r in root]
+        samples = [s for _, group in found for s in group]
+        names = [s.name for s in samples]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})[:3]
+            raise ValueError(f"image names repeat across the data folders {root} (e.g. {dup}); rename or drop one")
+        return "+".join(layout for layout, _ in found), samples
     root = Path(root)
     layout = detect_layout(root)
     images_dir, masks_dir = (root / d for d in LAYOUTS[layout])
@@ -91,6 +101,20 @@ def _halves(names: list[str], seed: int) -> tuple[list[str], list[str]]:
     random.Random(seed).shuffle(shuffled)
     half = (len(shuffled) + 1) // 2
     return sorted(shuffled[:half]), sorted(shuffled[half:])
+
+
+def _random_split(names: list[str], seed: int, fractions: tuple[float, float, float]) -> dict[str, list[str]]:
+    if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    shuffled = sorted(names)
+    random.Random(seed).shuffle(shuffled)
+    n_train = round(fractions[0] * len(shuffled))
+    n_val = round(fractions[1] * len(shuffled))
+    return {
+        "train": sorted(shuffled[:n_train]),
+        "val": sorted(shuffled[n_train : n_train + n_val]),
+        "test": sorted(shuffled[n_train + n_val :]),
+    }
 
 
 def _two_sets_split(names: list[str], protocol: str, seed: int) -> dict[str, list[str]]:
@@ -124,22 +148,19 @@ def make_split(
     ``combined``: the same Montgomery test half; the other Montgomery half is cut again into a
     training and a validation half; 10% of Shenzhen is held out for testing, the rest trains.
     ``random``: shuffle everything with ``seed`` and cut by ``fractions`` (train, val, test).
+    With ``original``/``combined``, images of other sets (names not CHNCXR_/MCUCXR_) are cut by
+    ``fractions`` and added to each part.
     """
     names = [s.name for s in labelled(samples)]
     if protocol in ("original", "combined"):
-        split = _two_sets_split(names, protocol, seed)
+        kaggle = [n for n in names if source_of(n) != "other"]
+        split = _two_sets_split(kaggle, protocol, seed)
+        others = [n for n in names if source_of(n) == "other"]
+        if others:  # images of other sets (a second data folder) are cut by ``fractions``
+            extra = _random_split(others, seed, fractions)
+            split = {k: sorted(split[k] + extra[k]) for k in ("train", "val", "test")}
     elif protocol == "random":
-        if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
-            raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
-        shuffled = sorted(names)
-        random.Random(seed).shuffle(shuffled)
-        n_train = round(fractions[0] * len(shuffled))
-        n_val = round(fractions[1] * len(shuffled))
-        split = {
-            "train": sorted(shuffled[:n_train]),
-            "val": sorted(shuffled[n_train : n_train + n_val]),
-            "test": sorted(shuffled[n_train + n_val :]),
-        }
+        split = _random_split(names, seed, fractions)
     else:
         raise ValueError(f"unknown split protocol {protocol!r}; use one of {', '.join(PROTOCOLS)}")
     return {"protocol": protocol, "seed": seed, **split}

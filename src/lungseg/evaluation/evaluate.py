@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .data import Sample, discover, labelled, load_split, select
-from .imageio import read_image, read_mask, write_text_atomic
-from .metrics import METRIC_NAMES, all_metrics, overlap_metrics
-from .preprocess import resize_float
-from .segmenter import Segmenter
-from .xray import XRay
+from lungseg.data.layouts import Sample, discover, labelled, load_split, select
+from lungseg.evaluation.metrics import METRIC_NAMES, all_metrics, overlap_metrics
+from lungseg.inference.preprocess import resize_float
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.atomic import write_text_atomic
+from lungseg.io.reader import XRay, read_mask, read_xray
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def read_labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     if sample.mask is None:
         raise ValueError(f"{sample.image}: has no mask to evaluate against")
     mask = read_mask(sample.mask)
-    image = read_image(sample.image)
+    image = read_xray(sample.image).pixels
     if image.shape != mask.shape:
         image = resize_float(image, *mask.shape)
     return image, mask

@@ -1,7 +1,10 @@
-"""Reading any chest X-ray a user may have: PNG, JPEG, TIFF, BMP (8/16-bit, gray, RGB, alpha) or DICOM.
+"""The one reader of chest X-rays, for training, evaluation and segmentation alike.
 
-Every reader returns an :class:`XRay`: the pixels as float32 in [0, 1] with bright = dense (bone
-white, as on a standard display), plus the pixel spacing in mm when the file states it.
+PNG, JPEG, TIFF, BMP (8/16-bit, gray, RGB, alpha) or DICOM, files or in-memory arrays. Every reader
+returns an :class:`XRay`: the pixels as float32 in [0, 1] with bright = dense (bone white, as on a
+standard display), plus the pixel spacing in mm when the file states it. Integer data is scaled by
+its real bit depth (BitsStored for DICOM; the smallest depth that holds the values otherwise), so
+10- and 12-bit data stored in 16-bit containers keeps all its grey levels.
 """
 
 from __future__ import annotations
@@ -11,13 +14,71 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from .imageio import read_gray, to_unit_float
+from PIL import Image, UnidentifiedImageError
 
 log = logging.getLogger(__name__)
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 DICOM_PLUGINS = "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (JPEG, JPEG-LS, JPEG 2000) or python-gdcm"
+
+
+def _to_gray(img: Image.Image) -> np.ndarray:
+    """PIL image of any common mode -> 2-D array (uint8, uint16, int32 or float32)."""
+    mode = img.mode
+    if mode in ("L", "I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        return np.asarray(img)
+    if mode == "1":
+        return np.asarray(img.convert("L"))
+    if mode in ("LA", "La"):
+        return np.asarray(img.getchannel(0))
+    return np.asarray(img.convert("RGB").convert("L"))  # RGB, RGBA, P, CMYK, YCbCr: luminance
+
+
+def read_gray(path: str | Path) -> np.ndarray:
+    """Read an image file as a 2-D array in its own dtype."""
+    path = Path(path)
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return _to_gray(img)
+    except FileNotFoundError:
+        raise ValueError(f"{path}: file not found; check the path") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(
+            f"{path}: cannot be read as an image ({exc}); replace it with a valid PNG/JPEG/TIFF/BMP file"
+        ) from exc
+
+
+def bit_depth(arr: np.ndarray) -> int:
+    """Bits that hold a non-negative integer image: 8 at least, else the fewest that fit its maximum."""
+    top = int(arr.max(initial=0))
+    return max(8, top.bit_length())
+
+
+def to_unit_float(arr: np.ndarray, bits: int | None = None) -> np.ndarray:
+    """Scale an integer or float image to float32 in [0, 1].
+
+    Non-negative integers are divided by ``2**bits - 1`` (``bits`` from the data when not given), so
+    exposure is kept for 8-bit images and 10/12/16-bit data fills the range; signed integers with
+    negative values and floats are min-max scaled; NaN and inf become 0.
+    """
+    if np.issubdtype(arr.dtype, np.integer) and arr.size and int(arr.min()) >= 0:
+        bits = bits or bit_depth(arr)
+        return np.clip(arr.astype(np.float32) / float(2**bits - 1), 0.0, 1.0)
+    arr = arr.astype(np.float32)
+    finite = np.isfinite(arr)
+    if not finite.any():
+        return np.zeros_like(arr)
+    lo, hi = float(arr[finite].min()), float(arr[finite].max())
+    if hi <= lo:
+        return np.zeros_like(arr)
+    return np.where(finite, (arr - lo) / (hi - lo), 0.0).astype(np.float32)
+
+
+def read_mask(path: str | Path) -> np.ndarray:
+    """Read a mask as a boolean array; any value > 0 is lung (0/255 and 0/1 both work)."""
+    return read_gray(path) > 0
 
 
 @dataclass
@@ -68,6 +129,9 @@ def _dicom_pixels(ds, path: Path) -> np.ndarray:
         raw = raw[0]  # multi-frame: take the first frame
     if raw.ndim == 3:  # colour DICOM (rare for X-rays): luminance
         raw = raw[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    stored = int(ds.get("BitsStored", 0) or 0)
+    if np.issubdtype(raw.dtype, np.integer) and stored and stored < raw.dtype.itemsize * 8:
+        raw = raw & ((1 << stored) - 1) if not ds.get("PixelRepresentation", 0) else raw
     values = apply_modality_lut(raw, ds).astype(np.float32)
     if "WindowCenter" in ds or "VOILUTSequence" in ds:
         values = apply_voi_lut(values, ds, prefer_lut=True).astype(np.float32)
@@ -107,8 +171,8 @@ def from_array(array: np.ndarray) -> XRay:
     arr = np.asarray(array)
     if arr.ndim == 3 and arr.shape[-1] in (3, 4):
         lum = arr[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        if np.issubdtype(arr.dtype, np.integer):
-            return XRay(np.clip(lum / np.iinfo(arr.dtype).max, 0.0, 1.0).astype(np.float32))
+        if np.issubdtype(arr.dtype, np.integer) and arr.size and int(arr.min()) >= 0:
+            return XRay(np.clip(lum / float(2 ** bit_depth(arr) - 1), 0.0, 1.0).astype(np.float32))
         return XRay(to_unit_float(lum))
     if arr.ndim != 2:
         raise ValueError(f"an image array must be (H, W) or (H, W, 3|4), got shape {arr.shape}")

@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from .data import Sample
-from .imageio import read_image, read_mask
-from .preprocess import Intensity, preprocess, resize_mask
+from lungseg.data.layouts import Sample
+from lungseg.inference.preprocess import Intensity, normalize_intensity, resize_float, resize_mask
+from lungseg.io.reader import read_mask, read_xray
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,14 @@ Augment = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarr
 WeightMap = Callable[[np.ndarray], np.ndarray]
 
 
-def load_pair(sample: Sample, size: int, intensity: Intensity) -> tuple[np.ndarray, np.ndarray]:
-    """Read one sample as (float32 image, bool mask), both (size, size)."""
+Simulate = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def load_pair(sample: Sample, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Read one sample as (float32 image in [0, 1] before intensity normalisation, bool mask), (size, size)."""
     if sample.mask is None:
         raise ValueError(f"{sample.image}: no mask found for this image")
-    image = preprocess(read_image(sample.image), size, intensity)
+    image = resize_float(read_xray(sample.image).pixels, size, size)
     mask = resize_mask(read_mask(sample.mask), size, size)
     return image, mask
 
@@ -37,7 +40,9 @@ class SegmentationDataset(Dataset):
     """Items are dicts: ``image`` (1, S, S) float32, ``mask`` (1, S, S) float32 in {0, 1}, and
     ``weight`` (1, S, S) when ``weight_map`` is given (computed on the augmented mask).
 
-    ``augment(image, mask, rng)`` runs per item with a generator seeded from ``seed``, the
+    ``simulate(image, mask, rng)`` (pathology) runs on the raw image before intensity
+    normalisation, as a sick patient's film would be normalised at inference;
+    ``augment(image, mask, rng)`` runs after it, per item, with a generator seeded from ``seed``, the
     epoch and the index, so an epoch's samples are the same whatever the number of workers
     and whichever worker draws them.
     """
@@ -50,13 +55,18 @@ class SegmentationDataset(Dataset):
         augment: Augment | None = None,
         seed: int = 0,
         weight_map: WeightMap | None = None,
+        simulate: Simulate | None = None,
     ) -> None:
         start = time.perf_counter()
-        pairs = [load_pair(s, size, intensity) for s in samples]
+        pairs = [load_pair(s, size) for s in samples]
         self.names = [s.name for s in samples]
-        self.images = np.stack([p[0] for p in pairs]) if pairs else np.zeros((0, size, size), np.float32)
+        self.intensity = intensity
+        self.raw = np.stack([p[0] for p in pairs]) if simulate is not None and pairs else None
+        normalized = [normalize_intensity(p[0], intensity) for p in pairs]
+        self.images = np.stack(normalized) if pairs else np.zeros((0, size, size), np.float32)
         self.masks = np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, size, size), bool)
         self.augment = augment
+        self.simulate = simulate
         self.weight_map = weight_map
         self.seed = seed
         self.epoch = 0
@@ -70,8 +80,11 @@ class SegmentationDataset(Dataset):
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         image, mask = self.images[index], self.masks[index]
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        if self.simulate is not None and self.raw is not None:
+            image, mask = self.simulate(self.raw[index], mask, rng)
+            image = normalize_intensity(image, self.intensity)
         if self.augment is not None:
-            rng = np.random.default_rng([self.seed, self.epoch, index])
             image, mask = self.augment(image, mask, rng)
         item = {"image": _tensor(image), "mask": _tensor(mask)}
         if self.weight_map is not None:

@@ -11,22 +11,24 @@ from typing import Any
 
 import yaml
 
-from .augment import AugmentConfig
-from .data import PROTOCOLS, SOURCES
-from .imageio import write_text_atomic
-from .losses import LOSSES
-from .model import ModelConfig
-from .preprocess import INTENSITY_MODES
+from lungseg.data.layouts import PROTOCOLS, SOURCES
+from lungseg.inference.preprocess import INTENSITY_MODES
+from lungseg.io.atomic import write_text_atomic
+from lungseg.model.unet import ModelConfig
+from lungseg.training.augment import AugmentConfig
+from lungseg.training.losses import LOSSES
+from lungseg.training.pathology import PathologyConfig
 
 
 @dataclass
 class TrainConfig:
     """Every knob of a training run. ``model`` is the U-Net's own config."""
 
-    data: str = ""
+    data: str | list[str] = ""  # one folder, or several (e.g. Montgomery/Shenzhen + Wingspan)
     output: str = ""
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
+    pathology: PathologyConfig = field(default_factory=PathologyConfig)
     image_size: int = 256
     intensity: str = "equalize"
     epochs: int = 40
@@ -54,6 +56,7 @@ class TrainConfig:
     def __post_init__(self) -> None:
         self.model = _nested(ModelConfig, self.model, "model")
         self.augment = _nested(AugmentConfig, self.augment, "augment")
+        self.pathology = _nested(PathologyConfig, self.pathology, "pathology")
         self.split_fractions = tuple(self.split_fractions)
         self.validate()
 
@@ -82,6 +85,7 @@ class TrainConfig:
         out = asdict(self)
         out["split_fractions"] = list(self.split_fractions)
         out["augment"] = {k: list(v) if isinstance(v, tuple) else v for k, v in out["augment"].items()}
+        out["pathology"] = self.pathology.to_dict()
         return out
 
     @classmethod
@@ -93,8 +97,8 @@ class TrainConfig:
         return cls(**values)
 
     def replace(self, **changes: Any) -> TrainConfig:
-        """A copy with ``changes`` applied; ``model`` and ``augment`` may be partial dicts."""
-        for key in ("model", "augment"):
+        """A copy with ``changes`` applied; ``model``, ``augment`` and ``pathology`` may be partial dicts."""
+        for key in ("model", "augment", "pathology"):
             if isinstance(changes.get(key), dict):
                 changes[key] = dataclasses.replace(getattr(self, key), **changes[key])
         return dataclasses.replace(self, **changes)

@@ -11,10 +11,10 @@ from typing import Any
 
 import torch
 
-from . import __version__
-from .imageio import atomic_path
-from .model import ModelConfig, UNet
-from .pretrained import resolve_model
+from lungseg import __version__
+from lungseg.io.atomic import atomic_path
+from lungseg.model.pretrained import resolve_model
+from lungseg.model.unet import ModelConfig, UNet
 
 FORMAT = "lungseg-checkpoint-v1"
 

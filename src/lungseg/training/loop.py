@@ -20,18 +20,19 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .augment import Augmenter
-from .checkpoint import load_initial_weights, read_checkpoint, save_checkpoint
-from .config import TrainConfig, save_config
-from .data import discover, load_split, make_split, repeat_by_source, save_split, select
-from .dataset import SegmentationDataset
-from .imageio import write_text_atomic
-from .inference import autocast, predict_logits, resolve_device
-from .losses import get_loss, needs_weight_map
-from .model import UNet
-from .plot import plot_history
-from .segmenter import Segmenter
-from .weightmap import unet_weight_map
+from lungseg.data.layouts import discover, load_split, make_split, repeat_by_source, save_split, select
+from lungseg.inference.predict import autocast, predict_logits, resolve_device
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.atomic import write_text_atomic
+from lungseg.model.checkpoint import load_initial_weights, read_checkpoint, save_checkpoint
+from lungseg.model.unet import UNet
+from lungseg.training.augment import Augmenter
+from lungseg.training.config import TrainConfig, save_config
+from lungseg.training.dataset import SegmentationDataset
+from lungseg.training.losses import get_loss, needs_weight_map
+from lungseg.training.pathology import simulate as pathology_simulate
+from lungseg.training.plot import plot_history
+from lungseg.training.weightmap import unet_weight_map
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,10 @@ def make_datasets(config: TrainConfig, train_samples, val_samples):
     if needs_weight_map(config.loss):
         weights = functools.partial(unet_weight_map, w0=config.w0, sigma=config.weight_sigma)
     size, intensity = config.image_size, config.intensity
-    train_ds = SegmentationDataset(train_samples, size, intensity, augment, config.seed, weights)
+    simulate = None
+    if config.pathology.enabled:
+        simulate = functools.partial(pathology_simulate, config=config.pathology)
+    train_ds = SegmentationDataset(train_samples, size, intensity, augment, config.seed, weights, simulate)
     return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights)
 
 
@@ -227,7 +231,7 @@ def train(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback
 
 def calibrate_best(best: Path, val_samples: list, device: str) -> float:
     """Store in ``best`` the threshold with the best validation Dice at the masks' resolution."""
-    from .evaluate import calibrate_threshold
+    from lungseg.evaluation.evaluate import calibrate_threshold
 
     segmenter = Segmenter.from_pretrained(best, device=device, postprocess=False)
     threshold, means = calibrate_threshold(segmenter, val_samples)

@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from .imageio import IMAGE_SUFFIXES, save_png_atomic, write_text_atomic
-from .measure import MEASUREMENT_FIELDS
-from .render import overlay
-from .segmenter import SegmentationResult, Segmenter
-from .xray import DICOM_SUFFIXES, is_dicom
+from lungseg.inference.measure import MEASUREMENT_FIELDS
+from lungseg.inference.render import overlay
+from lungseg.inference.segmenter import SegmentationResult, Segmenter
+from lungseg.io.atomic import save_png_atomic, write_text_atomic
+from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
 
 log = logging.getLogger(__name__)
 

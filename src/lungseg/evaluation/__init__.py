@@ -1,0 +1,1 @@
+"""Metrics (one confusion-count core), evaluation by group, threshold calibration."""

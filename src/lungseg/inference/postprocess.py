@@ -1,0 +1,145 @@
+"""Mask clean-up into plausible lungs, and left/right lung labels.
+
+On a standard frontal (PA/AP) view the patient's right lung is on the image's left. Labels:
+0 background, 1 = the patient's right lung (image left), 2 = the patient's left lung (image right).
+
+Sides follow the lungs' positions relative to each other, never the image's centre line: a chest
+framed off-centre (common on portable films) keeps both lungs and their correct labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+RIGHT_LUNG, LEFT_LUNG = 1, 2
+MIN_PARTNER = 0.02  # a second lung must have at least 2% of the first one's area (smaller: noise)
+MERGED_ASPECT = 0.75  # a blob at least this wide for its height may be two lungs joined
+MERGED_WAIST = 0.6  # ... if its thinnest middle column has under 60% of its median column height
+
+
+def _components(mask: np.ndarray) -> list[np.ndarray]:
+    """Connected components (8-connectivity), largest first."""
+    labels, n = ndimage.label(mask, structure=ndimage.generate_binary_structure(2, 2))
+    if n == 0:
+        return []
+    sizes = ndimage.sum_labels(mask, labels, index=np.arange(1, n + 1))
+    order = np.argsort(-sizes, kind="stable")
+    return [labels == k + 1 for k in order]
+
+
+def _columns(component: np.ndarray) -> tuple[int, int]:
+    xs = np.nonzero(component.any(axis=0))[0]
+    return int(xs[0]), int(xs[-1])
+
+
+def _center_x(component: np.ndarray) -> float:
+    return float(np.nonzero(component)[1].mean())
+
+
+def merged_cut(component: np.ndarray) -> int | None:
+    """The column where a blob of two joined lungs should be cut, or None if it is one lung.
+
+    Two joined lungs make a blob about as wide as it is tall with a narrow waist (the mediastinum)
+    in the middle of its own extent; a single lung is tall and narrow.
+    """
+    rows = np.nonzero(component.any(axis=1))[0]
+    x0, x1 = _columns(component)
+    height, width = rows[-1] - rows[0] + 1, x1 - x0 + 1
+    if width < MERGED_ASPECT * height or width < 8:
+        return None
+    counts = component[:, x0 : x1 + 1].sum(axis=0)
+    lo, hi = int(width * 0.3), max(int(width * 0.7), int(width * 0.3) + 1)
+    cut = lo + int(np.argmin(counts[lo:hi]))
+    if counts[cut] >= MERGED_WAIST * float(np.median(counts[counts > 0])):
+        return None
+    return x0 + cut
+
+
+def _is_image_left_alone(lung: np.ndarray) -> bool:
+    """Side of a lung without a partner, from its shape: the lowest part of a lung (the costophrenic
+    angle) is lateral, so a lung whose bottom lies left of its centre is the image-left lung."""
+    ys, xs = np.nonzero(lung)
+    bottom = ys >= np.percentile(ys, 95)
+    return bool(xs[bottom].mean() < xs.mean())
+
+
+def _overlap_fraction(a: np.ndarray, b: np.ndarray) -> float:
+    """Shared column range of two components over the narrower one's width."""
+    (a0, a1), (b0, b1) = _columns(a), _columns(b)
+    shared = min(a1, b1) - max(a0, b0) + 1
+    return max(shared, 0) / max(min(a1 - a0, b1 - b0) + 1, 1)
+
+
+def lung_sides(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(image-left lung, image-right lung), each one connected component (possibly empty).
+
+    The largest component is the first lung; the partner is the largest other component beside it
+    (sharing under half its column range) with at least ``MIN_PARTNER`` of its area. A lone blob shaped
+    like two joined lungs is cut at its waist. Fragments of a lung already taken are dropped.
+    """
+    mask = np.asarray(mask, bool)
+    parts = _components(mask)
+    empty = np.zeros_like(mask)
+    if not parts:
+        return empty, empty
+    first = parts[0]
+    area = first.sum()
+    partner = next(
+        (p for p in parts[1:] if p.sum() >= MIN_PARTNER * area and _overlap_fraction(first, p) < 0.5), None
+    )
+    if partner is None:
+        cut = merged_cut(first)
+        if cut is not None:
+            left, right = first.copy(), first.copy()
+            left[:, cut:] = False
+            right[:, :cut] = False
+            return _largest(left), _largest(right)
+        return (first, empty) if _is_image_left_alone(first) else (empty, first)
+    return (first, partner) if _center_x(first) < _center_x(partner) else (partner, first)
+
+
+def _largest(mask: np.ndarray) -> np.ndarray:
+    parts = _components(mask)
+    return parts[0] if parts else mask
+
+
+def smooth(lung: np.ndarray, sigma: float) -> np.ndarray:
+    """A smooth outline: Gaussian-blur the indicator and cut at 0.5 (removes ragged edges and spurs)."""
+    if sigma <= 0 or not lung.any():
+        return lung
+    blurred = ndimage.gaussian_filter(lung.astype(np.float32), sigma) >= 0.5
+    return ndimage.binary_fill_holes(_largest(blurred)) if blurred.any() else lung
+
+
+def postprocess(mask: np.ndarray, smooth_fraction: float = 0.0) -> np.ndarray:
+    """At most two lungs, each one connected piece without holes; optionally a smoothed outline
+    (``smooth_fraction``: Gaussian sigma as a fraction of the image's longer side)."""
+    sigma = smooth_fraction * max(np.shape(mask))
+    left, right = lung_sides(mask)
+    out = np.zeros(np.shape(mask), bool)
+    for lung in (left, right):
+        if lung.any():
+            out |= smooth(ndimage.binary_fill_holes(lung), sigma)
+    return out
+
+
+def lung_labels(mask: np.ndarray) -> np.ndarray:
+    """uint8 labels: 1 = patient's right lung (image left), 2 = patient's left lung (image right).
+
+    Every mask pixel gets a label (also without post-processing): pixels outside the two lungs go to
+    the side of the column halfway between the lungs' centres (or the lone lung's side).
+    """
+    mask = np.asarray(mask, bool)
+    image_left, image_right = lung_sides(mask)
+    labels = np.zeros(mask.shape, np.uint8)
+    if image_left.any() and image_right.any():
+        divide = (_center_x(image_left) + _center_x(image_right)) / 2
+        cols = np.arange(mask.shape[1])[None, :]
+        labels[mask & (cols < divide)] = RIGHT_LUNG
+        labels[mask & (cols >= divide)] = LEFT_LUNG
+    elif mask.any():
+        labels[mask] = RIGHT_LUNG if image_left.any() else LEFT_LUNG
+    labels[image_left] = RIGHT_LUNG
+    labels[image_right] = LEFT_LUNG
+    return labels

@@ -1,0 +1,1 @@
+"""Reading X-rays (one reader for every use) and writing files atomically."""

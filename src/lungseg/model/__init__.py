@@ -1,0 +1,1 @@
+"""The U-Net, self-describing checkpoints and the table of bundled weights."""

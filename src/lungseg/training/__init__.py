@@ -1,0 +1,1 @@
+"""Training: data sets, augmentation and pathology simulation, the epoch loop."""

@@ -1,0 +1,234 @@
+"""Pathology and portable-film simulation: training images of sick lungs whose masks are known.
+
+The model must draw the *anatomical* lung, also where disease makes it opaque. Following the idea
+of XLSor and lungVAE (synthetic abnormal images, opaque regions treated as missing evidence), each
+kind below paints a finding onto a real X-ray and leaves the lung mask unchanged. Every kind runs on
+the raw [0, 1] image *before* intensity normalisation, so the model sees what a sick patient's film
+looks like after the same equalisation as at inference. Bright = dense (bone, fluid, soft tissue).
+
+Kinds (each with a probability and strength in :class:`PathologyConfig`): consolidation, ground-glass
+opacity, pleural effusion with a meniscus, white-out of a lower zone or hemithorax, lines/tubes/ECG
+leads, burned-in text and markers, collimation borders, low contrast with noise, lower inspiration
+(a vertically squashed field) and off-centre framing (one side padded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+from scipy import ndimage
+
+from . import drawing
+
+
+@dataclass(frozen=True)
+class PathologyConfig:
+    """Probability of each kind per training image, and strength ranges (fractions of the way to dense)."""
+
+    enabled: bool = False
+    consolidation: float = 0.25
+    consolidation_strength: tuple[float, float] = (0.5, 1.0)
+    ground_glass: float = 0.25
+    ground_glass_strength: tuple[float, float] = (0.2, 0.5)
+    effusion: float = 0.2
+    effusion_height: tuple[float, float] = (0.15, 0.6)  # fraction of the lung's height filled
+    whiteout: float = 0.1
+    devices: float = 0.3
+    text: float = 0.3
+    collimation: float = 0.15
+    low_contrast: float = 0.2
+    squash: float = 0.15
+    squash_range: tuple[float, float] = (0.8, 0.95)  # vertical scale of the lung field
+    offcentre: float = 0.15
+    offcentre_pad: float = 0.4  # max padding on one side, fraction of the width
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
+                value = tuple(value)
+            if isinstance(value, tuple) and not (len(value) == 2 and 0 <= value[0] <= value[1]):
+                raise ValueError(f"pathology.{f.name} must be a (low, high) range, got {value}")
+            if isinstance(value, float) and f.name in PROBABILITIES and not 0 <= value <= 1:
+                raise ValueError(f"pathology.{f.name} is a probability in [0, 1], got {value}")
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+
+PROBABILITIES = (
+    "consolidation", "ground_glass", "effusion", "whiteout", "devices", "text",
+    "collimation", "low_contrast", "squash", "offcentre",
+)  # fmt: skip
+
+
+def smooth_field(shape: tuple[int, int], rng: np.random.Generator, cells: int = 6) -> np.ndarray:
+    """A smooth random field in [0, 1]: Gaussian noise on a coarse grid, cubic-upsampled."""
+    coarse = rng.normal(size=(cells, cells))
+    field = ndimage.zoom(coarse, (shape[0] / cells, shape[1] / cells), order=3, mode="nearest")
+    field = field[: shape[0], : shape[1]]
+    lo, hi = float(field.min()), float(field.max())
+    return (field - lo) / max(hi - lo, 1e-6)
+
+
+def dense_level(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> float:
+    """An intensity for fluid/soft tissue: a high percentile of the body outside the lungs."""
+    outside = image[~mask]
+    if outside.size < 16:
+        return 0.8
+    return float(np.percentile(outside, rng.uniform(70, 92)))
+
+
+def blend(image: np.ndarray, alpha: np.ndarray, level: float) -> np.ndarray:
+    """Move pixels toward ``level`` by ``alpha`` (0..1), never darker than they were."""
+    return np.maximum(image, image + alpha * (level - image))
+
+
+def lung_halves(mask: np.ndarray) -> list[np.ndarray]:
+    """The mask cut at the column between the two lungs (the emptiest column near the middle)."""
+    cols = mask.sum(axis=0)
+    if cols.sum() == 0:
+        return []
+    xs = np.nonzero(cols)[0]
+    lo, hi = xs[0] + (xs[-1] - xs[0]) // 4, xs[0] + 3 * (xs[-1] - xs[0]) // 4
+    cut = lo + int(np.argmin(cols[lo : hi + 1])) if hi > lo else (xs[0] + xs[-1]) // 2
+    left, right = mask.copy(), mask.copy()
+    left[:, cut:] = False
+    right[:, :cut] = False
+    return [h for h in (left, right) if h.any()]
+
+
+def consolidation(image, mask, rng, strength=(0.5, 1.0), cells=(4, 8), cover=(0.5, 0.85)):
+    """Dense, textured opacity in blobs inside the lung (pneumonia, TB, haemorrhage)."""
+    field = smooth_field(image.shape, rng, int(rng.integers(*cells)))
+    blobs = field > np.quantile(field[mask], rng.uniform(*cover)) if mask.any() else field > 0.7
+    soft = ndimage.gaussian_filter((blobs & mask).astype(np.float32), rng.uniform(1.5, 4.0))
+    texture = 1 + 0.15 * (smooth_field(image.shape, rng, 40) - 0.5)
+    alpha = np.clip(soft * rng.uniform(*strength) * texture, 0, 1)
+    return blend(image, alpha, dense_level(image, mask, rng))
+
+
+def ground_glass(image, mask, rng, strength=(0.2, 0.5)):
+    """Hazy, patchy opacity over a large part of one or both lungs; vessels stay visible."""
+    return consolidation(image, mask, rng, strength, cells=(3, 6), cover=(0.1, 0.5))
+
+
+def effusion(image, mask, rng, height=(0.15, 0.6)):
+    """Fluid rising from the costophrenic angle with a meniscus, hiding the hemidiaphragm."""
+    halves = lung_halves(mask)
+    if not halves:
+        return image
+    lung = halves[int(rng.integers(len(halves)))]
+    ys, xs = np.nonzero(lung)
+    top, bottom, x0, x1 = ys.min(), ys.max(), xs.min(), xs.max()
+    level = bottom - rng.uniform(*height) * (bottom - top)
+    lateral_is_left = (x0 + x1) / 2 < image.shape[1] / 2
+    yy, xx = np.mgrid[: image.shape[0], : image.shape[1]].astype(np.float32)
+    t = np.clip((xx - x0) / max(x1 - x0, 1), 0, 1)
+    t = 1 - t if lateral_is_left else t  # 0 medial .. 1 lateral
+    line = level - rng.uniform(0.05, 0.2) * (bottom - top) * t**2  # meniscus climbs the lateral wall
+    band = (xx >= x0 - 3) & (xx <= x1 + 3) & (yy >= line)
+    below = ndimage.binary_dilation(lung, iterations=4) | (band & (yy > bottom - 2))
+    region = band & below
+    alpha = ndimage.gaussian_filter(region.astype(np.float32), rng.uniform(2, 5))
+    alpha *= np.clip(0.75 + 0.25 * (yy - level) / max(bottom - level, 1), 0.6, 1.0)
+    return blend(image, np.clip(alpha * rng.uniform(0.8, 1.0), 0, 1), dense_level(image, mask, rng))
+
+
+def whiteout(image, mask, rng):
+    """Opacification of a whole hemithorax or its lower half (collapse, large effusion)."""
+    halves = lung_halves(mask)
+    if not halves:
+        return image
+    lung = halves[int(rng.integers(len(halves)))]
+    if rng.random() < 0.5:
+        ys = np.nonzero(lung)[0]
+        lung = lung & (np.arange(image.shape[0])[:, None] > (ys.min() + ys.max()) / 2)
+    region = ndimage.binary_dilation(lung, iterations=3)
+    alpha = ndimage.gaussian_filter(region.astype(np.float32), rng.uniform(2, 6)) * rng.uniform(0.8, 1.0)
+    return blend(image, alpha, dense_level(image, mask, rng))
+
+
+def low_contrast(image, rng):
+    """A flat, noisy portable film: scatter veil, compressed range, quantum noise."""
+    veil = rng.uniform(0.2, 0.5)
+    out = image * (1 - veil) + veil * ndimage.gaussian_filter(image, 20)
+    out = out * rng.uniform(0.3, 0.7) + rng.uniform(0.1, 0.4)
+    return out + rng.normal(0, rng.uniform(0.005, 0.02), size=image.shape)
+
+
+def collimation(image, rng):
+    """Shutter borders: 1-4 sides set to a flat black or white band."""
+    out = image.copy()
+    h, w = image.shape
+    value = float(rng.choice([0.0, 1.0, rng.uniform(0.6, 0.95)]))
+    for side in np.nonzero(rng.random(4) < 0.5)[0]:
+        depth = int(rng.uniform(0.02, 0.12) * (h if side < 2 else w))
+        if side == 0:
+            out[:depth] = value
+        elif side == 1:
+            out[h - depth :] = value
+        elif side == 2:
+            out[:, :depth] = value
+        else:
+            out[:, w - depth :] = value
+    return out
+
+
+def squash(image, mask, rng, scale=(0.8, 0.95)):
+    """Lower inspiration: the chest shortened vertically about its top, the abdomen rising."""
+    s = rng.uniform(*scale)
+    h, w = image.shape
+    yy, xx = np.mgrid[:h, :w].astype(np.float32)
+    coords = np.stack([yy / s, xx])
+    out = ndimage.map_coordinates(image, coords, order=1, mode="nearest")
+    out_mask = ndimage.map_coordinates(mask.astype(np.float32), coords, order=1, mode="constant") > 0.5
+    return out, out_mask
+
+
+def offcentre(image, mask, rng, pad=0.4):
+    """The chest framed off-centre: one side padded by up to ``pad`` of the width, resized back."""
+    w = image.shape[1]
+    extra = int(rng.uniform(0.1, pad) * w)
+    left = bool(rng.random() < 0.5)
+    fill = float(rng.choice([0.0, np.percentile(image, 5)]))
+    widths = ((0, 0), (extra, 0)) if left else ((0, 0), (0, extra))
+    big = np.pad(image, widths, constant_values=fill)
+    big_mask = np.pad(mask, widths)
+    zoom = (1.0, w / big.shape[1])
+    out = ndimage.zoom(big, zoom, order=1)[:, :w]
+    out_mask = ndimage.zoom(big_mask.astype(np.float32), zoom, order=1)[:, :w] > 0.5
+    return out, out_mask
+
+
+def simulate(
+    image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, config: PathologyConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw each kind with its probability; returns (image in [0, 1], mask). The mask only moves
+    with the geometric kinds (squash, off-centre): the anatomical lung is never shrunk by disease."""
+    image = image.astype(np.float32, copy=True)
+    mask = np.asarray(mask, bool)
+    c = config
+    if rng.random() < c.squash:
+        image, mask = squash(image, mask, rng, c.squash_range)
+    if rng.random() < c.consolidation:
+        image = consolidation(image, mask, rng, c.consolidation_strength)
+    if rng.random() < c.ground_glass:
+        image = ground_glass(image, mask, rng, c.ground_glass_strength)
+    if rng.random() < c.effusion:
+        image = effusion(image, mask, rng, c.effusion_height)
+    if rng.random() < c.whiteout:
+        image = whiteout(image, mask, rng)
+    if rng.random() < c.devices:
+        image = drawing.devices(image, rng)
+    if rng.random() < c.text:
+        image = drawing.burned_text(image, rng)
+    if rng.random() < c.low_contrast:
+        image = low_contrast(image, rng)
+    if rng.random() < c.collimation:
+        image = collimation(image, rng)
+    if rng.random() < c.offcentre:
+        image, mask = offcentre(image, mask, rng, c.offcentre_pad)
+    return np.clip(image, 0.0, 1.0).astype(np.float32), mask
