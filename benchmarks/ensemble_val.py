@@ -15,7 +15,8 @@ import argparse
 import numpy as np
 
 from lungseg.data.layouts import discover
-from lungseg.evaluation.evaluate import THRESHOLDS, read_labelled
+from lungseg.evaluation.calibrate import THRESHOLDS
+from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
@@ -30,7 +31,7 @@ def segmenters(models: list[str], sizes: list[int] | None) -> tuple[list[Segment
         names = names or payload["split"]["val"]
         cfg = payload["train_config"]
         for size in sizes or [cfg["image_size"]]:
-            out.append(Segmenter(model, size, cfg["intensity"], postprocess=False))
+            out.append(Segmenter(model, size, cfg["intensity"], threshold=0.5, postprocess=False))
     return out, names
 
 

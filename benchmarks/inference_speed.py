@@ -49,7 +49,7 @@ def main() -> None:
         with torch.inference_mode(), autocast(torch.device("cpu")):
             predict_logits(model, x)
 
-    segmenter = Segmenter(model, size, "equalize", device="cpu")
+    segmenter = Segmenter(model, size, "equalize", threshold=0.5, device="cpu")
     image = np.random.default_rng(0).integers(0, 255, (args.input, args.input), dtype=np.uint8)
     print(f"torch threads {torch.get_num_threads()}, working size {size}, width {model.config.base_channels}")
     print(f"model forward (bf16, batch 1): {median_ms(forward, args.repeats):.1f} ms")

@@ -38,7 +38,7 @@ def two_lungs(height: int, width: int) -> np.ndarray:
 
 @pytest.fixture
 def segmenter() -> Segmenter:
-    return Segmenter(DarkIsLung(), image_size=64, intensity="none")
+    return Segmenter(DarkIsLung(), image_size=64, intensity="none", threshold=0.5)
 
 
 @pytest.fixture
@@ -64,8 +64,8 @@ def test_postprocess_removes_specks_and_fills_holes(segmenter):
     image = two_lungs(128, 128)
     image[5:8, 5:8] = 40  # a dark speck far from the lungs
     image[60:63, 36:39] = 200  # a bright hole inside the image-left lung
-    raw = Segmenter(DarkIsLung(), 128, "none", postprocess=False)(image).mask
-    clean = Segmenter(DarkIsLung(), 128, "none")(image).mask
+    raw = Segmenter(DarkIsLung(), 128, "none", threshold=0.5, postprocess=False)(image).mask
+    clean = Segmenter(DarkIsLung(), 128, "none", threshold=0.5)(image).mask
     assert raw[6, 6] and not clean[6, 6]
     assert not raw[61, 37] and clean[61, 37]
 

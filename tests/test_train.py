@@ -134,7 +134,7 @@ class ProbIsImage(torch.nn.Module):
 
 def test_calibrated_threshold_is_the_best_on_validation(tmp_path):
     from lungseg.data.layouts import Sample
-    from lungseg.evaluation.evaluate import calibrate_threshold
+    from lungseg.evaluation.calibrate import calibrate_threshold
     from lungseg.inference.segmenter import Segmenter
 
     samples = []
@@ -144,7 +144,7 @@ def test_calibrated_threshold_is_the_best_on_validation(tmp_path):
         Image.fromarray(np.where(mask, 0.38 * 255, 0.27 * 255).astype(np.uint8)).save(tmp_path / f"i{k}.png")
         Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / f"m{k}.png")
         samples.append(Sample(f"i{k}", tmp_path / f"i{k}.png", tmp_path / f"m{k}.png", "other"))
-    segmenter = Segmenter(ProbIsImage(), image_size=32, intensity="none", postprocess=False)
+    segmenter = Segmenter(ProbIsImage(), image_size=32, intensity="none", threshold=0.5, postprocess=False)
     threshold, means = calibrate_threshold(segmenter, samples)
     assert threshold == 0.35  # 0.3 and 0.35 separate 0.27 from 0.38; ties go to the one nearer 0.5
     assert means[0.35] == 1.0 and means[0.25] < 1.0 and means[0.4] == 0.0

@@ -13,16 +13,13 @@ import numpy as np
 from tqdm import tqdm
 
 from lungseg.data.layouts import Sample, discover, labelled, load_split, select
-from lungseg.evaluation.metrics import METRIC_NAMES, all_metrics, overlap_metrics
+from lungseg.evaluation.metrics import METRIC_NAMES, all_metrics
 from lungseg.inference.preprocess import resize_float
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import write_text_atomic
 from lungseg.io.reader import XRay, read_mask, read_xray
 
 log = logging.getLogger(__name__)
-
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
-
 
 def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict | None) -> list[Sample]:
     """Samples for ``--split``: 'test' / 'val' of the checkpoint's split, 'all', or a split file's test list."""
@@ -50,23 +47,6 @@ def evaluate_sample(segmenter: Segmenter, sample: Sample) -> dict[str, float]:
     """Metrics for one labelled sample, on exactly the mask ``lungseg segment`` would write."""
     image, mask = read_labelled(sample)
     return all_metrics(segmenter(XRay(image)).mask, mask)
-
-
-def calibrate_threshold(
-    segmenter: Segmenter, samples: list[Sample], grid: tuple[float, ...] = THRESHOLDS
-) -> tuple[float, dict[float, float]]:
-    """The probability threshold with the best mean Dice on ``samples`` (validation, never test).
-
-    Returns (threshold, mean Dice per threshold); computed on the raw thresholded masks.
-    """
-    dice = {t: [] for t in grid}
-    for sample in samples:
-        image, mask = read_labelled(sample)
-        prob = segmenter(XRay(image)).probabilities
-        for t in grid:
-            dice[t].append(overlap_metrics(prob >= t, mask)["dice"])
-    means = {t: float(np.mean(v)) for t, v in dice.items()}
-    return max(means, key=lambda t: (means[t], -abs(t - 0.5))), means
 
 
 def summarise(rows: list[dict]) -> dict:

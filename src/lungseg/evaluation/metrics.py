@@ -42,7 +42,12 @@ def confusion(pred: np.ndarray, target: np.ndarray) -> tuple[int, int, int, int]
 
 def overlap_metrics(pred: np.ndarray, target: np.ndarray) -> dict[str, float]:
     """Dice, IoU, pixel accuracy, precision and recall."""
-    tp, fp, fn, tn = confusion(pred, target)
+    return overlap_from_counts(*confusion(pred, target))
+
+
+def overlap_from_counts(tp: int, fp: int, fn: int, tn: int) -> dict[str, float]:
+    """The overlap metrics from confusion counts: the one formula used by validation, calibration,
+    evaluation and the benchmarks."""
     both_empty = tp + fp + fn == 0
     return {
         "dice": _ratio(2 * tp, 2 * tp + fp + fn, both_empty),

@@ -12,16 +12,19 @@ import io
 import json
 import logging
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lungseg.inference.measure import MEASUREMENT_FIELDS
+from lungseg.inference.pipeline import SegmentationResult, load_input
 from lungseg.inference.render import overlay
-from lungseg.inference.segmenter import SegmentationResult, Segmenter
+from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import save_png_atomic, write_text_atomic
 from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
 
@@ -112,6 +115,32 @@ def is_done(job: Job, rows: dict[str, dict], probabilities: bool) -> bool:
     return bool(row) and not row.get("error") and all(job.output(k).is_file() for k in kinds)
 
 
+class _Inputs(Dataset):
+    """Steps 1-2 (read, preprocess) for DataLoader workers, so decoding runs ahead of the model."""
+
+    def __init__(self, items: list, size: int, intensity: str) -> None:
+        self.items, self.size, self.intensity = items, size, intensity
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, index: int) -> dict:
+        return load_input(self.items[index], index, self.size, self.intensity)
+
+
+def stream(segmenter: Segmenter, items: list, batch_size: int, workers: int) -> Iterator[SegmentationResult]:
+    """Results in input order; reading and preprocessing run ahead in ``workers`` processes."""
+    loader = DataLoader(
+        _Inputs(items, segmenter.image_size, segmenter.intensity),
+        batch_size=batch_size,
+        num_workers=workers,
+        collate_fn=list,
+        prefetch_factor=2 if workers else None,
+    )
+    for batch in loader:
+        yield from segmenter.segment_prepared(batch)
+
+
 @dataclass
 class SegmentOptions:
     output: Path
@@ -135,8 +164,9 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
         )
     failed = 0
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar:
-        results = segmenter.segment_many([j.source for j in todo], opts.batch_size, opts.workers, bar)
+        results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers)
         for k, (job, result) in enumerate(zip(todo, results, strict=True)):
+            bar.update(1)
             if result.ok:
                 try:
                     write_outputs(job, result, opts.probabilities)

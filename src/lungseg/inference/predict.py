@@ -7,6 +7,8 @@ and crop the output back, so callers can feed arbitrary (H, W).
 from __future__ import annotations
 
 import contextlib
+import functools
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -25,9 +27,34 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
-def autocast(device: torch.device, enabled: bool = True) -> contextlib.AbstractContextManager:
-    """bf16 autocast on CPU (about 3x faster here) and on CUDA; a no-op when disabled."""
-    if not enabled:
+PRECISIONS = ("auto", "bf16", "fp32")
+
+
+@functools.cache
+def cpu_has_native_bf16() -> bool:
+    """True when the CPU computes bf16 in hardware (AVX512-BF16 or AMX); elsewhere bf16 is emulated
+    and slower than fp32. Read from /proc/cpuinfo (Linux); other systems answer False."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(flag in text.split() for flag in ("avx512_bf16", "amx_bf16"))
+
+
+def use_bf16(device: torch.device, precision: str = "auto") -> bool:
+    """Whether to run in bf16: asked for explicitly, or 'auto' on a device that computes it natively."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; use one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision == "bf16"
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
+def autocast(device: torch.device, precision: str = "auto") -> contextlib.AbstractContextManager:
+    """bf16 autocast where :func:`use_bf16` says so (about 3x faster on a CPU with native bf16), else fp32."""
+    if not use_bf16(device, precision):
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
 

@@ -21,8 +21,9 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from lungseg.data.layouts import discover, load_split, make_split, repeat_by_source, save_split, select
+from lungseg.evaluation.calibrate import calibrate_checkpoint
+from lungseg.evaluation.metrics import overlap_from_counts
 from lungseg.inference.predict import autocast, predict_logits, resolve_device
-from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import write_text_atomic
 from lungseg.model.checkpoint import load_initial_weights, read_checkpoint, save_checkpoint
 from lungseg.model.unet import UNet
@@ -139,14 +140,22 @@ def validate(model, loader, loss_fn, device) -> dict[str, float]:
         with autocast(device):
             logits = predict_logits(model, images).float()
         losses.append(loss_fn(logits, masks, weight).item() * len(images))
-        pred, tgt = (logits > 0).flatten(1), masks.bool().flatten(1)
-        inter, union = (pred & tgt).sum(1).float(), (pred | tgt).sum(1).float()
-        size = pred.sum(1).float() + tgt.sum(1).float()
-        both_empty = size == 0
-        dices += torch.where(both_empty, 1.0, 2 * inter / size.clamp(min=1)).tolist()
-        ious += torch.where(both_empty, 1.0, inter / union.clamp(min=1)).tolist()
+        for counts in batch_confusion(logits > 0, masks.bool()):
+            scores = overlap_from_counts(*counts)
+            dices.append(scores["dice"])
+            ious.append(scores["iou"])
     n = max(len(dices), 1)
     return {"val_loss": sum(losses) / n, "val_dice": sum(dices) / n, "val_iou": sum(ious) / n}
+
+
+def batch_confusion(pred: torch.Tensor, target: torch.Tensor) -> list[tuple[int, int, int, int]]:
+    """(tp, fp, fn, tn) per image of boolean (N, ...) tensors, for the shared metric core."""
+    pred, target = pred.flatten(1), target.flatten(1)
+    tp = (pred & target).sum(1)
+    fp = (pred & ~target).sum(1)
+    fn = (~pred & target).sum(1)
+    tn = pred.shape[1] - tp - fp - fn
+    return list(zip(tp.tolist(), fp.tolist(), fn.tolist(), tn.tolist(), strict=True))
 
 
 def write_log(history: list[dict], path: Path) -> None:
@@ -225,22 +234,8 @@ def train(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback
     plot_history(state.history, run_dir / "curves.png")
     log.info("best val Dice %.4f at epoch %d; checkpoints in %s", state.best_dice, state.best_epoch, run_dir)
     if config.calibrate_threshold:
-        calibrate_best(run_dir / "best.pt", val_samples, config.device)
+        calibrate_checkpoint(run_dir / "best.pt", val_samples, config.device)
     return run_dir / "best.pt"
-
-
-def calibrate_best(best: Path, val_samples: list, device: str) -> float:
-    """Store in ``best`` the threshold with the best validation Dice at the masks' resolution."""
-    from lungseg.evaluation.evaluate import calibrate_threshold
-
-    segmenter = Segmenter.from_pretrained(best, device=device, postprocess=False)
-    threshold, means = calibrate_threshold(segmenter, val_samples)
-    log.info("threshold %.2f (val Dice %.4f; %.4f at 0.5)", threshold, means[threshold], means.get(0.5, float("nan")))
-    drop = ("format", "lungseg_version", "model_config", "state_dict")
-    keep = {k: v for k, v in segmenter.payload.items() if k not in drop}
-    keep.update(threshold=threshold, threshold_val_dice=list(means.items()))
-    save_checkpoint(best, segmenter.model.cpu(), **keep)
-    return threshold
 
 
 def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_epoch_end) -> None:

@@ -1,0 +1,58 @@
+"""Choosing the probability threshold (and outline smoothing) on validation data, never on test data.
+
+What is calibrated is what is applied: each candidate threshold is scored on the mask that
+``lungseg segment`` would write with it, post-processing included.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from lungseg.data.layouts import Sample
+from lungseg.evaluation.evaluate import read_labelled
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.pipeline import binary_mask
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
+from lungseg.model.checkpoint import save_checkpoint
+
+log = logging.getLogger(__name__)
+
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+SMOOTHING = (0.0, 0.003, 0.006)  # Gaussian sigma of the outline, fraction of the longer side
+
+
+def calibrate_threshold(
+    segmenter: Segmenter, samples: list[Sample], grid: tuple[float, ...] = THRESHOLDS, smooth: float | None = None
+) -> tuple[float, dict[float, float]]:
+    """The threshold with the best mean Dice on ``samples`` of the masks the segmenter would write.
+
+    Returns (threshold, mean Dice per threshold); ties go to the threshold nearer 0.5.
+    """
+    probs = [(segmenter(XRay(image)).probabilities, mask) for image, mask in map(read_labelled, samples)]
+    smooth = segmenter.smooth if smooth is None else smooth
+    means = {t: _mean_dice(probs, t, segmenter.postprocess, smooth) for t in grid}
+    return max(means, key=lambda t: (means[t], -abs(t - 0.5))), means
+
+
+def _mean_dice(probs: list, threshold: float, clean: bool, smooth: float) -> float:
+    return float(np.mean([overlap_metrics(binary_mask(p, threshold, clean, smooth), m)["dice"] for p, m in probs]))
+
+
+def calibrate_checkpoint(best: Path, val_samples: list[Sample], device: str = "auto") -> tuple[float, float]:
+    """Store in ``best`` the (threshold, smoothing) with the best validation Dice of post-processed masks."""
+    segmenter = Segmenter.from_pretrained(best, device=device, postprocess=True)
+    probs = [(segmenter(XRay(image)).probabilities, mask) for image, mask in map(read_labelled, val_samples)]
+    table = {(t, s): _mean_dice(probs, t, True, s) for s in SMOOTHING for t in THRESHOLDS}
+    threshold, smooth = max(table, key=lambda k: (table[k], -abs(k[0] - 0.5), -k[1]))
+    log.info("threshold %.2f, smoothing %.3f: val Dice %.4f (%.4f at 0.5, no smoothing)",
+             threshold, smooth, table[threshold, smooth], table[0.5, 0.0])  # fmt: skip
+    drop = ("format", "lungseg_version", "model_config", "state_dict")
+    keep = {k: v for k, v in segmenter.payload.items() if k not in drop}
+    per_threshold = [(t, table[t, smooth]) for t in THRESHOLDS]
+    keep.update(threshold=threshold, smooth=smooth, threshold_val_dice=per_threshold)
+    save_checkpoint(best, segmenter.model.cpu(), **keep)
+    return threshold, smooth

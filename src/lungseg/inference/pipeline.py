@@ -1,0 +1,102 @@
+"""The inference steps as small pure functions, in the order they run:
+
+read -> preprocess -> predict -> resize -> threshold -> post-process -> labels -> measure.
+
+``Segmenter`` strings them together; training-time calibration and evaluation call the same steps,
+so what is calibrated and scored is exactly what ``lungseg segment`` writes. Each step takes arrays
+(or a predictor callable) and returns arrays, so each can be tested without a model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lungseg.inference.measure import measure
+from lungseg.inference.postprocess import lung_labels, postprocess
+from lungseg.inference.preprocess import preprocess
+from lungseg.io.reader import XRay, from_array, read_xray
+
+# (N, 1, S, S) preprocessed batch -> (N, 1, S, S) logits (a model, a tiler, or a test stub)
+Predictor = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class SegmentationResult:
+    """Everything lungseg knows about one input; ``error`` is set (and arrays empty) if it failed."""
+
+    source: str
+    mask: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), bool))
+    labels: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
+    probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    measurements: dict = field(default_factory=dict)
+    image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+def as_xray(item: str | Path | np.ndarray | XRay) -> XRay:
+    """Step 1: a file path, an image array or an XRay, read by the one reader."""
+    if isinstance(item, XRay):
+        return item
+    if isinstance(item, str | Path):
+        return read_xray(item)
+    return from_array(item)
+
+
+def load_input(item, index: int, size: int, intensity: str) -> dict:
+    """Steps 1-2 for one input, never raising: a dict with ``index``, ``source``, and either
+    ``xray`` + ``work`` or a one-line ``error`` naming the input (a batch of thousands goes on)."""
+    source = str(item) if isinstance(item, str | Path) else f"array[{index}]"
+    try:
+        xray = as_xray(item)
+        work = to_working(xray.pixels, size, intensity)
+    except ValueError as exc:
+        return {"index": index, "source": source, "error": str(exc)}
+    except Exception as exc:  # a reader bug must not end a batch of thousands
+        return {"index": index, "source": source, "error": f"{source}: unexpected error {exc!r}"}
+    return {"index": index, "source": source, "xray": xray, "work": work, "error": ""}
+
+
+def to_working(pixels: np.ndarray, size: int, intensity: str) -> torch.Tensor:
+    """Step 2: an X-ray's [0, 1] pixels -> the model's (1, S, S) float32 input."""
+    return torch.from_numpy(preprocess(pixels, size, intensity))[None]
+
+
+def predict_batch(predict: Predictor, batch: torch.Tensor) -> torch.Tensor:
+    """Step 3: logits (N, 1, S, S) as float32 on the CPU."""
+    return predict(batch).float().cpu()
+
+
+def probabilities_at(logits: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+    """Step 4: one image's logits (1, S, S) -> probabilities (H, W) at the input's own size.
+
+    Logits are resized (bilinear) before the sigmoid, which keeps edges sharper than resizing
+    probabilities.
+    """
+    resized = F.interpolate(logits[None].float(), size=shape, mode="bilinear", align_corners=False)
+    return torch.sigmoid(resized)[0, 0].numpy()
+
+
+def binary_mask(prob: np.ndarray, threshold: float, clean: bool, smooth_fraction: float = 0.0) -> np.ndarray:
+    """Steps 5-6: threshold, then (with ``clean``) at most two hole-free lungs."""
+    mask = prob >= threshold
+    return postprocess(mask, smooth_fraction) if clean else mask
+
+
+def finish(
+    xray: XRay, logits: torch.Tensor, source: str, threshold: float, clean: bool, smooth_fraction: float = 0.0
+) -> SegmentationResult:
+    """Steps 4-8 for one image: resize, threshold, post-process, label, measure."""
+    prob = probabilities_at(logits, xray.pixels.shape)
+    mask = binary_mask(prob, threshold, clean, smooth_fraction)
+    labels = lung_labels(mask)
+    return SegmentationResult(source, mask, labels, prob, measure(labels, prob, xray.spacing), xray.pixels)
