@@ -51,9 +51,27 @@ def kaggle_tree(tmp_path: Path) -> Path:
     return write_kaggle_tree(tmp_path / "kaggle")
 
 
+def missing_data(message: str) -> None:
+    """Skip on a developer's machine without the data; fail in CI (CI=true), where a skip would let a
+    run without the data pass blind."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{message} (CI=true: the shared data must be there)")
+    pytest.skip(message)
+
+
 @pytest.fixture
 def real_data() -> Path:
     path = real_data_dir()
     if not (path / "CXR_png").is_dir():
-        pytest.skip(f"real data not found at {path}; set LUNGSEG_DATA")
+        missing_data(f"real data not found at {path}; set LUNGSEG_DATA")
     return path
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """The folder holding every shared data set (``Lung Segmentation/``, ``wingspan/``, ``v7_pediatric/``)."""
+    path = real_data_dir()
+    base = path.parent if path.name == "Lung Segmentation" else path
+    if not (base / "wingspan").is_dir() or not (base / "v7_pediatric").is_dir():
+        missing_data(f"wingspan/ and v7_pediatric/ not found in {base}; set LUNGSEG_DATA")
+    return base

@@ -42,3 +42,44 @@ def test_table_matches_the_checkpoint(segmenter):
     assert (cfg.image_size, cfg.intensity) == (train_config["image_size"], train_config["intensity"])
     assert cfg.padding == segmenter.model.config.padding
     assert segmenter.image_size == cfg.image_size and 0 < segmenter.threshold < 1
+
+
+def test_golden_sample_needs_no_shared_data():
+    """The bundled model on the bundled sample against its shipped manual mask: an all-zero or broken
+    model, or a preprocessing change that breaks the shipped weights, cannot pass."""
+    from importlib import resources
+
+    from PIL import Image
+
+    from lungseg.evaluation.metrics import overlap_metrics
+    from lungseg.inference.batch import sample_path
+
+    manual = np.asarray(Image.open(str(resources.files("lungseg") / "assets" / "sample_cxr_mask.png"))) > 0
+    result = Segmenter.from_pretrained()(sample_path())
+    assert result.mask.shape == manual.shape
+    assert overlap_metrics(result.mask, manual)["dice"] >= 0.95
+    assert set(np.unique(result.labels)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_real_films_framed_off_centre_keep_both_lungs(segmenter, real_data, side):
+    """Montgomery test films padded on one side by 40% of their width (the chest off-centre, as on many
+    portable films): both lungs are kept and each gets its own side's label."""
+    from lungseg.evaluation.evaluate import read_labelled
+    from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG, lung_sides
+    from lungseg.io.reader import XRay
+
+    for sample in select(discover(real_data)[1], MONTGOMERY_TEST_20[:5]):
+        image, mask = read_labelled(sample)
+        pad = ((0, 0), (int(0.4 * image.shape[1]), 0)) if side == "left" else ((0, 0), (0, int(0.4 * image.shape[1])))
+        result = segmenter(XRay(np.pad(image, pad)))
+        reference = np.pad(mask, pad)
+        right_ref, left_ref = lung_sides(reference)
+        assert overlap_metrics_dice(result.labels == RIGHT_LUNG, right_ref) >= 0.9, sample.name
+        assert overlap_metrics_dice(result.labels == LEFT_LUNG, left_ref) >= 0.9, sample.name
+
+
+def overlap_metrics_dice(pred, target) -> float:
+    from lungseg.evaluation.metrics import overlap_metrics
+
+    return overlap_metrics(pred, target)["dice"]

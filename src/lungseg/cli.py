@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from lungseg import __version__
+from lungseg.model.pretrained import licence_line
 from lungseg.training.augment import PRESETS
 
 log = logging.getLogger("lungseg")
@@ -56,8 +57,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score a checkpoint against manual masks")
     p.add_argument("--model", required=True, help="checkpoint (.pt) written by lungseg train")
-    p.add_argument("--data", required=True, help="data folder with masks")
+    p.add_argument("--data", required=True, nargs="+", help="data folder(s) with masks")
     p.add_argument("--split", default="test", help="test, val (from the checkpoint), all, or a split FILE")
+    p.add_argument("--groups", metavar="FILE", help="CSV image,group: report every metric per group too")
     p.add_argument("--output", required=True, help="folder for per_image.csv and summary.json")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
@@ -105,9 +107,17 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
 
 
+class _Version(argparse.Action):
+    """``--version``: the version and the licences of the code and the bundled weights, unwrapped."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        echo(f"lungseg {__version__}\n{licence_line()}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lungseg", description="Lung segmentation in chest X-rays (U-Net).")
-    parser.add_argument("--version", action="version", version=f"lungseg {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="version and licences, then exit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     _add_train(sub)
@@ -158,12 +168,19 @@ def apply_preset(config, preset: str):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lungseg.evaluation.evaluate import evaluate
 
-    s = evaluate(args.model, args.data, args.split, args.output, args.device, args.threshold, not args.no_postprocess)
+    data = args.data[0] if len(args.data) == 1 else args.data
+    s = evaluate(
+        args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups
+    )
     post = "post-processed" if s["postprocess"] else "raw"
     echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks)")
-    echo(f"{'metric':<16}{'mean':>10}{'median':>10}")
-    for name in ("dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"):
-        echo(f"{name:<16}{s[name + '_mean']:>10.4f}{s[name + '_median']:>10.4f}")
+    columns = [("all", s), *s["groups"].items()]
+    heads = [f"{name} (n={g['n_images']})" for name, g in columns]
+    echo(f"{'metric':<16}" + "".join(f"{h:>22}" for h in heads))
+    echo(f"{'':<16}" + "".join(f"{'mean':>11}{'median':>11}" for _ in columns))
+    for metric in ("dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"):
+        cells = "".join(f"{g[metric + '_mean']:>11.4f}{g[metric + '_median']:>11.4f}" for _, g in columns)
+        echo(f"{metric:<16}{cells}")
     echo(f"worst: {', '.join(s['worst'])}")
     echo(f"tables: {args.output}/per_image.csv, {args.output}/summary.json")
     return 0
@@ -177,8 +194,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     from lungseg.model.pretrained import PRETRAINED
 
     if args.model is None and not PRETRAINED:
-        log.warning("no default model yet: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
-        return 0
+        log.error("no default model is bundled: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
+        return 1
     out = Path(args.output)
     try:
         jobs = find_jobs(args.inputs or [sample_path()], out)

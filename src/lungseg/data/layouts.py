@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from lungseg.data.nlm import nlm_split, source_of
 from lungseg.io.atomic import write_text_atomic
 from lungseg.io.reader import IMAGE_SUFFIXES
 
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 
 LAYOUTS = {"kaggle": ("CXR_png", "masks"), "folders": ("images", "masks")}
 PROTOCOLS = ("original", "combined", "random")
-SOURCES = ("shenzhen", "montgomery", "other")
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,6 @@ class Sample:
     image: Path
     mask: Path | None
     source: str  # "shenzhen", "montgomery" or "other"
-
-
-def source_of(name: str) -> str:
-    if name.startswith("CHNCXR"):
-        return "shenzhen"
-    if name.startswith("MCUCXR"):
-        return "montgomery"
-    return "other"
 
 
 def detect_layout(root: str | Path) -> str:
@@ -96,13 +88,6 @@ def labelled(samples: list[Sample]) -> list[Sample]:
     return kept
 
 
-def _halves(names: list[str], seed: int) -> tuple[list[str], list[str]]:
-    shuffled = sorted(names)
-    random.Random(seed).shuffle(shuffled)
-    half = (len(shuffled) + 1) // 2
-    return sorted(shuffled[:half]), sorted(shuffled[half:])
-
-
 def _random_split(names: list[str], seed: int, fractions: tuple[float, float, float]) -> dict[str, list[str]]:
     if len(fractions) != 3 or min(fractions) < 0 or abs(sum(fractions) - 1.0) > 1e-6:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
@@ -115,25 +100,6 @@ def _random_split(names: list[str], seed: int, fractions: tuple[float, float, fl
         "val": sorted(shuffled[n_train : n_train + n_val]),
         "test": sorted(shuffled[n_train + n_val :]),
     }
-
-
-def _two_sets_split(names: list[str], protocol: str, seed: int) -> dict[str, list[str]]:
-    shenzhen = sorted(n for n in names if source_of(n) == "shenzhen")
-    montgomery = [n for n in names if source_of(n) == "montgomery"]
-    if len(shenzhen) < 2 or len(montgomery) < 4:
-        raise ValueError(
-            f"the '{protocol}' protocol needs Shenzhen (CHNCXR_*) and Montgomery (MCUCXR_*) images; "
-            "use --protocol random for other data"
-        )
-    val, test = _halves(montgomery, seed)
-    if protocol == "original":
-        return {"train": shenzhen, "val": val, "test": test}
-    m_train, m_val = _halves(val, seed + 1)
-    shuffled = list(shenzhen)
-    random.Random(seed).shuffle(shuffled)
-    n_test = max(1, round(0.1 * len(shuffled)))
-    s_test, s_train = sorted(shuffled[:n_test]), sorted(shuffled[n_test:])
-    return {"train": sorted(s_train + m_train), "val": m_val, "test": sorted(test + s_test)}
 
 
 def make_split(
@@ -154,7 +120,7 @@ def make_split(
     names = [s.name for s in labelled(samples)]
     if protocol in ("original", "combined"):
         kaggle = [n for n in names if source_of(n) != "other"]
-        split = _two_sets_split(kaggle, protocol, seed)
+        split = nlm_split(kaggle, protocol, seed)
         others = [n for n in names if source_of(n) == "other"]
         if others:  # images of other sets (a second data folder) are cut by ``fractions``
             extra = _random_split(others, seed, fractions)

@@ -13,6 +13,7 @@ import numpy as np
 from tqdm import tqdm
 
 from lungseg.data.layouts import Sample, discover, labelled, load_split, select
+from lungseg.data.nlm import nlm_group
 from lungseg.evaluation.metrics import METRIC_NAMES, all_metrics
 from lungseg.inference.preprocess import resize_float
 from lungseg.inference.segmenter import Segmenter
@@ -21,6 +22,7 @@ from lungseg.io.reader import XRay, read_mask, read_xray
 
 log = logging.getLogger(__name__)
 
+
 def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict | None) -> list[Sample]:
     """Samples for ``--split``: 'test' / 'val' of the checkpoint's split, 'all', or a split file's test list."""
     if split_arg == "all":
@@ -28,8 +30,31 @@ def choose_samples(samples: list[Sample], split_arg: str, checkpoint_split: dict
     if split_arg in ("test", "val", "train"):
         if not checkpoint_split:
             raise ValueError(f"the checkpoint stores no split; use --split all or --split FILE instead of {split_arg}")
-        return select(samples, checkpoint_split[split_arg], split_arg)
+        try:
+            return select(samples, checkpoint_split[split_arg], split_arg)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; to score every labelled image of your own data, use --split all") from exc
     return select(samples, load_split(split_arg)["test"], split_arg)
+
+
+def read_groups(path: str | Path) -> dict[str, str]:
+    """image -> group from a CSV with columns ``image,group`` (image names with or without suffix)."""
+    path = Path(path)
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{path}: cannot read the groups CSV ({exc}); write 'image,group' rows") from exc
+    if not rows or not {"image", "group"} <= set(rows[0]):
+        raise ValueError(f"{path}: a groups CSV needs a header 'image,group' and one row per image")
+    return {Path(r["image"].strip()).stem: r["group"].strip() for r in rows if r["image"] and r["group"]}
+
+
+def group_of(name: str, groups: dict[str, str] | None) -> str | None:
+    """The image's group: from the CSV when given, else normal/abnormal from an NLM name."""
+    if groups is not None:
+        return groups.get(name)
+    return nlm_group(name)
 
 
 def read_labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
@@ -50,7 +75,15 @@ def evaluate_sample(segmenter: Segmenter, sample: Sample) -> dict[str, float]:
 
 
 def summarise(rows: list[dict]) -> dict:
-    """A flat summary: mean and median of each metric, n_images and the five lowest-Dice names."""
+    """Mean and median of each metric, n_images and the five lowest-Dice names; the same keys per group
+    under ``groups`` for rows that carry a ``group``."""
+    summary = summarise_flat(rows)
+    names = sorted({r["group"] for r in rows if r.get("group")})
+    summary["groups"] = {g: summarise_flat([r for r in rows if r.get("group") == g]) for g in names}
+    return summary
+
+
+def summarise_flat(rows: list[dict]) -> dict:
     summary: dict = {"n_images": len(rows)}
     for name in METRIC_NAMES:
         values = [r[name] for r in rows]
@@ -63,7 +96,7 @@ def summarise(rows: list[dict]) -> dict:
 
 def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["image", *METRIC_NAMES])
+    writer = csv.DictWriter(buffer, fieldnames=["image", "group", *METRIC_NAMES])
     writer.writeheader()
     writer.writerows({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
     write_text_atomic(output / "per_image.csv", buffer.getvalue())
@@ -72,12 +105,13 @@ def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
 
 def evaluate(
     model_path: str | Path,
-    data: str | Path,
+    data: str | Path | list,
     split: str,
     output: str | Path,
     device: str = "auto",
     threshold: float | None = None,
     postprocess: bool = True,
+    groups_file: str | Path | None = None,
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
@@ -90,8 +124,9 @@ def evaluate(
     if not chosen:
         raise ValueError(f"no labelled images to evaluate in {data} for split {split!r}")
     log.info("evaluating %s on %d images (%s layout, split %s)", model_path, len(chosen), layout, split)
+    groups = read_groups(groups_file) if groups_file else None
     rows = [
-        {"image": sample.name, **evaluate_sample(segmenter, sample)}
+        {"image": sample.name, "group": group_of(sample.name, groups) or "", **evaluate_sample(segmenter, sample)}
         for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
     ]
     settings = {"threshold": segmenter.threshold, "postprocess": postprocess}

@@ -93,10 +93,43 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool) -> 
 
 
 def read_rows(path: Path) -> dict[str, dict]:
+    """Rows of an earlier run by input path (the last row of a path wins; a cut-off last row is ignored)."""
     if not path.is_file():
         return {}
     with path.open(newline="", encoding="utf-8") as f:
-        return {row["path"]: row for row in csv.DictReader(f)}
+        return {row["path"]: row for row in csv.DictReader(f) if row.get("error") is not None}
+
+
+def _csv_line(row: dict) -> str:
+    buffer = io.StringIO()
+    csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore").writerow(row)
+    return buffer.getvalue()
+
+
+class RowLog:
+    """``measurements.csv`` grown one row per finished input (appended and flushed, so the cost is linear
+    in the batch), then compacted once at the end to one row per input by :func:`write_rows`.
+
+    A row cut off by a killed run is dropped before appending, so the file always parses.
+    """
+
+    def __init__(self, path: Path, fresh: bool) -> None:
+        header = ",".join(CSV_FIELDS) + "\n"
+        if fresh or not path.is_file() or path.stat().st_size == 0:
+            write_text_atomic(path, header)
+        else:
+            data = path.read_bytes()
+            if not data.endswith(b"\n"):
+                with path.open("r+b") as f:
+                    f.truncate(data.rfind(b"\n") + 1)
+        self.file = path.open("a", newline="", encoding="utf-8")
+
+    def append(self, row: dict) -> None:
+        self.file.write(_csv_line(row))
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def write_rows(rows: dict[str, dict], out_dir: Path, as_json: bool) -> None:
@@ -163,9 +196,11 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
             opts.output,
         )
     failed = 0
+    opts.output.mkdir(parents=True, exist_ok=True)
+    journal = RowLog(opts.output / "measurements.csv", fresh=opts.overwrite)
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar:
         results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers)
-        for k, (job, result) in enumerate(zip(todo, results, strict=True)):
+        for job, result in zip(todo, results, strict=True):
             bar.update(1)
             if result.ok:
                 try:
@@ -176,8 +211,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
                 failed += 1
                 log.error("%s", result.error)
             rows[str(job.source)] = _row(job, result)
-            if k % 50 == 49:
-                write_rows(rows, opts.output, opts.as_json)
-    opts.output.mkdir(parents=True, exist_ok=True)
+            journal.append(rows[str(job.source)])
+    journal.close()
     write_rows(rows, opts.output, opts.as_json)
     return failed

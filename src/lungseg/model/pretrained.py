@@ -7,11 +7,13 @@ are checked against their sha256 before loading; no network is ever used.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
+# Trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial, share-alike.
+WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,7 @@ class PretrainedCfg:
     padding: str
     intensity: str
     training_data: str
-    metrics: dict[str, float] = field(default_factory=dict)
+    licence: str  # SPDX id of the weights' licence (they inherit the training masks' terms)
 
 
 PRETRAINED: dict[str, PretrainedCfg] = {
@@ -37,15 +39,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         padding="same",
         intensity="equalize",
         training_data="Shenzhen (509) + Montgomery training half (35, x4); Montgomery validation half (34) selects",
-        # lungseg evaluate --split splits/<set>_test.txt (MODEL_CARD.md); threshold 0.70, post-processed
-        metrics={
-            "montgomery_test_dice": 0.9761,
-            "montgomery_test_hd95_median": 5.0,
-            "montgomery_test_assd_median": 1.50,
-            "shenzhen_test_dice": 0.9612,
-            "shenzhen_test_hd95_median": 6.60,
-            "shenzhen_test_assd_median": 2.32,
-        },
+        licence=WEIGHTS_LICENCE,
     ),
 }
 
@@ -85,3 +79,9 @@ def resolve_model(name_or_path: str | Path | None = None) -> Path:
     if name_or_path is not None and Path(name_or_path).is_file():
         return Path(name_or_path)
     return resolve_pretrained(None if name_or_path is None else str(name_or_path))
+
+
+def licence_line() -> str:
+    """One line for ``lungseg --version``: the code's licence and each bundled model's."""
+    models = "; ".join(f"{cfg.name}: {cfg.licence}" for cfg in PRETRAINED.values()) or "none"
+    return f"code: MIT; bundled weights ({models}): non-commercial use, see MODEL_CARD.md"

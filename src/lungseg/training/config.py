@@ -11,7 +11,8 @@ from typing import Any
 
 import yaml
 
-from lungseg.data.layouts import PROTOCOLS, SOURCES
+from lungseg.data.layouts import PROTOCOLS
+from lungseg.data.nlm import SOURCES
 from lungseg.inference.preprocess import INTENSITY_MODES
 from lungseg.io.atomic import write_text_atomic
 from lungseg.model.unet import ModelConfig

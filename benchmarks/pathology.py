@@ -1,0 +1,157 @@
+"""Pathology benchmark: how models segment sick lungs (real abnormal films and simulated disease).
+
+(a) Real films: the Montgomery test half and Shenzhen held-out 10% by group (normal / tuberculosis),
+    the Wingspan test part (``splits/wingspan_test.txt``) and a fixed sample of 200 v7 pediatric films
+    (150 pneumonia, 50 normal; never trained on). v7 masks draw the anatomical lung, including the lung
+    behind the heart, so v7 is scored on the zones both conventions agree on: the medial 35% of each
+    reference lung below its vertical midpoint (heart border, retrocardiac lung) is left out of both masks.
+(b) The Montgomery and Shenzhen test images with simulated disease from ``pathology_kinds.py`` (own
+    fixed seeds): three kinds training never uses (mass, nodules, lobar) and three it does.
+(c) Per-kind Dice, the worst cases, and a picture of the five worst simulated cases of the first model.
+
+Usage: python benchmarks/pathology.py --models lungseg-unet-default runs/patho/best.pt [--limit N]
+Writes benchmarks/pathology.json, benchmarks/pathology.md and benchmarks/pathology_worst.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from lungseg.data.layouts import Sample, discover, load_split, select
+from lungseg.data.nlm import nlm_group
+from lungseg.evaluation.evaluate import read_labelled
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.render import overlay
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
+from lungseg.training.pathology import lung_halves
+from pathology_kinds import SEEN, UNSEEN
+
+HERE = Path(__file__).resolve().parent
+SPLITS = HERE.parent / "splits"
+
+
+def agreement_zone(reference: np.ndarray) -> np.ndarray:
+    """Pixels both lung conventions agree on: all but each lung's medial lower part (see module doc)."""
+    keep = np.ones(reference.shape, bool)
+    centre = reference.shape[1] / 2
+    for lung in lung_halves(reference):
+        ys, xs = np.nonzero(lung)
+        x0, x1 = xs.min(), xs.max()
+        medial_is_right = (x0 + x1) / 2 < centre
+        cut = x1 - 0.35 * (x1 - x0) if medial_is_right else x0 + 0.35 * (x1 - x0)
+        cols = np.arange(reference.shape[1])[None, :]
+        rows = np.arange(reference.shape[0])[:, None]
+        medial = (cols >= cut) if medial_is_right else (cols <= cut)
+        keep &= ~(medial & (rows > (ys.min() + ys.max()) / 2) & (cols >= x0 - 5) & (cols <= x1 + 5))
+    return keep
+
+
+def v7_sample(root: Path, n_pneumonia: int = 150, n_normal: int = 50) -> tuple[list[Sample], dict[str, str]]:
+    with (root / "pairs.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    sick = sorted(r["stem"] for r in rows if r["class"] != "NORMAL")
+    normal = sorted(r["stem"] for r in rows if r["class"] == "NORMAL")
+    names = random.Random(0).sample(sick, n_pneumonia) + random.Random(0).sample(normal, n_normal)
+    groups = {n: "pneumonia" if n in set(sick) else "normal" for n in names}
+    return select(discover(root)[1], names), groups
+
+
+def score(segmenter: Segmenter, image: np.ndarray, mask: np.ndarray, zone: np.ndarray | None = None) -> float:
+    pred = segmenter(XRay(image)).mask
+    if zone is not None:
+        pred, mask = pred & zone, mask & zone
+    return overlap_metrics(pred, mask)["dice"]
+
+
+def real_sets(data: Path, limit: int) -> dict[str, tuple[list[Sample], dict[str, str], bool]]:
+    """name -> (samples, image -> group, use the agreement zone)."""
+    kaggle = discover(data / "Lung Segmentation")[1]
+    sets = {}
+    for name in ("montgomery", "shenzhen"):
+        chosen = select(kaggle, load_split(SPLITS / f"{name}_test.txt")["test"])[: limit or None]
+        sets[name] = (chosen, {s.name: nlm_group(s.name) for s in chosen}, False)
+    wing = select(discover(data / "wingspan")[1], load_split(SPLITS / "wingspan_test.txt")["test"])[: limit or None]
+    sets["wingspan"] = (wing, {s.name: "adult" for s in wing}, False)
+    v7, groups = v7_sample(data / "v7_pediatric")
+    sets["v7_pediatric"] = (v7[: limit or None], groups, True)
+    return sets
+
+
+def run_real(segmenter: Segmenter, sets: dict) -> dict:
+    out = {}
+    for name, (samples, groups, zoned) in sets.items():
+        rows = []
+        for s in samples:
+            image, mask = read_labelled(s)
+            rows.append((s.name, groups[s.name], score(segmenter, image, mask, agreement_zone(mask) if zoned else None)))
+        out[name] = summarise(rows)
+    return out
+
+
+def run_simulated(segmenter: Segmenter, samples: list[Sample]) -> tuple[dict, list]:
+    per_kind, cases = {}, []
+    pairs = [(s.name, *read_labelled(s)) for s in samples]
+    for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):
+        rows = []
+        for i, (name, image, mask) in enumerate(pairs):
+            sick = np.clip(fn(image, mask, np.random.default_rng([k, i])), 0, 1).astype(np.float32)
+            result = segmenter(XRay(sick))
+            dice = overlap_metrics(result.mask, mask)["dice"]
+            rows.append((name, kind, dice))
+            cases.append((dice, kind, name, sick, result.labels))
+        per_kind[kind] = summarise(rows) | {"seen_in_training": kind in SEEN}
+    cases.sort(key=lambda c: c[0])
+    return per_kind, cases[:5]
+
+
+def summarise(rows: list[tuple[str, str, float]]) -> dict:
+    dice = [r[2] for r in rows]
+    groups = sorted({r[1] for r in rows if r[1]})
+    worst = sorted(rows, key=lambda r: r[2])[:5]
+    return {
+        "n": len(rows), "dice_mean": float(np.mean(dice)), "dice_min": float(np.min(dice)),
+        "below_0.85": int(sum(d < 0.85 for d in dice)),
+        "groups": {g: {"n": sum(r[1] == g for r in rows), "dice_mean": float(np.mean([r[2] for r in rows if r[1] == g]))}
+                   for g in groups},
+        "worst": [[r[0], round(r[2], 4)] for r in worst],
+    }  # fmt: skip
+
+
+def save_worst(cases: list, path: Path) -> None:
+    tiles = [np.asarray(Image.fromarray(overlay(c[3], c[4])).resize((256, 256))) for c in cases]
+    Image.fromarray(np.concatenate(tiles, axis=1)).save(path)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", default=["lungseg-unet-default"])
+    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    parser.add_argument("--limit", type=int, default=0, help="images per set (0: all)")
+    parser.add_argument("--output", default=str(HERE / "pathology.json"))
+    args = parser.parse_args()
+    data = Path(args.data)
+    sets = real_sets(data, args.limit)
+    sim_samples = sets["montgomery"][0] + sets["shenzhen"][0]
+    results = {}
+    for k, model in enumerate(args.models):
+        segmenter = Segmenter.from_pretrained(model, device="cpu")
+        simulated, worst = run_simulated(segmenter, sim_samples)
+        results[model] = {"real": run_real(segmenter, sets), "simulated": simulated}
+        if k == len(args.models) - 1:
+            save_worst(worst, HERE / "pathology_worst.png")
+            results[model]["worst_simulated"] = [[c[2], c[1], round(c[0], 4)] for c in worst]
+    command = "python benchmarks/pathology.py --models " + " ".join(args.models)
+    Path(args.output).write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
+    print(json.dumps({m: {k: v["dice_mean"] for k, v in r["simulated"].items()} for m, r in results.items()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,75 @@
+"""``lungseg evaluate`` through main(argv) with a constant-output model: every figure is known exactly."""
+
+import csv
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lungseg.cli import main
+from lungseg.model.checkpoint import save_checkpoint
+from lungseg.model.unet import ModelConfig, UNet
+
+
+@pytest.fixture
+def half_model(tmp_path):
+    """A U-Net whose output is p = 0.5 everywhere (zero head weights and bias)."""
+    model = UNet.from_config(ModelConfig(base_channels=4, depth=2))
+    with torch.no_grad():
+        model.head.weight.zero_()
+        model.head.bias.zero_()
+    path = tmp_path / "half.pt"
+    save_checkpoint(path, model, train_config={"image_size": 32, "intensity": "none"}, threshold=0.5)
+    return path
+
+
+def _masks(kaggle_tree, names):
+    return [np.asarray(Image.open(kaggle_tree / "masks" / f"{n}_mask.png")) > 0 for n in names]
+
+
+def test_threshold_below_and_above_the_constant_output(kaggle_tree, half_model, tmp_path):
+    names = ["CHNCXR_0001_0", "CHNCXR_0002_0"]
+    split = tmp_path / "two.txt"
+    split.write_text("\n".join(names) + "\n")
+    base = ["evaluate", "--model", str(half_model), "--data", str(kaggle_tree), "--split", str(split)]
+
+    assert main([*base, "--output", str(tmp_path / "full"), "--threshold", "0.4"]) == 0
+    full = json.loads((tmp_path / "full" / "summary.json").read_text())
+    expected = [2 * m.sum() / (m.sum() + m.size) for m in _masks(kaggle_tree, names)]
+    assert full["n_images"] == 2 and full["threshold"] == 0.4
+    assert full["dice_mean"] == pytest.approx(np.mean(expected), abs=1e-9)
+    assert full["recall_mean"] == 1.0
+
+    assert main([*base, "--output", str(tmp_path / "none"), "--threshold", "0.6", "--no-postprocess"]) == 0
+    empty = json.loads((tmp_path / "none" / "summary.json").read_text())
+    assert empty["dice_mean"] == 0.0 and empty["postprocess"] is False
+    assert empty["hd95_mean"] == pytest.approx(math.hypot(64, 64))
+    rows = list(csv.DictReader((tmp_path / "none" / "per_image.csv").open()))
+    assert [r["image"] for r in rows] == names
+
+
+def test_groups_from_names_and_from_a_csv(kaggle_tree, half_model, tmp_path):
+    # the Kaggle tree's Montgomery images end in _1 (abnormal), its Shenzhen ones in _0 (normal)
+    out = tmp_path / "g"
+    argv = ["evaluate", "--model", str(half_model), "--data", str(kaggle_tree), "--split", "all", "--threshold", "0.4"]
+    assert main([*argv, "--output", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"abnormal": 4, "normal": 5}
+    assert set(summary["groups"]["normal"]) == set(summary) - {"groups", "model", "split", "threshold", "postprocess"}
+    groups = tmp_path / "groups.csv"
+    groups.write_text("image,group\nCHNCXR_0001_0.png,a\nMCUCXR_0001_1,b\nMCUCXR_0002_1,b\n")
+    assert main([*argv, "--output", str(out), "--groups", str(groups)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"a": 1, "b": 2}
+
+
+def test_own_data_with_the_default_split_says_use_all(kaggle_tree, half_model, tmp_path, caplog):
+    model = tmp_path / "with_split.pt"
+    payload = torch.load(half_model, weights_only=True)
+    payload["split"] = {"train": [], "val": [], "test": ["someone_elses_image"]}
+    torch.save(payload, model)
+    assert main(["evaluate", "--model", str(model), "--data", str(kaggle_tree), "--output", str(tmp_path / "o")]) == 1
+    assert "--split all" in caplog.text
