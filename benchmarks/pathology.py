@@ -22,6 +22,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+from pathology_kinds import SEEN, UNSEEN
 from PIL import Image
 
 from lungseg.data.layouts import Sample, discover, load_split, select
@@ -32,7 +33,6 @@ from lungseg.inference.render import overlay
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
 from lungseg.training.pathology import lung_halves
-from pathology_kinds import SEEN, UNSEEN
 
 HERE = Path(__file__).resolve().parent
 SPLITS = HERE.parent / "splits"
@@ -91,7 +91,8 @@ def run_real(segmenter: Segmenter, sets: dict) -> dict:
         rows = []
         for s in samples:
             image, mask = read_labelled(s)
-            rows.append((s.name, groups[s.name], score(segmenter, image, mask, agreement_zone(mask) if zoned else None)))
+            zone = agreement_zone(mask) if zoned else None
+            rows.append((s.name, groups[s.name], score(segmenter, image, mask, zone)))
         out[name] = summarise(rows)
     return out
 
@@ -119,10 +120,13 @@ def summarise(rows: list[tuple[str, str, float]]) -> dict:
     return {
         "n": len(rows), "dice_mean": float(np.mean(dice)), "dice_min": float(np.min(dice)),
         "below_0.85": int(sum(d < 0.85 for d in dice)),
-        "groups": {g: {"n": sum(r[1] == g for r in rows), "dice_mean": float(np.mean([r[2] for r in rows if r[1] == g]))}
-                   for g in groups},
+        "groups": {g: group_summary([r[2] for r in rows if r[1] == g]) for g in groups},
         "worst": [[r[0], round(r[2], 4)] for r in worst],
     }  # fmt: skip
+
+
+def group_summary(dice: list[float]) -> dict:
+    return {"n": len(dice), "dice_mean": float(np.mean(dice)), "dice_min": float(np.min(dice))}
 
 
 def save_worst(cases: list, path: Path) -> None:

@@ -78,6 +78,9 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", default="lungseg_output", help="output folder (lungseg_output)")
     p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument(
+        "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
+    )
     p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
     p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
     p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
@@ -207,7 +210,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         return 2
     segmenter = Segmenter.from_pretrained(
         args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
-        postprocess=not args.no_postprocess,
+        postprocess=not args.no_postprocess, precision=args.precision,
     )  # fmt: skip
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
     failed = run_segment(segmenter, jobs, opts)
