@@ -161,3 +161,18 @@ def test_large_input_tiled(checkpoint, tmp_path):
     argv = ["segment", str(tmp_path / "big.png"), "-o", str(tmp_path / "o"), "--model", str(checkpoint)]
     assert main([*argv, "--tile", "16"]) == 0
     assert np.asarray(Image.open(tmp_path / "o" / "big_mask.png")).shape == (3000, 2400)
+
+
+def test_inputs_sharing_a_stem_never_share_outputs(tmp_path):
+    from lungseg.inference.batch import find_jobs
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("x.png", "x.jpg", "X.bmp", "y.png"):
+        Image.fromarray(np.full((8, 8), 100, np.uint8)).save(src / name)
+    jobs = find_jobs([src, src / "y.png", src / "x.png"], tmp_path / "out")
+    names = {j.source.name: j.output("mask").name for j in jobs}
+    assert len(jobs) == 4  # y.png and x.png given twice are one job each
+    assert names == {"X.bmp": "X_bmp_mask.png", "x.jpg": "x_jpg_mask.png", "x.png": "x_png_mask.png",
+                     "y.png": "y_mask.png"}  # fmt: skip
+    assert [j.out_stem for j in find_jobs([src], tmp_path / "out")] == [j.out_stem for j in jobs]

@@ -57,8 +57,16 @@ def _wanted(path: Path) -> bool:
 
 
 def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
-    """Jobs for files and folders (searched recursively; hidden files and ``out_dir`` skipped)."""
-    jobs, out_dir = [], out_dir.resolve()
+    """Jobs for files and folders (searched recursively; hidden files and ``out_dir`` skipped).
+
+    A file reached twice (given twice, or through a file and a folder argument) is one job. Output
+    names: ``<stem>_<kind>.png``; where two inputs would share an output stem in one folder (``x.png``
+    and ``x.jpg``, or names differing only in case), each of them uses ``<stem>_<ext>`` instead
+    (``x_png_mask.png``, ``x_jpg_mask.png``), and a numbered suffix if that still collides. The rule
+    depends only on the set of inputs, so reruns give the same names.
+    """
+    found: dict[Path, Path] = {}  # resolved source -> relative output stem
+    out_dir = out_dir.resolve()
     for item in map(Path, inputs):
         if item.is_dir():
             for p in sorted(item.rglob("*")):
@@ -66,12 +74,36 @@ def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
                 hidden = any(part.startswith(".") for part in rel.parts)
                 inside_output = out_dir in p.resolve().parents
                 if p.is_file() and not hidden and not inside_output and _wanted(p):
-                    jobs.append(Job(p, out_dir / rel.parent / p.stem))
+                    found.setdefault(p.resolve(), (p, rel.parent / p.stem))
         elif item.is_file():
-            jobs.append(Job(item, out_dir / item.stem))
+            found.setdefault(item.resolve(), (item, Path(item.stem)))
         else:
             raise FileNotFoundError(f"{item}: no such file or folder; check the path")
-    return jobs
+    return [Job(source, out_dir / stem) for source, stem in unique_stems(list(found.values()))]
+
+
+def unique_stems(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
+    """(source, output stem) pairs with output stems made unique, case-insensitively (see find_jobs)."""
+    def key(stem: Path) -> str:
+        return str(stem).casefold()
+
+    counts: dict[str, int] = {}
+    for _, stem in pairs:
+        counts[key(stem)] = counts.get(key(stem), 0) + 1
+    renamed = []
+    for source, stem in pairs:
+        if counts[key(stem)] > 1:
+            ext = source.suffix.lstrip(".").lower() or "noext"
+            stem = stem.with_name(f"{stem.name}_{ext}")
+        renamed.append((source, stem))
+    seen: dict[str, int] = {}
+    out = []
+    for source, stem in sorted(renamed, key=lambda p: str(p[0])):
+        n = seen.get(key(stem), 0)
+        seen[key(stem)] = n + 1
+        out.append((source, stem if n == 0 else stem.with_name(f"{stem.name}_{n + 1}")))
+    order = {str(s): k for k, (s, _) in enumerate(pairs)}
+    return sorted(out, key=lambda p: order[str(p[0])])
 
 
 def _row(job: Job, result: SegmentationResult) -> dict:
