@@ -10,7 +10,7 @@ from lungseg.model.unet import UNet
 def register(monkeypatch, tmp_path, sha: str | None = None) -> PretrainedCfg:
     path = tmp_path / "weights.pt"
     save_checkpoint(path, UNet(base_channels=2, depth=2), train_config={"image_size": 32}, threshold=0.4)
-    cfg = PretrainedCfg("tiny", "weights.pt", sha or sha256_of(path), 32, "same", "equalize", "synthetic")
+    cfg = PretrainedCfg("tiny", "weights.pt", sha or sha256_of(path), 32, "same", "equalize", "synthetic", "MIT")
     monkeypatch.setitem(pretrained.PRETRAINED, "tiny", cfg)
     monkeypatch.setattr(pretrained, "weights_path", lambda c: tmp_path / c.file)
     return cfg

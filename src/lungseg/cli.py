@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 from lungseg import __version__
 from lungseg.model.pretrained import licence_line
-from lungseg.training.augment import PRESETS
 
 log = logging.getLogger("lungseg")
 
@@ -39,7 +38,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"])
     p.add_argument("--loss", help="bce, dice, dice_bce or weighted_ce (the U-Net paper's weighted loss)")
     p.add_argument(
-        "--augment", choices=[*PRESETS, "pathology"], help="augmentation preset (pathology: full + sick lungs)"
+        "--augment", choices=AUGMENT_PRESETS, help="augmentation preset (pathology: full + sick lungs)"
     )
     p.add_argument("--protocol", dest="split_protocol", help="split protocol: original, combined or random")
     p.add_argument("--split", dest="split_file", metavar="FILE", help="split JSON written by an earlier run")
@@ -96,7 +95,7 @@ def _add_preview(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, nargs="+", help="data folder(s) (either layout)")
     p.add_argument("--output", required=True, help="PNG file to write")
     p.add_argument("--config", help="training config file whose augmentation to show")
-    p.add_argument("--augment", choices=[*PRESETS, "pathology"], help="augmentation preset (default: the config's)")
+    p.add_argument("--augment", choices=AUGMENT_PRESETS, help="augmentation preset (default: the config's)")
     p.add_argument("--images", type=int, default=4, help="rows: number of X-rays")
     p.add_argument("--draws", type=int, default=5, help="augmented versions per X-ray")
     p.add_argument("--image-size", type=int, dest="image_size")
@@ -116,6 +115,10 @@ class _Version(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         echo(f"lungseg {__version__}\n{licence_line()}")
         parser.exit(0)
+
+
+# names of lungseg.training.augment.PRESETS (+ pathology); not imported here so that --help stays fast
+AUGMENT_PRESETS = ("none", "geometric", "elastic", "full", "pathology")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -163,6 +166,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def apply_preset(config, preset: str):
     """Augmentation preset by name; 'pathology' is 'full' plus the sick-lung simulation."""
+    from lungseg.training.augment import PRESETS
+
     if preset == "pathology":
         return config.replace(augment=PRESETS["full"], pathology={"enabled": True})
     return config.replace(augment=PRESETS[preset], pathology={"enabled": False})
@@ -210,7 +215,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         return 2
     segmenter = Segmenter.from_pretrained(
         args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
-        postprocess=not args.no_postprocess, precision=args.precision,
+        postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
     )  # fmt: skip
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
     failed = run_segment(segmenter, jobs, opts)

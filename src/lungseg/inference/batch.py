@@ -12,17 +12,21 @@ import io
 import json
 import logging
 import math
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lungseg.inference.measure import MEASUREMENT_FIELDS
-from lungseg.inference.pipeline import SegmentationResult, load_input
+from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
+from lungseg.inference.preprocess import resize_float
 from lungseg.inference.render import overlay
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import save_png_atomic, write_text_atomic
@@ -33,6 +37,9 @@ log = logging.getLogger(__name__)
 SAMPLE = "sample_cxr.png"
 CSV_FIELDS = ("path", *MEASUREMENT_FIELDS, "error")
 OUTPUT_KINDS = ("mask", "labels", "overlay")
+OVERLAY_MAX_SIDE = 1024  # the overlay is bounded; masks and labels keep the input's full size
+WRITE_QUEUE = 4  # inputs whose outputs may be in flight at once (bounds memory)
+FAST_PNG = 1  # zlib level: masks compress almost as well at 1 as at 6, several times faster
 
 
 def sample_path() -> Path:
@@ -117,11 +124,21 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool) -> 
     targets = [job.output(k) for k in OUTPUT_KINDS] + ([job.output("prob")] if probabilities else [])
     if any(t.resolve() in inputs for t in targets):
         raise ValueError(f"{job.source}: an output would overwrite the input; choose another -o folder")
-    save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8))
-    save_png_atomic(job.output("labels"), result.labels)
-    save_png_atomic(job.output("overlay"), overlay(result.image, result.labels))
+    save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8), FAST_PNG)
+    save_png_atomic(job.output("labels"), result.labels, FAST_PNG)
+    image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
+    save_png_atomic(job.output("overlay"), overlay(image, labels), FAST_PNG)
     if probabilities:
-        save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16))
+        save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
+
+
+def bounded(image: np.ndarray, labels: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Image and labels scaled down (aspect kept) to at most ``max_side``: an overlay is for looking at."""
+    if max(image.shape) <= max_side:
+        return image, labels
+    h, w = processing_shape(image.shape, max_side)
+    small = np.asarray(Image.fromarray(labels).resize((w, h), Image.Resampling.NEAREST))
+    return resize_float(image, h, w), small
 
 
 def read_rows(path: Path) -> dict[str, dict]:
@@ -217,33 +234,44 @@ class SegmentOptions:
 
 
 def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> int:
-    """Segment ``jobs``; returns the number of failed inputs."""
+    """Segment ``jobs``; returns the number of failed inputs.
+
+    Outputs are encoded and written in a small thread pool (PNG encoding releases the GIL) while the
+    next images are read and segmented; an input's row is logged only once its files are written.
+    """
     rows = {} if opts.overwrite else read_rows(opts.output / "measurements.csv")
     todo = [j for j in jobs if opts.overwrite or not is_done(j, rows, opts.probabilities)]
     if len(todo) < len(jobs):
-        log.info(
-            "%d of %d inputs already done in %s (use --overwrite to redo)",
-            len(jobs) - len(todo),
-            len(jobs),
-            opts.output,
-        )
-    failed = 0
+        log.info("%d of %d inputs already done in %s (use --overwrite to redo)", len(jobs) - len(todo), len(jobs),
+                 opts.output)  # fmt: skip
     opts.output.mkdir(parents=True, exist_ok=True)
     journal = RowLog(opts.output / "measurements.csv", fresh=opts.overwrite)
-    with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar:
+    pending: deque = deque()
+    failed = 0
+    with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
         results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers)
         for job, result in zip(todo, results, strict=True):
-            bar.update(1)
-            if result.ok:
-                try:
-                    write_outputs(job, result, opts.probabilities)
-                except (ValueError, OSError) as exc:
-                    result = SegmentationResult(str(job.source), error=f"{job.source}: cannot write outputs ({exc})")
-            if not result.ok:
-                failed += 1
-                log.error("%s", result.error)
-            rows[str(job.source)] = _row(job, result)
-            journal.append(rows[str(job.source)])
+            write = pool.submit(write_outputs, job, result, opts.probabilities) if result.ok else None
+            pending.append((job, result, write))
+            while len(pending) > WRITE_QUEUE or (pending and pending[0][2] is None):
+                failed += _record(*pending.popleft(), rows, journal, bar)
+        while pending:
+            failed += _record(*pending.popleft(), rows, journal, bar)
     journal.close()
     write_rows(rows, opts.output, opts.as_json)
     return failed
+
+
+def _record(job: Job, result: SegmentationResult, write, rows: dict, journal: RowLog, bar) -> int:
+    """Wait for an input's writes, log its row; returns 1 if it failed."""
+    if write is not None:
+        try:
+            write.result()
+        except (ValueError, OSError) as exc:
+            result = SegmentationResult(str(job.source), error=f"{job.source}: cannot write outputs ({exc})")
+    bar.update(1)
+    if not result.ok:
+        log.error("%s", result.error)
+    rows[str(job.source)] = _row(job, result)
+    journal.append(rows[str(job.source)])
+    return 0 if result.ok else 1

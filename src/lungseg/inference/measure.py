@@ -58,14 +58,13 @@ def quality_flags(right: int, left: int, fraction: float, conf: float) -> list[s
     return flags
 
 
-def measure(labels: np.ndarray, prob: np.ndarray, spacing: tuple[float, float] | None) -> dict:
-    """Measurements of a label image (0/1/2) with its probability map and optional spacing in mm."""
+def measure(labels: np.ndarray, conf: float, spacing: tuple[float, float] | None) -> dict:
+    """Measurements of a label image (0/1/2) with its mean confidence and optional spacing in mm."""
     height, width = labels.shape
     right = int(np.count_nonzero(labels == RIGHT_LUNG))
     left = int(np.count_nonzero(labels == LEFT_LUNG))
     pixel_mm2 = spacing[0] * spacing[1] if spacing else math.nan
     fraction = (right + left) / labels.size
-    conf = confidence(prob, labels > 0)
     return {
         "width": width,
         "height": height,

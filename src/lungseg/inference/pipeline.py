@@ -17,10 +17,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lungseg.inference.measure import measure
+from lungseg.inference.measure import confidence, measure
 from lungseg.inference.postprocess import lung_labels, postprocess
-from lungseg.inference.preprocess import preprocess
+from lungseg.inference.preprocess import preprocess, resize_mask
 from lungseg.io.reader import XRay, from_array, read_xray
+
+# Thresholding, post-processing and labels run at most at this side (a 2500x3000 film: 853x1024), and
+# the labels are upsampled once: the model sees 256 px, so finer processing adds time, not detail.
+PROCESSING_MAX_SIDE = 1024
 
 # (N, 1, S, S) preprocessed batch -> (N, 1, S, S) logits (a model, a tiler, or a test stub)
 Predictor = Callable[[torch.Tensor], torch.Tensor]
@@ -86,17 +90,50 @@ def probabilities_at(logits: torch.Tensor, shape: tuple[int, int]) -> np.ndarray
     return torch.sigmoid(resized)[0, 0].numpy()
 
 
+def processing_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
+    """The input's shape, scaled down (aspect kept) so that neither side exceeds ``max_side``."""
+    scale = min(1.0, max_side / max(shape))
+    return max(1, round(shape[0] * scale)), max(1, round(shape[1] * scale))
+
+
+def upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Labels (h, w) -> (H, W): each label's indicator resized bilinearly and cut at 0.5, so outlines
+    stay smooth rather than blocky; a pixel claimed by two labels keeps the lower one."""
+    out = np.zeros(shape, np.uint8)
+    for value in sorted(int(v) for v in np.unique(labels) if v):
+        region = resize_mask(labels == value, *shape)
+        out[region & (out == 0)] = value
+    return out
+
+
 def binary_mask(prob: np.ndarray, threshold: float, clean: bool, smooth_fraction: float = 0.0) -> np.ndarray:
     """Steps 5-6: threshold, then (with ``clean``) at most two hole-free lungs."""
     mask = prob >= threshold
     return postprocess(mask, smooth_fraction) if clean else mask
 
 
-def finish(
-    xray: XRay, logits: torch.Tensor, source: str, threshold: float, clean: bool, smooth_fraction: float = 0.0
-) -> SegmentationResult:
-    """Steps 4-8 for one image: resize, threshold, post-process, label, measure."""
-    prob = probabilities_at(logits, xray.pixels.shape)
-    mask = binary_mask(prob, threshold, clean, smooth_fraction)
-    labels = lung_labels(mask)
-    return SegmentationResult(source, mask, labels, prob, measure(labels, prob, xray.spacing), xray.pixels)
+@dataclass(frozen=True)
+class FinishOptions:
+    """How logits become outputs: threshold, post-processing, smoothing, the largest side at which
+    thresholding and post-processing run (larger inputs get the final labels upsampled once), and
+    whether full-size probabilities are kept."""
+
+    threshold: float = 0.5
+    clean: bool = True
+    smooth_fraction: float = 0.0
+    max_side: int = PROCESSING_MAX_SIDE
+    probabilities: bool = True
+
+
+def finish(xray: XRay, logits: torch.Tensor, source: str, options: FinishOptions) -> SegmentationResult:
+    """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure."""
+    full = xray.pixels.shape
+    small = processing_shape(full, options.max_side)
+    prob = probabilities_at(logits, small)
+    labels = lung_labels(binary_mask(prob, options.threshold, options.clean, options.smooth_fraction))
+    conf = confidence(prob, labels > 0)
+    if small != full:
+        labels = upsample_labels(labels, full)
+        prob = probabilities_at(logits, full) if options.probabilities else np.zeros((0, 0), np.float32)
+    measurements = measure(labels, conf, xray.spacing)
+    return SegmentationResult(source, labels > 0, labels, prob, measurements, xray.pixels)

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lungseg.inference.pipeline import SegmentationResult, finish, load_input, predict_batch
+from lungseg.inference.pipeline import FinishOptions, SegmentationResult, finish, load_input, predict_batch
 from lungseg.inference.predict import autocast, predict_logits, resolve_device, use_bf16
 from lungseg.inference.tiling import model_tile_geometry, sliding_window
 from lungseg.io.reader import XRay
@@ -46,6 +46,7 @@ class Segmenter:
         postprocess: bool = True,
         smooth: float = 0.0,
         precision: str = "auto",
+        probabilities: bool = True,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
@@ -56,6 +57,7 @@ class Segmenter:
         self.postprocess = postprocess
         self.smooth = smooth
         self.threshold = threshold
+        self.keep_probabilities = probabilities
         self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
         self.payload: dict = {}
 
@@ -94,7 +96,8 @@ class Segmenter:
 
     def finish(self, xray: XRay, logits: torch.Tensor, source: str) -> SegmentationResult:
         """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
-        return finish(xray, logits, source, self.threshold, self.postprocess, self.smooth)
+        options = FinishOptions(self.threshold, self.postprocess, self.smooth, probabilities=self.keep_probabilities)
+        return finish(xray, logits, source, options)
 
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
