@@ -80,6 +80,8 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
     )
+    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"], help="(torch; onnxruntime: pip "
+                   "install 'lungseg[onnx]'; a .onnx --model always runs on onnxruntime)")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
     p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
     p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
@@ -103,10 +105,11 @@ def _add_preview(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write a slim checkpoint for shipping (no optimizer state)")
-    p.add_argument("--model", required=True, help="checkpoint written by lungseg train")
-    p.add_argument("--output", required=True, help="file to write (.pt)")
-    p.add_argument("--half", action="store_true", help="store the weights as float16 (half the size)")
+    p = sub.add_parser("export", help="write a slim checkpoint (no optimizer state) or an ONNX file")
+    p.add_argument("--model", required=True, help="checkpoint written by lungseg train, or a bundled model name")
+    p.add_argument("-o", "--output", required=True, help="file to write (.pt or .onnx)")
+    p.add_argument("--format", default="checkpoint", choices=["checkpoint", "onnx"], help="(checkpoint)")
+    p.add_argument("--half", action="store_true", help="checkpoint: store the weights as float16 (half the size)")
 
 
 class _Version(argparse.Action):
@@ -216,6 +219,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     segmenter = Segmenter.from_pretrained(
         args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
+        backend=args.backend,
     )  # fmt: skip
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
     failed = run_segment(segmenter, jobs, opts)
@@ -241,7 +245,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from lungseg.model.checkpoint import export_checkpoint
 
-    path = export_checkpoint(args.model, args.output, args.half)
+    if args.format == "onnx":
+        from lungseg.inference.onnx_backend import export_onnx
+
+        path = export_onnx(args.model, args.output)
+    else:
+        path = export_checkpoint(args.model, args.output, args.half)
     echo(f"exported {args.model} -> {path} ({Path(path).stat().st_size / 1e6:.1f} MB)")
     return 0
 

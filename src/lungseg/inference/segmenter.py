@@ -51,7 +51,10 @@ class Segmenter:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         self.device = resolve_device(device)
-        self.model = copy.deepcopy(model).eval().to(self.device, memory_format=torch.channels_last)
+        if isinstance(model, torch.nn.Module):
+            self.model = copy.deepcopy(model).eval().to(self.device, memory_format=torch.channels_last)
+        else:  # an ONNX Runtime predictor: runs on the CPU in fp32
+            self.model, self.device, precision = model, torch.device("cpu"), "fp32"
         self.image_size, self.intensity = image_size, intensity
         self.geometry = model_tile_geometry(model.config, tile, tile_overlap) if tile else None
         self.postprocess = postprocess
@@ -63,13 +66,22 @@ class Segmenter:
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path | None = None, threshold: float | None = None, **kwargs
+        cls, name_or_path: str | Path | None = None, threshold: float | None = None, backend: str = "torch", **kwargs
     ) -> Segmenter:
-        """The bundled default model, a bundled model by name, or a checkpoint file from ``lungseg train``.
+        """The bundled default model, a bundled model by name, a checkpoint file from ``lungseg train``, or
+        an ONNX file from ``lungseg export --format onnx`` (run with ONNX Runtime).
 
-        The threshold defaults to the one calibrated on validation data and stored in the checkpoint.
+        The threshold defaults to the one calibrated on validation data and stored with the model.
+        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime.
         """
-        model, payload = load_model(resolve_model(name_or_path))
+        if backend not in ("torch", "onnxruntime"):
+            raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
+        if backend == "onnxruntime" or str(name_or_path or "").endswith(".onnx"):
+            from lungseg.inference.onnx_backend import load_onnx  # optional dependency
+
+            model, payload = load_onnx(name_or_path)
+        else:
+            model, payload = load_model(resolve_model(name_or_path))
         cfg = payload.get("train_config", {})
         threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
         size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
