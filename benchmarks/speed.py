@@ -1,0 +1,130 @@
+"""End-to-end speed of ``lungseg segment`` (start-up included), this checkout against an older commit.
+
+Run it with nothing else running (a training run takes both cores). Each case is one `lungseg segment`
+process on a folder, default outputs; peak memory is the process's maximum resident set size.
+Cases: 100 PNGs of 512x512 from the shared data; 5 X-rays of 2500x3000 as 16-bit PNG and as
+uncompressed DICOM (Montgomery films upscaled); one 5000x6000 PNG; ``lungseg --version``; a one-image run.
+Also checks that the new full-size masks agree with the old ones (Dice per image).
+
+Usage: python benchmarks/speed.py [--old-commit 6865e69] [--data PATH]
+Writes benchmarks/speed.json; figures go to benchmarks/speed.md by hand, from that file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT / "tests"))
+from dicom_factory import write_dicom  # noqa: E402
+
+
+def make_inputs(data: Path, tmp: Path) -> dict[str, Path]:
+    kaggle = data / "Lung Segmentation" / "CXR_png"
+    folders = {k: tmp / k for k in ("png512", "png2500", "dcm2500", "png5000", "one")}
+    for f in folders.values():
+        f.mkdir()
+    names = sorted(p.name for p in kaggle.glob("MCUCXR_*.png"))[:50] + sorted(
+        p.name for p in kaggle.glob("CHNCXR_*.png"))[:50]  # fmt: skip
+    for n in names:
+        (folders["png512"] / n).write_bytes((kaggle / n).read_bytes())
+    for k, n in enumerate(names[:5]):
+        big = Image.open(kaggle / n).convert("F").resize((2500, 3000), Image.Resampling.BICUBIC)
+        arr = np.clip(np.asarray(big) * 257, 0, 65535).astype(np.uint16)
+        Image.fromarray(arr).save(folders["png2500"] / f"big{k}.png")
+        write_dicom(folders["dcm2500"] / f"big{k}.dcm", arr, monochrome1=False, spacing=(0.14, 0.14))
+    huge = Image.open(kaggle / names[0]).convert("L").resize((5000, 6000), Image.Resampling.BICUBIC)
+    huge.save(folders["png5000"] / "huge.png")
+    (folders["one"] / names[0]).write_bytes((kaggle / names[0]).read_bytes())
+    return folders
+
+
+# a fresh parent per case, so that RUSAGE_CHILDREN's maximum is this case's own
+PROBE = (
+    "import resource, subprocess, sys, time; t = time.perf_counter(); "
+    "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode; "
+    "w = time.perf_counter() - t; print(rc, w, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+def timed(argv: list[str], env: dict) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one child process."""
+    proc = subprocess.run([sys.executable, "-c", PROBE, *argv], env=env, capture_output=True, text=True)
+    rc, wall, peak_kb = proc.stdout.split()
+    if rc != "0":
+        raise RuntimeError(f"{argv} failed: {proc.stderr[-2000:]}")
+    return float(wall), int(peak_kb) / 1024
+
+
+def first_mask_seconds(argv: list[str], env: dict, out: Path) -> float:
+    """Seconds from the command's start until its first mask file exists."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None and not list(out.rglob("*_mask.png")):
+        time.sleep(0.005)
+    seconds = time.perf_counter() - start
+    proc.wait()
+    return seconds
+
+
+def run_version(src: Path, folders: dict, tmp: Path, label: str) -> dict:
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    cli = [sys.executable, "-m", "lungseg"]
+    out: dict = {}
+    for case, n in (("png512", 100), ("png2500", 5), ("dcm2500", 5), ("png5000", 1)):
+        dest = tmp / f"{label}_{case}"
+        wall, peak = timed([*cli, "segment", str(folders[case]), "-o", str(dest)], env)
+        out[case] = {"images": n, "seconds": round(wall, 2), "images_per_s": round(n / wall, 2),
+                     "peak_rss_mb": round(peak)}  # fmt: skip
+        print(label, case, out[case], flush=True)
+    out["version_s"] = round(min(timed([*cli, "--version"], env)[0] for _ in range(3)), 3)
+    one = tmp / f"{label}_one"
+    out["first_mask_s"] = round(first_mask_seconds([*cli, "segment", str(folders["one"]), "-o", str(one)], env, one), 2)
+    print(label, "version", out["version_s"], "first mask", out["first_mask_s"], flush=True)
+    return out
+
+
+def agreement(tmp: Path, case: str) -> list[float]:
+    dice = []
+    for new in sorted((tmp / f"new_{case}").rglob("*_mask.png")):
+        old = tmp / f"old_{case}" / new.relative_to(tmp / f"new_{case}")
+        a, b = np.asarray(Image.open(new)) > 0, np.asarray(Image.open(old)) > 0
+        dice.append(round(float(2 * (a & b).sum() / max(a.sum() + b.sum(), 1)), 5))
+    return dice
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--old-commit", default="6865e69")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        old = tmp / "old_tree"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), args.old_commit], check=True,
+                       capture_output=True)  # fmt: skip
+        try:
+            folders = make_inputs(Path(args.data), tmp)
+            results = {"old": run_version(old / "src", folders, tmp, "old"),
+                       "new": run_version(ROOT / "src", folders, tmp, "new")}  # fmt: skip
+            results["mask_agreement_dice"] = {c: agreement(tmp, c) for c in ("png512", "png2500", "png5000")}
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
+    results["command"] = f"python benchmarks/speed.py --old-commit {args.old_commit}"
+    results["machine"] = f"{os.cpu_count()} CPU cores; nothing else running"
+    (HERE / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
