@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
+# The largest image read: 100 megapixels (a 10000x10000 film; hospital X-rays are under 25 MP). Larger
+# declared sizes are refused before decoding, so a decompression bomb cannot exhaust memory.
+MAX_PIXELS = 100_000_000
 DICOM_PLUGINS = "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (JPEG, JPEG-LS, JPEG 2000) or python-gdcm"
 
 
@@ -40,14 +43,28 @@ def read_gray(path: str | Path) -> np.ndarray:
     path = Path(path)
     try:
         with Image.open(path) as img:
+            check_size(path, img.size[1], img.size[0])
             img.load()
             return _to_gray(img)
     except FileNotFoundError:
         raise ValueError(f"{path}: file not found; check the path") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:
+        if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
+            raise
         raise ValueError(
             f"{path}: cannot be read as an image ({exc}); replace it with a valid PNG/JPEG/TIFF/BMP file"
         ) from exc
+
+
+def check_size(path: Path, rows: int, cols: int) -> None:
+    """Refuse an image whose declared size is above :data:`MAX_PIXELS` or has no pixels."""
+    if rows * cols > MAX_PIXELS:
+        raise ValueError(
+            f"{path}: declares {cols}x{rows} pixels, above lungseg's limit of {MAX_PIXELS // 1_000_000} megapixels; "
+            "downscale it first (a chest X-ray needs no more than about 25 megapixels)"
+        )
+    if rows * cols == 0:
+        raise ValueError(f"{path}: the image has no pixels ({cols}x{rows}); export it again")
 
 
 def bit_depth(arr: np.ndarray) -> int:
@@ -151,6 +168,7 @@ def read_dicom(path: Path) -> XRay:
         raise ValueError(f"{path}: unreadable DICOM ({exc}); export the image again or convert it to PNG") from exc
     if "PixelData" not in ds:
         raise ValueError(f"{path}: DICOM file without pixel data (not an image); pass the image series instead")
+    check_size(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
     return XRay(_dicom_pixels(ds, path), _spacing(ds), str(path))
 
 
