@@ -59,8 +59,11 @@ def test_random_bytes(tmp_path_factory, data, suffix):
 
 
 @FAST
-@given(suffix=st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".dcm"]), flips=st.lists(st.integers(0, 10**6), max_size=8),
-       cut=st.one_of(st.none(), st.floats(0, 1)))  # fmt: skip
+@given(
+    suffix=st.sampled_from([".png", ".jpg", ".bmp", ".tif", ".dcm"]),
+    flips=st.lists(st.integers(0, 10**6), max_size=8),
+    cut=st.one_of(st.none(), st.floats(0, 1)),
+)
 def test_bit_flips_and_truncation_of_real_files(tmp_path_factory, seed_files, suffix, flips, cut):
     data = bytearray(seed_files[suffix])
     for f in flips:
