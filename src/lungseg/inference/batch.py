@@ -245,6 +245,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
         log.info("%d of %d inputs already done in %s (use --overwrite to redo)", len(jobs) - len(todo), len(jobs),
                  opts.output)  # fmt: skip
     opts.output.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(opts.output)
     journal = RowLog(opts.output / "measurements.csv", fresh=opts.overwrite)
     pending: deque = deque()
     failed = 0
@@ -260,6 +261,13 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     journal.close()
     write_rows(rows, opts.output, opts.as_json)
     return failed
+
+
+def remove_stale_temporaries(out_dir: Path) -> None:
+    """Delete temporaries (``.<name>.<hex>.tmp``) that a killed run left behind in the output folder."""
+    for tmp in out_dir.rglob(".*.tmp"):
+        if tmp.is_file():
+            tmp.unlink(missing_ok=True)
 
 
 def _record(job: Job, result: SegmentationResult, write, rows: dict, journal: RowLog, bar) -> int:
