@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from kill_segment import kill_and_rerun, make_folder  # noqa: E402
+from kill_segment import kill_and_rerun, make_folder
 
 
 def test_kill_9_then_rerun_loses_nothing(tmp_path):
