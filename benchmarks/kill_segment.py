@@ -88,7 +88,8 @@ def main() -> None:
         make_folder(folder, args.images)
         cli = [sys.executable, "-m", "lungseg"]
         result = kill_and_rerun(folder, Path(t) / "out", args.kills, args.seed, cli)
-    result["command"] = f"python benchmarks/kill_segment.py --kills {args.kills} --images {args.images} --seed {args.seed}"
+    options = f"--kills {args.kills} --images {args.images} --seed {args.seed}"
+    result["command"] = f"python benchmarks/kill_segment.py {options}"
     (HERE / "kill_segment.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
 
