@@ -9,7 +9,8 @@ import numpy as np
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 
 # Lung fraction of the whole image on the 704 manual masks of the Montgomery and Shenzhen sets:
-# 1st-99th percentile 0.131-0.392, extremes 0.084 and 0.432; the range leaves room beyond both.
+# 1st-99th percentile 0.131-0.392, extremes 0.084 and 0.432 (benchmarks/mask_stats.json); the range
+# leaves room beyond both.
 FRACTION_RANGE = (0.08, 0.50)
 LOW_CONFIDENCE = 0.85
 ONE_LUNG_RATIO = 0.1  # a side with less than 10% of the other side's area counts as missing
