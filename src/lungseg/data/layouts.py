@@ -55,11 +55,12 @@ def _image_files(folder: Path) -> dict[str, Path]:
     return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()}
 
 
-def discover(root: str | Path | list) -> tuple[str, list[Sample]]:
+def discover(root: str | Path | list, mask_folder: str = "masks") -> tuple[str, list[Sample]]:
     """Return (layout, samples) for a data folder (or a list of them, layouts joined by '+');
-    every image is listed, with or without a mask."""
+    every image is listed, with or without a mask. ``mask_folder`` picks another folder of masks beside
+    ``masks/`` (``masks_heart`` trains a heart model)."""
     if isinstance(root, list | tuple):
-        found = [discover(r) for r in root]
+        found = [discover(r, mask_folder) for r in root]
         samples = [s for _, group in found for s in group]
         names = [s.name for s in samples]
         if len(set(names)) != len(names):
@@ -69,6 +70,10 @@ def discover(root: str | Path | list) -> tuple[str, list[Sample]]:
     root = Path(root)
     layout = detect_layout(root)
     images_dir, masks_dir = (root / d for d in LAYOUTS[layout])
+    if mask_folder != "masks":  # another target in the same tree, e.g. masks_heart/
+        masks_dir = root / mask_folder
+        if not masks_dir.is_dir():
+            raise ValueError(f"{masks_dir}: mask folder not found; check --mask-folder (default: masks)")
     masks = _image_files(masks_dir)
     samples = []
     for stem, path in _image_files(images_dir).items():

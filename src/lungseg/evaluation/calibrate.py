@@ -34,19 +34,20 @@ def calibrate_threshold(
     """
     probs = [(segmenter(XRay(image)).probabilities, mask) for image, mask in map(read_labelled, samples)]
     smooth = segmenter.smooth if smooth is None else smooth
-    means = {t: _mean_dice(probs, t, segmenter.postprocess, smooth) for t in grid}
+    means = {t: _mean_dice(probs, t, segmenter.postprocess, smooth, segmenter.target) for t in grid}
     return max(means, key=lambda t: (means[t], -abs(t - 0.5))), means
 
 
-def _mean_dice(probs: list, threshold: float, clean: bool, smooth: float) -> float:
-    return float(np.mean([overlap_metrics(binary_mask(p, threshold, clean, smooth), m)["dice"] for p, m in probs]))
+def _mean_dice(probs: list, threshold: float, clean: bool, smooth: float, target: str = "lungs") -> float:
+    masks = [(binary_mask(p, threshold, clean, smooth, target), m) for p, m in probs]
+    return float(np.mean([overlap_metrics(pred, m)["dice"] for pred, m in masks]))
 
 
 def calibrate_checkpoint(best: Path, val_samples: list[Sample], device: str = "auto") -> tuple[float, float]:
     """Store in ``best`` the (threshold, smoothing) with the best validation Dice of post-processed masks."""
     segmenter = Segmenter.from_pretrained(best, device=device, postprocess=True)
     probs = [(segmenter(XRay(image)).probabilities, mask) for image, mask in map(read_labelled, val_samples)]
-    table = {(t, s): _mean_dice(probs, t, True, s) for s in SMOOTHING for t in THRESHOLDS}
+    table = {(t, s): _mean_dice(probs, t, True, s, segmenter.target) for s in SMOOTHING for t in THRESHOLDS}
     threshold, smooth = max(table, key=lambda k: (table[k], -abs(k[0] - 0.5), -k[1]))
     log.info("threshold %.2f, smoothing %.3f: val Dice %.4f (%.4f at 0.5, no smoothing)",
              threshold, smooth, table[threshold, smooth], table[0.5, 0.0])  # fmt: skip

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from lungseg.inference.measure import confidence, measure
-from lungseg.inference.postprocess import lung_labels, postprocess
+from lungseg.inference.postprocess import HEART, heart_postprocess, lung_labels, postprocess
 from lungseg.inference.preprocess import preprocess, resize_mask
 from lungseg.io.reader import XRay, from_array, read_xray
 
@@ -106,10 +106,14 @@ def upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def binary_mask(prob: np.ndarray, threshold: float, clean: bool, smooth_fraction: float = 0.0) -> np.ndarray:
-    """Steps 5-6: threshold, then (with ``clean``) at most two hole-free lungs."""
+def binary_mask(
+    prob: np.ndarray, threshold: float, clean: bool, smooth_fraction: float = 0.0, target: str = "lungs"
+) -> np.ndarray:
+    """Steps 5-6: threshold, then (with ``clean``) at most two hole-free lungs, or one heart."""
     mask = prob >= threshold
-    return postprocess(mask, smooth_fraction) if clean else mask
+    if not clean:
+        return mask
+    return heart_postprocess(mask, smooth_fraction) if target == "heart" else postprocess(mask, smooth_fraction)
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ class FinishOptions:
     smooth_fraction: float = 0.0
     max_side: int = PROCESSING_MAX_SIDE
     probabilities: bool = True
+    target: str = "lungs"  # what the model segments: "lungs" (labels 1/2) or "heart" (a model of its own)
 
 
 def finish(xray: XRay, logits: torch.Tensor, source: str, options: FinishOptions) -> SegmentationResult:
@@ -130,7 +135,8 @@ def finish(xray: XRay, logits: torch.Tensor, source: str, options: FinishOptions
     full = xray.pixels.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
-    labels = lung_labels(binary_mask(prob, options.threshold, options.clean, options.smooth_fraction))
+    mask = binary_mask(prob, options.threshold, options.clean, options.smooth_fraction, options.target)
+    labels = lung_labels(mask) if options.target == "lungs" else np.where(mask, HEART, 0).astype(np.uint8)
     conf = confidence(prob, labels > 0)
     if small != full:
         labels = upsample_labels(labels, full)

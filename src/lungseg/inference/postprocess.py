@@ -1,7 +1,8 @@
 """Mask clean-up into plausible lungs, and left/right lung labels.
 
 On a standard frontal (PA/AP) view the patient's right lung is on the image's left. Labels:
-0 background, 1 = the patient's right lung (image left), 2 = the patient's left lung (image right).
+0 background, 1 = the patient's right lung (image left), 2 = the patient's left lung (image right),
+3 = the heart (where a heart model is used).
 
 Sides follow the lungs' positions relative to each other, never the image's centre line: a chest
 framed off-centre (common on portable films) keeps both lungs and their correct labels.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-RIGHT_LUNG, LEFT_LUNG = 1, 2
+RIGHT_LUNG, LEFT_LUNG, HEART = 1, 2, 3
 MIN_PARTNER = 0.02  # a second lung must have at least 2% of the first one's area (smaller: noise)
 MERGED_ASPECT = 0.75  # a blob at least this wide for its height may be two lungs joined
 MERGED_WAIST = 0.6  # ... if its thinnest middle column has under 60% of its median column height
@@ -122,6 +123,14 @@ def postprocess(mask: np.ndarray, smooth_fraction: float = 0.0) -> np.ndarray:
         if lung.any():
             out |= smooth(ndimage.binary_fill_holes(lung), sigma)
     return out
+
+
+def heart_postprocess(mask: np.ndarray, smooth_fraction: float = 0.0) -> np.ndarray:
+    """One heart: the largest component, holes filled, optionally a smoothed outline."""
+    parts = _components(np.asarray(mask, bool))
+    if not parts:
+        return np.zeros(np.shape(mask), bool)
+    return smooth(ndimage.binary_fill_holes(parts[0]), smooth_fraction * max(np.shape(mask)))
 
 
 def lung_labels(mask: np.ndarray) -> np.ndarray:

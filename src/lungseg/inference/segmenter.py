@@ -47,6 +47,7 @@ class Segmenter:
         smooth: float = 0.0,
         precision: str = "auto",
         probabilities: bool = True,
+        target: str = "lungs",
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
@@ -61,6 +62,7 @@ class Segmenter:
         self.smooth = smooth
         self.threshold = threshold
         self.keep_probabilities = probabilities
+        self.target = target
         self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
         self.payload: dict = {}
 
@@ -86,6 +88,7 @@ class Segmenter:
         threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
         size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
         kwargs.setdefault("smooth", float(payload.get("smooth", 0.0)))
+        kwargs.setdefault("target", cfg.get("target", "lungs"))
         segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
         segmenter.payload = payload
         return segmenter
@@ -108,7 +111,9 @@ class Segmenter:
 
     def finish(self, xray: XRay, logits: torch.Tensor, source: str) -> SegmentationResult:
         """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
-        options = FinishOptions(self.threshold, self.postprocess, self.smooth, probabilities=self.keep_probabilities)
+        options = FinishOptions(
+            self.threshold, self.postprocess, self.smooth, probabilities=self.keep_probabilities, target=self.target
+        )
         return finish(xray, logits, source, options)
 
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:

@@ -27,6 +27,8 @@ class TrainConfig:
 
     data: str | list[str] = ""  # one folder, or several (e.g. Montgomery/Shenzhen + Wingspan)
     output: str = ""
+    mask_folder: str = "masks"  # the target: masks/ (lungs) or e.g. masks_heart/ for a heart model
+    target: str = "lungs"  # what the masks show: "lungs" or "heart" (post-processing follows it)
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pathology: PathologyConfig = field(default_factory=PathologyConfig)
@@ -64,6 +66,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise ValueError with the fix for any out-of-range value."""
         checks = [
+            (self.target in ("lungs", "heart"), f"target must be lungs or heart, got {self.target!r}"),
             (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),
             (self.epochs > 0, f"epochs must be positive, got {self.epochs}"),
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),

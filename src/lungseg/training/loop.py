@@ -53,7 +53,7 @@ class TrainState:
 
 def prepare_split(config: TrainConfig, run_dir: Path) -> tuple[dict, list, list]:
     """Resolve the split (made or read), write it to the run folder, return (split, train, val)."""
-    layout, samples = discover(config.data)
+    layout, samples = discover(config.data, config.mask_folder)
     log.info("data: %s layout, %d images in %s", layout, len(samples), config.data)
     if config.split_file:
         split = load_split(config.split_file)
