@@ -87,6 +87,8 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
     p.add_argument("--tile-overlap", type=float, default=0.5, dest="tile_overlap", help="for padded models (0.5)")
     p.add_argument("--no-postprocess", action="store_true", help="keep the raw thresholded mask")
+    p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
+    p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
     p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")
     p.add_argument("--json", action="store_true", help="also write measurements.json")
     p.add_argument("--overwrite", action="store_true", help="redo inputs whose outputs exist")
@@ -189,8 +191,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     heads = [f"{name} (n={g['n_images']})" for name, g in columns]
     echo(f"{'metric':<16}" + "".join(f"{h:>22}" for h in heads))
     echo(f"{'':<16}" + "".join(f"{'mean':>11}{'median':>11}" for _ in columns))
-    for metric in ("dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"):
-        cells = "".join(f"{g[metric + '_mean']:>11.4f}{g[metric + '_median']:>11.4f}" for _, g in columns)
+    metrics = ["dice", "iou", "precision", "recall", "pixel_accuracy", "hd95", "assd"]
+    metrics += [m for m in ("heart_dice", "heart_hd95", "ctr_error") if f"{m}_mean" in s]
+    for metric in metrics:
+        cells = "".join(
+            f"{g.get(metric + '_mean', float('nan')):>11.4f}{g.get(metric + '_median', float('nan')):>11.4f}"
+            for _, g in columns
+        )
         echo(f"{metric:<16}{cells}")
     echo(f"worst: {', '.join(s['worst'])}")
     echo(f"tables: {args.output}/per_image.csv, {args.output}/summary.json")
@@ -219,7 +226,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     segmenter = Segmenter.from_pretrained(
         args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
-        backend=args.backend,
+        backend=args.backend, heart=args.heart,
     )  # fmt: skip
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
     failed = run_segment(segmenter, jobs, opts)

@@ -11,6 +11,7 @@ Two layouts are understood:
 
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import random
@@ -35,6 +36,8 @@ class Sample:
     image: Path
     mask: Path | None
     source: str  # "shenzhen", "montgomery" or "other"
+    heart: Path | None = None  # heart mask (masks_heart/), where the data has one
+    ctr: float | None = None  # reference cardiothoracic ratio (ctr.csv: image,ctr), where given
 
 
 def detect_layout(root: str | Path) -> str:
@@ -75,13 +78,27 @@ def discover(root: str | Path | list, mask_folder: str = "masks") -> tuple[str, 
         if not masks_dir.is_dir():
             raise ValueError(f"{masks_dir}: mask folder not found; check --mask-folder (default: masks)")
     masks = _image_files(masks_dir)
+    hearts = _image_files(root / "masks_heart") if (root / "masks_heart").is_dir() else {}
+    ctrs = read_ctr_table(root / "ctr.csv")
     samples = []
     for stem, path in _image_files(images_dir).items():
         mask = masks.get(stem) or masks.get(f"{stem}_mask")
-        samples.append(Sample(stem, path, mask, source_of(stem)))
+        heart = hearts.get(stem) or hearts.get(f"{stem}_mask")
+        samples.append(Sample(stem, path, mask, source_of(stem), heart, ctrs.get(stem)))
     if not samples:
         raise ValueError(f"{images_dir}: no images (.png/.jpg/.tif/.bmp) found")
     return layout, samples
+
+
+def read_ctr_table(path: Path) -> dict[str, float]:
+    """image stem -> reference CTR from a CSV with columns ``image,ctr``; empty when there is no file."""
+    if not path.is_file():
+        return {}
+    try:
+        with path.open(newline="", encoding="utf-8") as f:
+            return {Path(r["image"]).stem: float(r["ctr"]) for r in csv.DictReader(f) if r.get("ctr")}
+    except (KeyError, ValueError, csv.Error) as exc:
+        raise ValueError(f"{path}: a CTR table needs columns image,ctr with numbers ({exc})") from exc
 
 
 def labelled(samples: list[Sample]) -> list[Sample]:

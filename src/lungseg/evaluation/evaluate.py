@@ -15,7 +15,7 @@ from tqdm import tqdm
 from lungseg.data.layouts import Sample, discover, labelled, load_split, select
 from lungseg.data.nlm import nlm_group
 from lungseg.evaluation.metrics import METRIC_NAMES, all_metrics
-from lungseg.inference.preprocess import resize_float
+from lungseg.inference.preprocess import resize_float, resize_mask
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import write_text_atomic
 from lungseg.io.reader import XRay, read_mask, read_xray
@@ -68,10 +68,25 @@ def read_labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
     return image, mask
 
 
+HEART_METRICS = ("heart_dice", "heart_hd95", "ctr_error")
+
+
 def evaluate_sample(segmenter: Segmenter, sample: Sample) -> dict[str, float]:
-    """Metrics for one labelled sample, on exactly the mask ``lungseg segment`` would write."""
+    """Metrics for one labelled sample, on exactly the masks ``lungseg segment`` would write; with a heart
+    model and a heart mask also heart Dice and HD95, and with a reference CTR the absolute CTR error."""
     image, mask = read_labelled(sample)
-    return all_metrics(segmenter(XRay(image)).mask, mask)
+    result = segmenter(XRay(image))
+    row = all_metrics(result.mask, mask)
+    if result.heart is not None and sample.heart is not None:
+        reference = read_mask(sample.heart)
+        heart = resize_mask(result.heart, *reference.shape) if result.heart.shape != reference.shape else result.heart
+        scores = all_metrics(heart, reference)
+        row |= {"heart_dice": scores["dice"], "heart_hd95": scores["hd95"]}
+    if result.heart is not None and sample.ctr is not None:
+        row["ctr"] = float(result.measurements["ctr"])
+        row["ctr_error"] = abs(row["ctr"] - sample.ctr)
+        row["ctr_reference"] = sample.ctr
+    return row
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -90,13 +105,20 @@ def summarise_flat(rows: list[dict]) -> dict:
         summary[f"{name}_mean"] = float(np.mean(values)) if values else float("nan")
         summary[f"{name}_median"] = float(statistics.median(values)) if values else float("nan")
     summary["dice_min"] = min((r["dice"] for r in rows), default=float("nan"))
+    for name in HEART_METRICS:
+        values = [r[name] for r in rows if name in r and not np.isnan(r[name])]
+        if values:
+            summary[f"{name}_mean"] = float(np.mean(values))
+            summary[f"{name}_median"] = float(statistics.median(values))
+            summary[f"{name}_n"] = len(values)
     summary["worst"] = [r["image"] for r in sorted(rows, key=lambda r: r["dice"])[:5]]
     return summary
 
 
 def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["image", "group", *METRIC_NAMES])
+    extra = [k for k in (*HEART_METRICS, "ctr", "ctr_reference") if any(k in r for r in rows)]
+    writer = csv.DictWriter(buffer, fieldnames=["image", "group", *METRIC_NAMES, *extra])
     writer.writeheader()
     writer.writerows({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
     write_text_atomic(output / "per_image.csv", buffer.getvalue())
@@ -112,13 +134,16 @@ def evaluate(
     threshold: float | None = None,
     postprocess: bool = True,
     groups_file: str | Path | None = None,
+    heart: str | Path | None = "auto",
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
     The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
     ``threshold`` is given) and post-processing (unless ``postprocess`` is False).
     """
-    segmenter = Segmenter.from_pretrained(model_path, device=device, threshold=threshold, postprocess=postprocess)
+    segmenter = Segmenter.from_pretrained(
+        model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart
+    )
     layout, samples = discover(data)
     chosen = choose_samples(samples, split, segmenter.payload.get("split"))
     if not chosen:

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from lungseg.inference.measure import MEASUREMENT_FIELDS
 from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
-from lungseg.inference.preprocess import resize_float
+from lungseg.inference.preprocess import resize_float, resize_mask
 from lungseg.inference.render import overlay
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import save_png_atomic, write_text_atomic
@@ -127,7 +127,11 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool) -> 
     save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8), FAST_PNG)
     save_png_atomic(job.output("labels"), result.labels, FAST_PNG)
     image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
-    save_png_atomic(job.output("overlay"), overlay(image, labels), FAST_PNG)
+    heart = None
+    if result.heart is not None:
+        save_png_atomic(job.output("heart"), np.where(result.heart, 255, 0).astype(np.uint8), FAST_PNG)
+        heart = resize_mask(result.heart, *labels.shape) if labels.shape != result.heart.shape else result.heart
+    save_png_atomic(job.output("overlay"), overlay(image, labels, heart=heart), FAST_PNG)
     if probabilities:
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
 
@@ -191,8 +195,8 @@ def write_rows(rows: dict[str, dict], out_dir: Path, as_json: bool) -> None:
         write_text_atomic(out_dir / "measurements.json", json.dumps(list(rows.values()), indent=1) + "\n")
 
 
-def is_done(job: Job, rows: dict[str, dict], probabilities: bool) -> bool:
-    kinds = OUTPUT_KINDS + (("prob",) if probabilities else ())
+def is_done(job: Job, rows: dict[str, dict], probabilities: bool, heart: bool = False) -> bool:
+    kinds = OUTPUT_KINDS + (("prob",) if probabilities else ()) + (("heart",) if heart else ())
     row = rows.get(str(job.source))
     return bool(row) and not row.get("error") and all(job.output(k).is_file() for k in kinds)
 
@@ -240,7 +244,8 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     next images are read and segmented; an input's row is logged only once its files are written.
     """
     rows = {} if opts.overwrite else read_rows(opts.output / "measurements.csv")
-    todo = [j for j in jobs if opts.overwrite or not is_done(j, rows, opts.probabilities)]
+    heart = segmenter.heart is not None
+    todo = [j for j in jobs if opts.overwrite or not is_done(j, rows, opts.probabilities, heart)]
     if len(todo) < len(jobs):
         log.info("%d of %d inputs already done in %s (use --overwrite to redo)", len(jobs) - len(todo), len(jobs),
                  opts.output)  # fmt: skip

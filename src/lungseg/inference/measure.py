@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from lungseg.inference.ctr import cardiothoracic_ratio
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 
 # Lung fraction of the whole image on the 704 manual masks of the Montgomery and Shenzhen sets:
@@ -15,6 +16,7 @@ FRACTION_RANGE = (0.08, 0.50)
 LOW_CONFIDENCE = 0.85
 ONE_LUNG_RATIO = 0.1  # a side with less than 10% of the other side's area counts as missing
 
+HEART_FIELDS = ("heart_area_px", "heart_area_mm2", "heart_width_px", "thorax_width_px", "ctr", "ctr_above_0.5")
 MEASUREMENT_FIELDS = (
     "width",
     "height",
@@ -29,6 +31,7 @@ MEASUREMENT_FIELDS = (
     "right_left_ratio",
     "mean_confidence",
     "flags",
+    *HEART_FIELDS,
 )
 
 
@@ -80,4 +83,21 @@ def measure(labels: np.ndarray, conf: float, spacing: tuple[float, float] | None
         "right_left_ratio": right / left if left else math.nan,
         "mean_confidence": conf,
         "flags": ";".join(quality_flags(right, left, fraction, conf)),
+    }
+
+
+def heart_measurements(heart: np.ndarray, lungs: np.ndarray, spacing: tuple[float, float] | None) -> dict:
+    """Heart area and width, thorax width (outer lung borders) and the cardiothoracic ratio.
+
+    ``ctr_above_0.5`` is a screening hint for PA films, not a diagnosis: AP films magnify the heart.
+    """
+    ctr = cardiothoracic_ratio(heart, lungs)
+    area = int(np.count_nonzero(heart))
+    return {
+        "heart_area_px": area,
+        "heart_area_mm2": area * spacing[0] * spacing[1] if spacing else math.nan,
+        "heart_width_px": ctr.heart.width,
+        "thorax_width_px": ctr.thorax.width,
+        "ctr": ctr.ratio,
+        "ctr_above_0.5": "" if math.isnan(ctr.ratio) else int(ctr.ratio > 0.5),
     }

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lungseg.inference.measure import confidence, measure
+from lungseg.inference.measure import confidence, heart_measurements, measure
 from lungseg.inference.postprocess import HEART, heart_postprocess, lung_labels, postprocess
 from lungseg.inference.preprocess import preprocess, resize_mask
 from lungseg.io.reader import XRay, from_array, read_xray
@@ -41,6 +41,7 @@ class SegmentationResult:
     measurements: dict = field(default_factory=dict)
     image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     error: str = ""
+    heart: np.ndarray | None = None  # the heart mask at the input's size, when a heart model ran
 
     @property
     def ok(self) -> bool:
@@ -130,16 +131,34 @@ class FinishOptions:
     target: str = "lungs"  # what the model segments: "lungs" (labels 1/2) or "heart" (a model of its own)
 
 
-def finish(xray: XRay, logits: torch.Tensor, source: str, options: FinishOptions) -> SegmentationResult:
-    """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure."""
+def finish(
+    xray: XRay,
+    logits: torch.Tensor,
+    source: str,
+    options: FinishOptions,
+    heart_logits: torch.Tensor | None = None,
+    heart_options: FinishOptions | None = None,
+) -> SegmentationResult:
+    """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure;
+    with ``heart_logits`` also the heart (label 3 where no lung is) and the cardiothoracic ratio."""
     full = xray.pixels.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
     mask = binary_mask(prob, options.threshold, options.clean, options.smooth_fraction, options.target)
     labels = lung_labels(mask) if options.target == "lungs" else np.where(mask, HEART, 0).astype(np.uint8)
     conf = confidence(prob, labels > 0)
+    heart = None
+    if heart_logits is not None and heart_options is not None:
+        heart_prob = probabilities_at(heart_logits, small)
+        h = heart_options
+        heart = binary_mask(heart_prob, h.threshold, h.clean, h.smooth_fraction, "heart")
     if small != full:
         labels = upsample_labels(labels, full)
+        heart = resize_mask(heart, *full) if heart is not None else None
         prob = probabilities_at(logits, full) if options.probabilities else np.zeros((0, 0), np.float32)
     measurements = measure(labels, conf, xray.spacing)
-    return SegmentationResult(source, labels > 0, labels, prob, measurements, xray.pixels)
+    lungs = labels > 0
+    if heart is not None:
+        measurements |= heart_measurements(heart, lungs, xray.spacing)
+        labels = np.where(heart & ~lungs, HEART, labels).astype(np.uint8)
+    return SegmentationResult(source, lungs, labels, prob, measurements, xray.pixels, heart=heart)

@@ -14,12 +14,19 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lungseg.inference.pipeline import FinishOptions, SegmentationResult, finish, load_input, predict_batch
+from lungseg.inference.pipeline import (
+    FinishOptions,
+    SegmentationResult,
+    finish,
+    load_input,
+    predict_batch,
+    to_working,
+)
 from lungseg.inference.predict import autocast, predict_logits, resolve_device, use_bf16
 from lungseg.inference.tiling import model_tile_geometry, sliding_window
 from lungseg.io.reader import XRay
 from lungseg.model.checkpoint import load_model
-from lungseg.model.pretrained import resolve_model
+from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, resolve_model
 from lungseg.model.unet import UNet
 
 log = logging.getLogger(__name__)
@@ -63,18 +70,26 @@ class Segmenter:
         self.threshold = threshold
         self.keep_probabilities = probabilities
         self.target = target
+        self.heart: Segmenter | None = None  # a heart model run beside this lung model (see with_heart)
         self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
         self.payload: dict = {}
 
     @classmethod
     def from_pretrained(
-        cls, name_or_path: str | Path | None = None, threshold: float | None = None, backend: str = "torch", **kwargs
+        cls,
+        name_or_path: str | Path | None = None,
+        threshold: float | None = None,
+        backend: str = "torch",
+        heart: str | Path | None = "auto",
+        **kwargs,
     ) -> Segmenter:
         """The bundled default model, a bundled model by name, a checkpoint file from ``lungseg train``, or
         an ONNX file from ``lungseg export --format onnx`` (run with ONNX Runtime).
 
         The threshold defaults to the one calibrated on validation data and stored with the model.
-        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime.
+        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime. ``heart``: a heart
+        model (name or file) run beside a lung model; "auto" takes the bundled one when there is one, None
+        runs none.
         """
         if backend not in ("torch", "onnxruntime"):
             raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
@@ -91,7 +106,19 @@ class Segmenter:
         kwargs.setdefault("target", cfg.get("target", "lungs"))
         segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
         segmenter.payload = payload
+        if heart == "auto":
+            heart = HEART_MODEL if HEART_MODEL in PRETRAINED else None
+        if heart is not None and segmenter.target == "lungs":
+            keep = {k: v for k, v in kwargs.items() if k in ("device", "precision", "postprocess")}
+            segmenter.with_heart(cls.from_pretrained(heart, backend=backend, heart=None, **keep))
         return segmenter
+
+    def with_heart(self, heart: Segmenter | None) -> Segmenter:
+        """Run ``heart`` (a Segmenter of a heart model) beside this one: results gain the heart and CTR."""
+        if heart is not None and heart.target != "heart":
+            raise ValueError("the heart model must be trained with target: heart (configs/heart.yaml)")
+        self.heart = heart
+        return self
 
     def __call__(self, image: str | Path | np.ndarray | XRay) -> SegmentationResult:
         """Segment one file path, image array or XRay; raises ValueError for an unreadable input."""
@@ -109,18 +136,35 @@ class Segmenter:
                 return predict_batch(lambda x: predict_logits(self.model, x), work)
             return predict_batch(lambda x: sliding_window(x, self.model, self.geometry), work)
 
-    def finish(self, xray: XRay, logits: torch.Tensor, source: str) -> SegmentationResult:
-        """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
-        options = FinishOptions(
+    @property
+    def options(self) -> FinishOptions:
+        return FinishOptions(
             self.threshold, self.postprocess, self.smooth, probabilities=self.keep_probabilities, target=self.target
         )
-        return finish(xray, logits, source, options)
+
+    def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None) -> SegmentationResult:
+        """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
+        heart_options = self.heart.options if self.heart is not None else None
+        return finish(xray, logits, source, self.options, heart_logits, heart_options)
+
+    def _heart_logits(self, good: list[dict], work: torch.Tensor) -> torch.Tensor | None:
+        if self.heart is None:
+            return None
+        h = self.heart
+        if (h.image_size, h.intensity) != (self.image_size, self.intensity):
+            work = torch.stack([to_working(b["xray"].pixels, h.image_size, h.intensity) for b in good])
+        return h.predict_working(work)
 
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
         good = [b for b in batch if not b["error"]]
-        logits = self.predict_working(torch.stack([b["work"] for b in good])) if good else None
-        outputs = {b["index"]: self.finish(b["xray"], logits[k], b["source"]) for k, b in enumerate(good)}
+        outputs = {}
+        if good:
+            work = torch.stack([b["work"] for b in good])
+            logits, hearts = self.predict_working(work), self._heart_logits(good, work)
+            for k, b in enumerate(good):
+                heart = hearts[k] if hearts is not None else None
+                outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart)
         return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
 
     def segment_many(self, items: Iterable, batch_size: int = 4) -> Iterator[SegmentationResult]:

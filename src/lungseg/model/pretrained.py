@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
+HEART_MODEL = "lungseg-unet-heart"  # run beside the lung model when bundled
 # Trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial, share-alike.
 WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
 
