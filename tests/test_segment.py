@@ -187,3 +187,15 @@ def test_cli_help_imports_no_numerics():
     code = "import sys, lungseg.cli; print(sorted(m for m in ('numpy', 'scipy', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_odd_names_and_a_symlink_loop(checkpoint, tmp_path):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    for name in ("a b ü.png", "-dash.png"):
+        Image.fromarray(two_lungs(64, 64)).save(src / name)
+    (src / "sub" / "loop").symlink_to("..")  # a folder that contains itself
+    out = tmp_path / "out"
+    assert main(["segment", str(src), "-o", str(out), "--model", str(checkpoint)]) == 0
+    assert (out / "a b ü_mask.png").is_file() and (out / "-dash_mask.png").is_file()
+    assert main(["segment", "-o", str(tmp_path / "o2"), "--model", str(checkpoint), "--", str(src / "-dash.png")]) == 0
