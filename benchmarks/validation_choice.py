@@ -1,0 +1,56 @@
+"""Choosing the shipped model on validation data only -> benchmarks/validation_choice.json.
+
+Validation images of the new recipe's split (Montgomery validation half, 34, and Wingspan validation part,
+16; neither ever trained on by either model), scored clean and with each kind of simulated disease from
+``pathology_kinds.py`` (seeds apart from the test benchmark's). Test sets are never used to choose.
+
+Usage: python benchmarks/validation_choice.py --models old=lungseg-unet-default new=runs/patho/best.pt
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+from pathology_kinds import SEEN, UNSEEN
+
+from lungseg.data.layouts import discover, load_split, select
+from lungseg.evaluation.evaluate import read_labelled
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", nargs="+", required=True, help="LABEL=MODEL")
+    parser.add_argument("--split", default="runs/patho/split.json", help="the new recipe's split (val list)")
+    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    args = parser.parse_args()
+    data = Path(args.data)
+    val = load_split(args.split)["val"]
+    samples = discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1]
+    pairs = [(s.name, *read_labelled(s)) for s in select(samples, val)]
+    results = {}
+    for spec in args.models:
+        label, model = spec.split("=", 1)
+        seg = Segmenter.from_pretrained(model, device="cpu", heart=None)
+        scores = {"clean": [overlap_metrics(seg(XRay(im)).mask, m)["dice"] for _, im, m in pairs]}
+        for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):
+            sick = [np.clip(fn(im, m, np.random.default_rng([1000 + k, i])), 0, 1).astype(np.float32)
+                    for i, (_, im, m) in enumerate(pairs)]  # fmt: skip
+            scores[kind] = [overlap_metrics(seg(XRay(x)).mask, m)["dice"] for x, (_, _, m) in zip(sick, pairs)]
+        results[label] = {"model": model, **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
+        results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
+        print(label, results[label], flush=True)
+    command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)
+    out = {"command": command, "n_val": len(pairs), "results": results}
+    (HERE / "validation_choice.json").write_text(json.dumps(out, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
