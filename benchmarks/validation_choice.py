@@ -43,7 +43,8 @@ def main() -> None:
         for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):
             sick = [np.clip(fn(im, m, np.random.default_rng([1000 + k, i])), 0, 1).astype(np.float32)
                     for i, (_, im, m) in enumerate(pairs)]  # fmt: skip
-            scores[kind] = [overlap_metrics(seg(XRay(x)).mask, m)["dice"] for x, (_, _, m) in zip(sick, pairs)]
+            masks = [m for _, _, m in pairs]
+            scores[kind] = [overlap_metrics(seg(XRay(x)).mask, m)["dice"] for x, m in zip(sick, masks, strict=True)]
         results[label] = {"model": model, **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
         results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
         print(label, results[label], flush=True)
