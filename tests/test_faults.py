@@ -14,3 +14,50 @@ def test_kill_9_then_rerun_loses_nothing(tmp_path):
     assert result["final_exit_code"] == 0
     assert result["broken_outputs"] == [] and result["temporaries_left"] == []
     assert result["rows"] == 12 and result["one_row_per_input"] and result["errors"] == []
+
+
+def test_kill_9_during_training_then_resume_gives_the_same_weights(kaggle_tree, tmp_path):
+    """A real SIGKILL once the first epoch's checkpoint exists; --resume must end exactly where an
+    uninterrupted run ends (weights bit for bit)."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    import torch
+
+    from lungseg.model.checkpoint import load_model, read_checkpoint
+
+    def argv(out):
+        tiny = ["--epochs", "4", "--image-size", "32", "--base-channels", "4", "--depth", "2", "--batch-size", "2"]
+        return [sys.executable, "-m", "lungseg", "train", "--data", str(kaggle_tree), "--output", str(out), *tiny]
+
+    subprocess.run(argv(tmp_path / "full"), check=True, capture_output=True)
+    proc = subprocess.Popen(argv(tmp_path / "part"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    last = tmp_path / "part" / "last.pt"
+    deadline = time.time() + 120
+    while not last.exists() and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert read_checkpoint(last)["epoch"] < 4  # killed before the end, and last.pt is whole
+    resume = [sys.executable, "-m", "lungseg", "train", "--resume", str(tmp_path / "part")]
+    subprocess.run(resume, check=True, capture_output=True)
+    a, _ = load_model(tmp_path / "full" / "last.pt")
+    b, _ = load_model(last)
+    for (name, ta), tb in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert torch.equal(ta, tb), name
+
+
+def test_truncated_checkpoint_is_a_clear_error(tmp_path):
+    import pytest
+
+    from lungseg.model.checkpoint import read_checkpoint, save_checkpoint
+    from lungseg.model.unet import UNet
+
+    path = tmp_path / "c.pt"
+    save_checkpoint(path, UNet(base_channels=2, depth=2))
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match=r"c\.pt.*not a readable lungseg checkpoint"):
+        read_checkpoint(path)
