@@ -71,7 +71,7 @@ def load_initial_weights(model: UNet, source: str | Path) -> dict[str, Any]:
     return payload
 
 
-KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics", "threshold", "threshold_val_dice")
+KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics", "threshold", "smooth", "threshold_val_dice")
 
 
 def export_checkpoint(source: str | Path, target: str | Path, half: bool = False) -> Path:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
 HEART_MODEL = "lungseg-unet-heart"  # run beside the lung model when bundled
-# Trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial, share-alike.
+# The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
+# share-alike. The heart model is trained on Wingspan only (MIT).
 WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
 
 
@@ -35,12 +36,25 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="98f072751446518ab8c50cb24fd512ac5144b2681a4c6d7045f1ec5c1a4e1138",
+        sha256="33028407879dcbebeee176bce5ef07da608bdba8471b7cd0c4a5fa903ea7e51f",
         image_size=256,
         padding="same",
         intensity="equalize",
-        training_data="Shenzhen (509) + Montgomery training half (35, x4); Montgomery validation half (34) selects",
+        training_data=(
+            "Shenzhen (509) + Montgomery training half (35, x4) + Wingspan (95), with pathology simulation "
+            "(configs/default_model.yaml); Montgomery validation half (34) + Wingspan validation (16) select"
+        ),
         licence=WEIGHTS_LICENCE,
+    ),
+    HEART_MODEL: PretrainedCfg(
+        name=HEART_MODEL,
+        file="lungseg-unet-heart.pt",
+        sha256="226c531dcc64bc0b7ce2823201e7cbd8c2f293465b3ae157d0a233dd3ddce2c0",
+        image_size=256,
+        padding="same",
+        intensity="equalize",
+        training_data="Wingspan heart masks (95); Wingspan validation (16) selects (configs/heart.yaml)",
+        licence="MIT",  # Wingspan images and masks: MIT (the source repository's licence)
     ),
 }
 
@@ -85,4 +99,4 @@ def resolve_model(name_or_path: str | Path | None = None) -> Path:
 def licence_line() -> str:
     """One line for ``lungseg --version``: the code's licence and each bundled model's."""
     models = "; ".join(f"{cfg.name}: {cfg.licence}" for cfg in PRETRAINED.values()) or "none"
-    return f"code: MIT; bundled weights ({models}): non-commercial use, see MODEL_CARD.md"
+    return f"code: MIT; bundled weights ({models}); CC-BY-NC-SA-4.0 means non-commercial use, see MODEL_CARD.md"
