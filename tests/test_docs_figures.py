@@ -1,0 +1,79 @@
+"""The documents' headline figures match the committed JSON outputs of the commands that made them."""
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "benchmarks"
+
+
+def load(name: str) -> dict:
+    return json.loads((BENCH / name).read_text())
+
+
+def test_model_card_metrics_table_is_accuracy_json():
+    results = load("accuracy.json")["results"]
+    card = (REPO / "MODEL_CARD.md").read_text()
+    names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
+             "Wingspan test": "wingspan_test"}  # fmt: skip
+    rows = re.findall(r"^\| (\*\*shipped\*\*|v1 \(previous default\)) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
+    assert len(rows) == 6
+    for who, test_set, n, rest in rows:
+        r = results["shipped" if "shipped" in who else "v1"][names[test_set.strip()]]
+        cells = [c.strip().strip("*") for c in rest.split("|")]
+        assert int(n) == r["n_images"]
+        assert [float(c) for c in cells[:3]] == [r["dice_mean"], r["dice_median"], r["dice_min"]]
+        for cell, group in zip(cells[3:5], ("abnormal", "normal"), strict=True):
+            if cell:
+                assert float(cell.split()[0]) == r["groups"][group]["dice_mean"]
+        assert float(cells[5]) == pytest.approx(r["hd95_median"], abs=0.006)
+        assert float(cells[6]) == pytest.approx(r["assd_median"], abs=0.006)
+
+
+def test_readme_headline_is_accuracy_json():
+    shipped = load("accuracy.json")["results"]["shipped"]
+    readme = (REPO / "README.md").read_text()
+    pattern = r"Dice (0\.\d+) on the Montgomery test half, (0\.\d+) on\s+held-out Shenzhen, (0\.\d+) on"
+    m = re.search(pattern, readme)
+    assert m, "headline sentence not found"
+    expected = [shipped[k]["dice_mean"] for k in ("montgomery_test", "shenzhen_test", "wingspan_test")]
+    assert [float(x) for x in m.groups()] == expected
+    unseen = [v for k, v in load("pathology.json")["results"]["lungseg-unet-default"]["simulated"].items()
+              if not v["seen_in_training"]]  # fmt: skip
+    mean_unseen = sum(v["dice_mean"] for v in unseen) / len(unseen)
+    assert re.search(rf"{mean_unseen:.3f} mean on kinds of simulated disease it never saw", readme)
+
+
+def test_model_card_validation_choice_is_its_json():
+    results = load("validation_choice.json")["results"]
+    card = (REPO / "MODEL_CARD.md").read_text()
+    assert f"Clean: v1 {results['old']['clean']:.4f}, new {results['new']['clean']:.4f}" in card
+    assert f"v1 {results['old']['simulated_mean']:.4f}, new **{results['new']['simulated_mean']:.4f}**" in card
+    for kind in ("mass", "nodules", "lobar"):
+        assert f"{results['old'][kind]:.4f} -> {results['new'][kind]:.4f}" in card
+
+
+def test_pathology_md_is_rendered_from_its_json():
+    sys.path.insert(0, str(BENCH))
+    from pathology import render
+
+    data = load("pathology.json")
+    assert (BENCH / "pathology.md").read_text() == render(data["command"], data["results"])
+
+
+def test_heart_md_is_heart_json():
+    h = load("heart.json")
+    doc = (BENCH / "heart.md").read_text()
+    w, ba = h["wingspan_test"], h["bland_altman"]
+    assert f"| {w['heart_dice_mean']:.4f} ({w['heart_dice_median']:.4f}) |" in doc
+    assert f"| {w['heart_hd95_median']:.2f} |" in doc
+    ctr = f"{w['ctr_error_mean']:.4f} ({w['ctr_error_median']:.4f})"
+    assert f"{w['ctr_error_n']} films with a reference CTR | {ctr}" in doc
+    assert f"| {ba['bias']:+.4f} |" in doc and f"{ba['loa_low']:+.4f} to {ba['loa_high']:+.4f}" in doc
+    for name in ("montgomery", "shenzhen"):
+        lung = h[f"{name}_test_lung_dice"]
+        assert f"{lung['alone']:.4f} / {lung['with_heart']:.4f}" in doc
