@@ -6,6 +6,7 @@ fuzzing benchmark (benchmarks/fuzz_reader.py) runs the same properties far longe
 """
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -18,7 +19,8 @@ from lungseg.io.reader import MAX_PIXELS, read_xray
 from .conftest import ellipse_pair
 from .dicom_factory import write_dicom
 
-FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+EXAMPLES = int(os.environ.get("LUNGSEG_FUZZ_EXAMPLES", "150"))  # benchmarks/fuzz_reader.py raises it
+FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def seeds(tmp_path_factory) -> dict[str, bytes]:
