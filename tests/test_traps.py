@@ -98,3 +98,16 @@ def test_segmenter_leaves_the_callers_model_alone():
     assert model.training
     with pytest.raises(TypeError):
         Segmenter(model, 32, "none")  # no silent 0.5: the threshold is always said
+
+
+def test_fast_hole_filling_equals_scipy():
+    from scipy import ndimage
+
+    from lungseg.inference.postprocess import fill_holes
+
+    rng = np.random.default_rng(0)
+    for density in (0.3, 0.5, 0.7):
+        mask = rng.random((97, 131)) < density
+        assert np.array_equal(fill_holes(mask), ndimage.binary_fill_holes(mask))
+    ring = ellipse((64, 64), 0.5, 0.5, 0.3, 0.3) & ~ellipse((64, 64), 0.5, 0.5, 0.1, 0.1)
+    assert fill_holes(ring).sum() == ellipse((64, 64), 0.5, 0.5, 0.3, 0.3).sum()

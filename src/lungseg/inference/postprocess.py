@@ -100,6 +100,22 @@ def lung_sides(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (first, partner) if _center_x(first) < _center_x(partner) else (partner, first)
 
 
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with every background region that does not touch the image border filled.
+
+    The same result as ``ndimage.binary_fill_holes`` (4-connected background), from one labelling
+    instead of an iterated dilation: several times faster on large masks.
+    """
+    background, n = ndimage.label(~mask)
+    if n == 0:
+        return mask.copy()
+    edges = np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]])
+    outside = np.zeros(n + 1, bool)
+    outside[np.unique(edges)] = True
+    outside[0] = False
+    return mask | ~outside[background] & (background > 0)
+
+
 def _largest(mask: np.ndarray) -> np.ndarray:
     parts = _components(mask)
     return parts[0] if parts else mask
@@ -110,7 +126,7 @@ def smooth(lung: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0 or not lung.any():
         return lung
     blurred = ndimage.gaussian_filter(lung.astype(np.float32), sigma) >= 0.5
-    return ndimage.binary_fill_holes(_largest(blurred)) if blurred.any() else lung
+    return fill_holes(_largest(blurred)) if blurred.any() else lung
 
 
 def postprocess(mask: np.ndarray, smooth_fraction: float = 0.0) -> np.ndarray:
@@ -121,7 +137,7 @@ def postprocess(mask: np.ndarray, smooth_fraction: float = 0.0) -> np.ndarray:
     out = np.zeros(np.shape(mask), bool)
     for lung in (left, right):
         if lung.any():
-            out |= smooth(ndimage.binary_fill_holes(lung), sigma)
+            out |= smooth(fill_holes(lung), sigma)
     return out
 
 
@@ -130,7 +146,7 @@ def heart_postprocess(mask: np.ndarray, smooth_fraction: float = 0.0) -> np.ndar
     parts = _components(np.asarray(mask, bool))
     if not parts:
         return np.zeros(np.shape(mask), bool)
-    return smooth(ndimage.binary_fill_holes(parts[0]), smooth_fraction * max(np.shape(mask)))
+    return smooth(fill_holes(parts[0]), smooth_fraction * max(np.shape(mask)))
 
 
 def lung_labels(mask: np.ndarray) -> np.ndarray:
