@@ -4,10 +4,10 @@ Run it with nothing else running (a training run takes both cores). Each case is
 process on a folder, default outputs; peak memory is the process's maximum resident set size.
 Cases: 100 PNGs of 512x512 from the shared data; 5 X-rays of 2500x3000 as 16-bit PNG and as
 uncompressed DICOM (Montgomery films upscaled); one 5000x6000 PNG; ``lungseg --version``; a one-image run.
-Also checks that the new full-size masks agree with the old ones (Dice per image).
+Also checks that the new pipeline's full-size masks agree with the old pipeline's on the same (old) weights.
 
 Usage: python benchmarks/speed.py [--old-commit 6865e69] [--data PATH]
-Writes benchmarks/speed.json; figures go to benchmarks/speed.md by hand, from that file.
+Writes benchmarks/speed.json and benchmarks/speed.md (rendered from the JSON).
 """
 
 from __future__ import annotations
@@ -95,20 +95,60 @@ def run_version(src: Path, folders: dict, tmp: Path, label: str) -> dict:
     return out
 
 
+def same_model_runs(old_tree: Path, folders: dict, tmp: Path) -> None:
+    """The new pipeline with the old commit's weights and no heart: masks comparable with the old run's."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    weights = old_tree / "src" / "lungseg" / "weights" / "lungseg-unet-default.pt"
+    for case in ("png512", "png2500", "png5000"):
+        argv = [sys.executable, "-m", "lungseg", "segment", str(folders[case]), "-o", str(tmp / f"same_{case}"),
+                "--model", str(weights), "--no-heart"]  # fmt: skip
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+
+
 def agreement(tmp: Path, case: str) -> list[float]:
     dice = []
-    for new in sorted((tmp / f"new_{case}").rglob("*_mask.png")):
-        old = tmp / f"old_{case}" / new.relative_to(tmp / f"new_{case}")
+    for new in sorted((tmp / f"same_{case}").rglob("*_mask.png")):
+        old = tmp / f"old_{case}" / new.relative_to(tmp / f"same_{case}")
         a, b = np.asarray(Image.open(new)) > 0, np.asarray(Image.open(old)) > 0
         dice.append(round(float(2 * (a & b).sum() / max(a.sum() + b.sum(), 1)), 5))
     return dice
+
+
+CASES = {"png512": "100 PNGs, 512x512", "png2500": "5 X-rays, 2500x3000, 16-bit PNG",
+         "dcm2500": "5 X-rays, 2500x3000, uncompressed DICOM", "png5000": "1 PNG, 5000x6000"}  # fmt: skip
+
+
+def render(results: dict) -> str:
+    """benchmarks/speed.md from speed.json (tests/test_docs_figures.py checks they agree)."""
+    old, new = results["old"], results["new"]
+    lines = ["# Speed end to end", "", f"Generated from `speed.json` by `{results['command']}` "
+             "(`--render` rewrites this file from the JSON).", f"Machine: {results['machine']}. "
+             "`lungseg segment` on a folder, default outputs (masks, labels, overlay; v2 also the heart), "
+             "start-up included; peak memory = the process's maximum resident set.", "",
+             "| case | old images/s | new images/s | old s | new s | old peak MB | new peak MB |",
+             "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for case, title in CASES.items():
+        o, n = old[case], new[case]
+        lines.append(f"| {title} | {o['images_per_s']} | {n['images_per_s']} | {o['seconds']} | {n['seconds']} "
+                     f"| {o['peak_rss_mb']} | {n['peak_rss_mb']} |")  # fmt: skip
+    lines += [f"| `lungseg --version` (s) | | | {old['version_s']} | {new['version_s']} | | |",
+              f"| first mask of a one-image run (s) | | | {old['first_mask_s']} | {new['first_mask_s']} | | |", ""]
+    agree = results["mask_agreement_dice"]
+    lines.append("The new pipeline's full-size masks against the old pipeline's, both with the old weights and no "
+                 "heart (Dice per image, minimum): "
+                 + ", ".join(f"{CASES[c]} {min(v):.4f}" for c, v in agree.items() if v) + ".")  # fmt: skip
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--old-commit", default="6865e69")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--render", action="store_true", help="only rewrite speed.md from speed.json")
     args = parser.parse_args()
+    if args.render:
+        (HERE / "speed.md").write_text(render(json.loads((HERE / "speed.json").read_text())))
+        return
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         old = tmp / "old_tree"
@@ -118,12 +158,14 @@ def main() -> None:
             folders = make_inputs(Path(args.data), tmp)
             results = {"old": run_version(old / "src", folders, tmp, "old"),
                        "new": run_version(ROOT / "src", folders, tmp, "new")}  # fmt: skip
+            same_model_runs(old, folders, tmp)
             results["mask_agreement_dice"] = {c: agreement(tmp, c) for c in ("png512", "png2500", "png5000")}
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     results["command"] = f"python benchmarks/speed.py --old-commit {args.old_commit}"
     results["machine"] = f"{os.cpu_count()} CPU cores; nothing else running"
     (HERE / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
+    (HERE / "speed.md").write_text(render(results))
 
 
 if __name__ == "__main__":

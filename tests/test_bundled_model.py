@@ -58,7 +58,8 @@ def test_golden_sample_needs_no_shared_data():
     result = Segmenter.from_pretrained()(sample_path())
     assert result.mask.shape == manual.shape
     assert overlap_metrics(result.mask, manual)["dice"] >= 0.95
-    assert set(np.unique(result.labels)) == {0, 1, 2}
+    assert set(np.unique(result.labels)) == {0, 1, 2, 3}  # both lungs and the heart
+    assert 0.35 < result.measurements["ctr"] < 0.6
 
 
 @pytest.mark.parametrize("side", ["left", "right"])

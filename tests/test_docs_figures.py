@@ -77,3 +77,10 @@ def test_heart_md_is_heart_json():
     for name in ("montgomery", "shenzhen"):
         lung = h[f"{name}_test_lung_dice"]
         assert f"{lung['alone']:.4f} / {lung['with_heart']:.4f}" in doc
+
+
+def test_speed_md_is_rendered_from_its_json():
+    sys.path.insert(0, str(BENCH))
+    from speed import render
+
+    assert (BENCH / "speed.md").read_text() == render(load("speed.json"))

@@ -18,8 +18,8 @@ def register(monkeypatch, tmp_path, sha: str | None = None) -> PretrainedCfg:
 
 def test_bundled_model_loads_by_name_with_its_threshold(monkeypatch, tmp_path):
     register(monkeypatch, tmp_path)
-    segmenter = Segmenter.from_pretrained("tiny")
-    assert segmenter.image_size == 32 and segmenter.threshold == 0.4
+    segmenter = Segmenter.from_pretrained("tiny", heart=None)
+    assert segmenter.image_size == 32 and segmenter.threshold == 0.4 and segmenter.heart is None
 
 
 def test_altered_weights_are_refused(monkeypatch, tmp_path):

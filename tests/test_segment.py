@@ -115,7 +115,8 @@ def test_cli_all_formats_geometry_errors_and_measurements(checkpoint, tmp_path):
                          "sub/mono1": (771, 1037), "sub/NOEXT": (771, 1037)}.items():  # fmt: skip
         mask = np.asarray(Image.open(out / f"{name}_mask.png"))
         assert mask.shape == (h, w) and mask.dtype == np.uint8 and set(np.unique(mask)) <= {0, 255}, name
-        assert np.asarray(Image.open(out / f"{name}_labels.png")).max() <= 2
+        assert np.asarray(Image.open(out / f"{name}_labels.png")).max() <= 3  # 3 = heart (bundled heart model)
+        assert np.asarray(Image.open(out / f"{name}_heart.png")).shape == (h, w), name
         bounded = (h, w) if w <= 1024 else (761, 1024)  # overlays are at most 1024 px; masks keep full size
         assert np.asarray(Image.open(out / f"{name}_overlay.png")).shape == (*bounded, 3)
         assert np.asarray(Image.open(out / f"{name}_prob.png")).dtype == np.uint16

@@ -55,7 +55,8 @@ def onnx_bytes(name_or_path: str | Path | None) -> bytes:
     proto = onnx.load_from_string(buffer.getvalue())
     meta = {
         "lungseg_version": __version__, "model_config": model.config.to_dict(),
-        "train_config": {"image_size": size, "intensity": cfg.get("intensity", "equalize")},
+        "train_config": {"image_size": size, "intensity": cfg.get("intensity", "equalize"),
+                         "target": cfg.get("target", "lungs")},
         "threshold": float(payload.get("threshold", 0.5)), "smooth": float(payload.get("smooth", 0.0)),
         "split": payload.get("split"), "licence": payload.get("licence", ""),
     }  # fmt: skip
