@@ -92,3 +92,13 @@ def test_degenerate_pixels_segment_without_crashing(array):
 
     result = Segmenter.from_pretrained()(array)
     assert result.mask.shape == array.shape
+
+
+@pytest.mark.parametrize(("suffix", "flip"), [(".dcm", 580), (".dcm", 268), (".tif", 72)])
+def test_damage_the_fuzzer_found(tmp_path, seed_files, suffix, flip):
+    """Bit flips that once escaped as UFuncTypeError, NotImplementedError and TypeError."""
+    data = bytearray(seed_files[suffix])
+    data[flip % len(data)] ^= 1 << (flip % 8)
+    path = tmp_path / f"x{suffix}"
+    path.write_bytes(bytes(data))
+    read_or_clear_error(path)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def read_gray(path: str | Path) -> np.ndarray:
             return _to_gray(img)
     except FileNotFoundError:
         raise ValueError(f"{path}: file not found; check the path") from None
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError, ValueError) as exc:
+    except Exception as exc:  # decoders of damaged files raise OSError, SyntaxError, TypeError, ...
         if isinstance(exc, ValueError) and str(exc).startswith(str(path)):
             raise
         raise ValueError(
@@ -166,10 +166,23 @@ def read_dicom(path: Path) -> XRay:
         ds = pydicom.dcmread(path, force=path.suffix.lower() in DICOM_SUFFIXES)
     except (InvalidDicomError, OSError, EOFError, ValueError, AttributeError) as exc:
         raise ValueError(f"{path}: unreadable DICOM ({exc}); export the image again or convert it to PNG") from exc
-    if "PixelData" not in ds:
+    except Exception as exc:  # damaged headers raise NotImplementedError, KeyError, ... inside pydicom
+        raise ValueError(f"{path}: unreadable DICOM ({exc!r}); export the image again or convert it to PNG") from exc
+    try:
+        has_pixels = "PixelData" in ds
+    except Exception as exc:  # pydicom parses lazily: a damaged element can fail here
+        raise ValueError(f"{path}: damaged DICOM ({exc!r}); export the image again or convert it to PNG") from exc
+    if not has_pixels:
         raise ValueError(f"{path}: DICOM file without pixel data (not an image); pass the image series instead")
-    check_size(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
-    return XRay(_dicom_pixels(ds, path), _spacing(ds), str(path))
+    try:
+        check_size(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
+        return XRay(_dicom_pixels(ds, path), _spacing(ds), str(path))
+    except ValueError as exc:
+        if str(exc).startswith(str(path)):
+            raise
+        raise ValueError(f"{path}: damaged DICOM ({exc}); export the image again or convert it to PNG") from exc
+    except Exception as exc:  # pydicom raises many types (TypeError, KeyError, ...) on damaged headers
+        raise ValueError(f"{path}: damaged DICOM ({exc!r}); export the image again or convert it to PNG") from exc
 
 
 def read_xray(path: str | Path) -> XRay:
