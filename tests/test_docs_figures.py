@@ -84,3 +84,11 @@ def test_speed_md_is_rendered_from_its_json():
     from speed import render
 
     assert (BENCH / "speed.md").read_text() == render(load("speed.json"))
+
+
+def test_reliability_figures_are_their_jsons():
+    kill, fuzz = load("kill_segment.json"), load("fuzz_reader.json")
+    readme = (REPO / "README.md").read_text()
+    assert kill["kills"] == 25 and kill["broken_outputs"] == [] and kill["one_row_per_input"]
+    assert "SIGKILL 25 times" in readme
+    assert fuzz["passed"] and fuzz["cases"] == 40000 and "40,000 random and damaged" in readme
