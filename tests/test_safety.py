@@ -1,0 +1,61 @@
+"""Safety: untrusted checkpoints, no network, a full disk."""
+
+import errno
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from lungseg.cli import main
+from lungseg.model.checkpoint import read_checkpoint
+
+
+class Payload:
+    """Pickles to a call of os.system: what a hostile checkpoint would carry."""
+
+    def __reduce__(self):
+        return (os.system, ("touch PWNED",))
+
+
+def test_a_checkpoint_with_code_is_refused_and_never_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "evil.pt"
+    torch.save({"format": "lungseg-checkpoint-v1", "x": Payload()}, path)
+    with pytest.raises(ValueError, match=r"evil\.pt"):
+        read_checkpoint(path)
+    assert not (tmp_path / "PWNED").exists()
+
+
+def test_segment_runs_with_sockets_disabled(tmp_path, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    assert main(["segment", "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "sample_cxr_mask.png").is_file()
+
+
+def test_full_disk_is_a_clear_error_with_nothing_half_written(tmp_path, monkeypatch, caplog):
+    src = tmp_path / "in"
+    src.mkdir()
+    image = np.full((64, 64), 120, np.uint8)
+    Image.fromarray(image).save(src / "a.png")
+    before = (src / "a.png").read_bytes()
+    real_save = Image.Image.save
+
+    def enospc(self, fp, *args, **kwargs):
+        if "out" in str(fp):
+            real_save(self, fp, *args, **kwargs)  # the bytes land, then the disk is full
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", enospc)
+    out = tmp_path / "out"
+    assert main(["segment", str(src), "-o", str(out), "--no-heart"]) == 1
+    assert "No space left on device" in caplog.text and "a.png" in caplog.text
+    assert not list(out.glob("*.png")) and not list(out.glob(".*.tmp"))  # no partial outputs
+    assert (src / "a.png").read_bytes() == before  # input untouched
