@@ -59,3 +59,16 @@ def test_full_disk_is_a_clear_error_with_nothing_half_written(tmp_path, monkeypa
     assert "No space left on device" in caplog.text and "a.png" in caplog.text
     assert not list(out.glob("*.png")) and not list(out.glob(".*.tmp"))  # no partial outputs
     assert (src / "a.png").read_bytes() == before  # input untouched
+
+
+def test_outputs_never_escape_the_output_folder(tmp_path, caplog):
+    src = tmp_path / "in"
+    (src / "sub").mkdir(parents=True)
+    Image.fromarray(np.full((64, 64), 120, np.uint8)).save(src / "sub" / "a.png")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sub").symlink_to(elsewhere)  # a link inside -o pointing out of it
+    assert main(["segment", str(src), "-o", str(out), "--no-heart"]) == 1
+    assert list(elsewhere.iterdir()) == [] and "outside" in caplog.text

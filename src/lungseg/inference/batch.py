@@ -118,12 +118,18 @@ def _row(job: Job, result: SegmentationResult) -> dict:
     return {k: (("" if math.isnan(v) else f"{v:.6g}") if isinstance(v, float) else v) for k, v in values.items()}
 
 
-def write_outputs(job: Job, result: SegmentationResult, probabilities: bool) -> None:
-    """Save mask (0/255), labels (0/1/2), overlay (RGB) and optionally the 16-bit probability map."""
+def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out_dir: Path | None = None) -> None:
+    """Save mask (0/255), labels (0/1/2/3), heart, overlay (RGB) and optionally the 16-bit probability map.
+
+    Refuses to write over the input or, given ``out_dir``, anywhere outside it (a symlinked subfolder).
+    """
     inputs = {job.source.resolve()}
-    targets = [job.output(k) for k in OUTPUT_KINDS] + ([job.output("prob")] if probabilities else [])
+    targets = [job.output(k) for k in (*OUTPUT_KINDS, "heart", "prob")]
     if any(t.resolve() in inputs for t in targets):
         raise ValueError(f"{job.source}: an output would overwrite the input; choose another -o folder")
+    root = out_dir.resolve() if out_dir is not None else None
+    if root is not None and any(root not in t.resolve().parents for t in targets):
+        raise ValueError(f"{job.source}: its outputs would land outside {out_dir} (a symlink?); remove the link")
     save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8), FAST_PNG)
     save_png_atomic(job.output("labels"), result.labels, FAST_PNG)
     image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
@@ -257,7 +263,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
         results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers)
         for job, result in zip(todo, results, strict=True):
-            write = pool.submit(write_outputs, job, result, opts.probabilities) if result.ok else None
+            write = pool.submit(write_outputs, job, result, opts.probabilities, opts.output) if result.ok else None
             pending.append((job, result, write))
             while len(pending) > WRITE_QUEUE or (pending and pending[0][2] is None):
                 failed += _record(*pending.popleft(), rows, journal, bar)
