@@ -38,3 +38,22 @@ def test_missing_onnxruntime_says_what_to_install(monkeypatch, caplog, tmp_path)
     monkeypatch.setattr(builtins, "__import__", no_ort)
     assert main(["segment", "-o", str(tmp_path / "o"), "--backend", "onnxruntime"]) == 1
     assert "lungseg[onnx]" in caplog.text
+
+
+def test_parity_on_20_montgomery_test_images(real_data, tmp_path):
+    """fp32 PyTorch and ONNX Runtime: probabilities within 1e-3, identical masks (lungs and heart)."""
+    from lungseg.data.layouts import discover, select
+    from lungseg.evaluation.evaluate import read_labelled
+    from lungseg.io.reader import XRay
+
+    from .test_bundled_model import MONTGOMERY_TEST_20
+
+    torch_seg = Segmenter.from_pretrained(precision="fp32")
+    ort_seg = Segmenter.from_pretrained(backend="onnxruntime")
+    worst = 0.0
+    for sample in select(discover(real_data)[1], MONTGOMERY_TEST_20):
+        image, _ = read_labelled(sample)
+        a, b = torch_seg(XRay(image)), ort_seg(XRay(image))
+        worst = max(worst, float(np.abs(a.probabilities - b.probabilities).max()))
+        assert (a.mask == b.mask).all() and (a.heart == b.heart).all(), sample.name
+    assert worst <= 1e-3
