@@ -61,3 +61,19 @@ def test_truncated_checkpoint_is_a_clear_error(tmp_path):
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(ValueError, match=r"c\.pt.*not a readable lungseg checkpoint"):
         read_checkpoint(path)
+
+
+def test_two_processes_on_one_output_folder(tmp_path):
+    """Both segment the same folder at once: no corrupted file, every input done, one row per input."""
+    import subprocess
+
+    from kill_segment import check
+
+    folder = tmp_path / "in"
+    make_folder(folder, 10)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "lungseg", "segment", str(folder), "-o", str(out), "--batch-size", "2"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+    assert [p.wait() for p in procs] == [0, 0]
+    result = check(out, sorted(folder.glob("*.png")))
+    assert result["broken_outputs"] == [] and result["one_row_per_input"] and result["errors"] == []

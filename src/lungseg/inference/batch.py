@@ -7,9 +7,6 @@ and a bad input gets one log line and a row with ``error`` filled while the batc
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import math
 from collections import deque
@@ -24,18 +21,17 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
-from lungseg.inference.measure import MEASUREMENT_FIELDS
 from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
 from lungseg.inference.preprocess import resize_float, resize_mask
 from lungseg.inference.render import overlay
+from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.atomic import save_png_atomic, write_text_atomic
+from lungseg.io.atomic import save_png_atomic
 from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
 
 log = logging.getLogger(__name__)
 
 SAMPLE = "sample_cxr.png"
-CSV_FIELDS = ("path", *MEASUREMENT_FIELDS, "error")
 OUTPUT_KINDS = ("mask", "labels", "overlay")
 OVERLAY_MAX_SIDE = 1024  # the overlay is bounded; masks and labels keep the input's full size
 WRITE_QUEUE = 4  # inputs whose outputs may be in flight at once (bounds memory)
@@ -151,56 +147,6 @@ def bounded(image: np.ndarray, labels: np.ndarray, max_side: int) -> tuple[np.nd
     return resize_float(image, h, w), small
 
 
-def read_rows(path: Path) -> dict[str, dict]:
-    """Rows of an earlier run by input path (the last row of a path wins; a cut-off last row is ignored)."""
-    if not path.is_file():
-        return {}
-    with path.open(newline="", encoding="utf-8") as f:
-        return {row["path"]: row for row in csv.DictReader(f) if row.get("error") is not None}
-
-
-def _csv_line(row: dict) -> str:
-    buffer = io.StringIO()
-    csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore").writerow(row)
-    return buffer.getvalue()
-
-
-class RowLog:
-    """``measurements.csv`` grown one row per finished input (appended and flushed, so the cost is linear
-    in the batch), then compacted once at the end to one row per input by :func:`write_rows`.
-
-    A row cut off by a killed run is dropped before appending, so the file always parses.
-    """
-
-    def __init__(self, path: Path, fresh: bool) -> None:
-        header = ",".join(CSV_FIELDS) + "\n"
-        if fresh or not path.is_file() or path.stat().st_size == 0:
-            write_text_atomic(path, header)
-        else:
-            data = path.read_bytes()
-            if not data.endswith(b"\n"):
-                with path.open("r+b") as f:
-                    f.truncate(data.rfind(b"\n") + 1)
-        self.file = path.open("a", newline="", encoding="utf-8")
-
-    def append(self, row: dict) -> None:
-        self.file.write(_csv_line(row))
-        self.file.flush()
-
-    def close(self) -> None:
-        self.file.close()
-
-
-def write_rows(rows: dict[str, dict], out_dir: Path, as_json: bool) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows.values())
-    write_text_atomic(out_dir / "measurements.csv", buffer.getvalue())
-    if as_json:
-        write_text_atomic(out_dir / "measurements.json", json.dumps(list(rows.values()), indent=1) + "\n")
-
-
 def is_done(job: Job, rows: dict[str, dict], probabilities: bool, heart: bool = False) -> bool:
     kinds = OUTPUT_KINDS + (("prob",) if probabilities else ()) + (("heart",) if heart else ())
     row = rows.get(str(job.source))
@@ -257,7 +203,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
                  opts.output)  # fmt: skip
     opts.output.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(opts.output)
-    journal = RowLog(opts.output / "measurements.csv", fresh=opts.overwrite)
+    journal = RowLog(opts.output, fresh=opts.overwrite)
     pending: deque = deque()
     failed = 0
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
@@ -269,8 +215,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
                 failed += _record(*pending.popleft(), rows, journal, bar)
         while pending:
             failed += _record(*pending.popleft(), rows, journal, bar)
-    journal.close()
-    write_rows(rows, opts.output, opts.as_json)
+    compact_rows(opts.output, opts.as_json)
     return failed
 
 
