@@ -92,3 +92,10 @@ def test_reliability_figures_are_their_jsons():
     assert kill["kills"] == 25 and kill["broken_outputs"] == [] and kill["one_row_per_input"]
     assert "SIGKILL 25 times" in readme
     assert fuzz["passed"] and fuzz["cases"] == 40000 and "40,000 random and damaged" in readme
+
+
+def test_reliability_md_is_rendered_from_its_jsons():
+    sys.path.insert(0, str(BENCH))
+    from reliability import render
+
+    assert (BENCH / "reliability.md").read_text() == render(load("kill_segment.json"), load("fuzz_reader.json"))
