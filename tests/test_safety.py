@@ -72,3 +72,17 @@ def test_outputs_never_escape_the_output_folder(tmp_path, caplog):
     (out / "sub").symlink_to(elsewhere)  # a link inside -o pointing out of it
     assert main(["segment", str(src), "-o", str(out), "--no-heart"]) == 1
     assert list(elsewhere.iterdir()) == [] and "outside" in caplog.text
+
+
+def test_output_that_is_a_file_or_unwritable_is_a_clear_error(tmp_path, monkeypatch, caplog):
+    target = tmp_path / "notafolder"
+    target.write_text("keep me")
+    assert main(["segment", "-o", str(target), "--no-heart"]) == 2
+    assert "is a file" in caplog.text and target.read_text() == "keep me"
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "ro"))
+
+    monkeypatch.setattr("lungseg.inference.rowlog.write_text_atomic", read_only)
+    assert main(["segment", "-o", str(tmp_path / "ro"), "--no-heart"]) == 1
+    assert "Permission denied" in caplog.text and "writable" in caplog.text

@@ -215,6 +215,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
         log.error("no default model is bundled: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
         return 1
     out = Path(args.output)
+    if out.exists() and not out.is_dir():
+        log.error("-o %s is a file, not a folder; choose a folder for the outputs", out)
+        return 2
     try:
         jobs = find_jobs(args.inputs or [sample_path()], out)
     except FileNotFoundError as exc:
@@ -283,6 +286,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handlers[args.command](args)
     except ValueError as exc:
         log.error("%s", exc)
+        return 1
+    except OSError as exc:  # an unwritable or full output folder, a vanished file: one line, not a traceback
+        log.error("%s; check that the folder exists, is writable and has space", exc)
         return 1
     except KeyboardInterrupt:
         log.error("interrupted; a training run continues with --resume RUN_DIR")
