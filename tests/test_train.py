@@ -183,3 +183,30 @@ def test_config_file_may_set_data_and_output(kaggle_tree, tmp_path):
     )
     assert main(["train", "--config", str(config)]) == 0
     assert (out / "best.pt").is_file()
+
+
+def test_heart_model_from_another_mask_folder(tmp_path):
+    from lungseg.inference.segmenter import Segmenter
+
+    from .conftest import ellipse_pair
+
+    root = tmp_path / "tree"
+    for folder in ("images", "masks", "masks_heart"):
+        (root / folder).mkdir(parents=True)
+    for k in range(6):
+        image, mask = ellipse_pair(32, seed=k)
+        heart = np.zeros_like(mask)
+        heart[18:28, 12:20] = 255
+        Image.fromarray(image).save(root / "images" / f"x{k}.png")
+        Image.fromarray(mask).save(root / "masks" / f"x{k}.png")
+        Image.fromarray(heart).save(root / "masks_heart" / f"x{k}.png")
+    out = tmp_path / "heart"
+    argv = ["train", "--data", str(root), "--output", str(out), "--mask-folder", "masks_heart", "--target", "heart"]
+    tiny = ["--epochs", "1", "--image-size", "32", "--base-channels", "4", "--depth", "2", "--protocol", "random"]
+    assert main([*argv, *tiny]) == 0
+    payload = read_checkpoint(out / "best.pt")
+    assert payload["train_config"]["mask_folder"] == "masks_heart" and payload["train_config"]["target"] == "heart"
+    assert Segmenter.from_pretrained(out / "best.pt", heart=None).target == "heart"
+    other = ["train", "--data", str(root), "--output", str(tmp_path / "other"), "--mask-folder", "nope"]
+    assert main([*other, *tiny]) == 1  # a missing mask folder is a clear error
+    assert not (tmp_path / "other" / "last.pt").exists()
