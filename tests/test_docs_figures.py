@@ -99,3 +99,8 @@ def test_reliability_md_is_rendered_from_its_jsons():
     from reliability import render
 
     assert (BENCH / "reliability.md").read_text() == render(load("kill_segment.json"), load("fuzz_reader.json"))
+
+
+def test_original_protocol_figure_is_its_json():
+    figure = load("original_protocol.json")["dice_mean"]
+    assert f"**{figure:.4f}** (target 0.975" in (REPO / "MODEL_CARD.md").read_text()
