@@ -14,9 +14,8 @@ import numpy as np
 from lungseg.data.layouts import Sample
 from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
-from lungseg.inference.pipeline import binary_mask
+from lungseg.inference.pipeline import binary_mask, probabilities_at, to_working
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.reader import XRay
 from lungseg.model.checkpoint import save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -32,10 +31,20 @@ def calibrate_threshold(
 
     Returns (threshold, mean Dice per threshold); ties go to the threshold nearer 0.5.
     """
-    probs = [(segmenter(XRay(image)).probabilities, mask) for image, mask in map(read_labelled, samples)]
+    probs = validation_probabilities(segmenter, samples)
     smooth = segmenter.smooth if smooth is None else smooth
     means = {t: _mean_dice(probs, t, segmenter.postprocess, smooth, segmenter.target) for t in grid}
     return max(means, key=lambda t: (means[t], -abs(t - 0.5))), means
+
+
+def validation_probabilities(segmenter: Segmenter, samples: list[Sample]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(probabilities at the mask's size, mask) per sample: steps 2-4 only, computed once and scored for
+    every candidate threshold."""
+    out = []
+    for image, mask in map(read_labelled, samples):
+        logits = segmenter.predict_working(to_working(image, segmenter.image_size, segmenter.intensity)[None])
+        out.append((probabilities_at(logits[0], mask.shape), mask))
+    return out
 
 
 def _mean_dice(probs: list, threshold: float, clean: bool, smooth: float, target: str = "lungs") -> float:
@@ -45,8 +54,8 @@ def _mean_dice(probs: list, threshold: float, clean: bool, smooth: float, target
 
 def calibrate_checkpoint(best: Path, val_samples: list[Sample], device: str = "auto") -> tuple[float, float]:
     """Store in ``best`` the (threshold, smoothing) with the best validation Dice of post-processed masks."""
-    segmenter = Segmenter.from_pretrained(best, device=device, postprocess=True)
-    probs = [(segmenter(XRay(image)).probabilities, mask) for image, mask in map(read_labelled, val_samples)]
+    segmenter = Segmenter.from_pretrained(best, device=device, postprocess=True, heart=None)
+    probs = validation_probabilities(segmenter, val_samples)
     table = {(t, s): _mean_dice(probs, t, True, s, segmenter.target) for s in SMOOTHING for t in THRESHOLDS}
     threshold, smooth = max(table, key=lambda k: (table[k], -abs(k[0] - 0.5), -k[1]))
     log.info("threshold %.2f, smoothing %.3f: val Dice %.4f (%.4f at 0.5, no smoothing)",
