@@ -9,6 +9,18 @@ from pydicom.dataset import FileDataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 
+def empty_dx(path: Path) -> FileDataset:
+    """A DX secondary-capture dataset with its file meta and UIDs, no pixels yet."""
+    meta = FileMetaDataset()
+    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
+    meta.MediaStorageSOPInstanceUID = generate_uid()
+    meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
+    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
+    ds.Modality = "DX"
+    return ds
+
+
 def write_dicom(
     path: Path,
     pixels: np.ndarray,
@@ -20,13 +32,7 @@ def write_dicom(
     imager_spacing: bool = False,
 ) -> None:
     """Store ``(pixels - intercept) / slope`` as uint16 so the modality rescale restores ``pixels``."""
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
+    ds = empty_dx(path)
     stored = np.round((pixels.astype(np.float64) - intercept) / slope).astype(np.uint16)
     ds.Rows, ds.Columns = stored.shape
     ds.SamplesPerPixel, ds.BitsAllocated, ds.BitsStored, ds.HighBit = 1, 16, 16, 15

@@ -2,21 +2,16 @@
 
 import numpy as np
 import pytest
-from pydicom.dataset import FileDataset, FileMetaDataset
+from pydicom.dataset import FileDataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, SecondaryCaptureImageStorage, generate_uid
 
 from lungseg.io.reader import read_xray
 
+from .dicom_factory import empty_dx
+
 
 def dataset(path, pixels: np.ndarray, **tags) -> FileDataset:
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    meta.MediaStorageSOPInstanceUID = generate_uid()
-    meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds = FileDataset(str(path), {}, file_meta=meta, preamble=b"\0" * 128)
-    ds.SOPClassUID, ds.SOPInstanceUID = meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID
-    ds.Modality = "DX"
+    ds = empty_dx(path)
     frames = pixels.shape[0] if pixels.ndim == 3 and "NumberOfFrames" in tags else 1
     rows, cols = pixels.shape[-2:] if frames > 1 or pixels.ndim == 2 else pixels.shape[:2]
     ds.Rows, ds.Columns = rows, cols
