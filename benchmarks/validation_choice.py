@@ -4,7 +4,7 @@ Validation images of the new recipe's split (Montgomery validation half, 34, and
 16; neither ever trained on by either model), scored clean and with each kind of simulated disease from
 ``pathology_kinds.py`` (seeds apart from the test benchmark's). Test sets are never used to choose.
 
-Usage: python benchmarks/validation_choice.py --models old=lungseg-unet-default new=runs/patho/best.pt
+Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", required=True, help="LABEL=MODEL")
-    parser.add_argument("--split", default="runs/patho/split.json", help="the new recipe's split (val list)")
+    parser.add_argument("--split", default="splits/pathology.json", help="the new recipe's split (val list)")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     args = parser.parse_args()
     data = Path(args.data)
