@@ -104,3 +104,18 @@ def test_reliability_md_is_rendered_from_its_jsons():
 def test_original_protocol_figure_is_its_json():
     figure = load("original_protocol.json")["dice_mean"]
     assert f"**{figure:.4f}** (target 0.975" in (REPO / "MODEL_CARD.md").read_text()
+
+
+def test_scaling_figures_are_scaling_json():
+    sys.path.insert(0, str(BENCH))
+    from scaling import render
+
+    result = load("scaling.json")
+    assert (BENCH / "scaling.md").read_text() == render(result)
+    readme = " ".join((REPO / "README.md").read_text().split())
+    train = {(c["processes"], c["threads_each"]): c["images_per_s"] for c in result["train"]}
+    assert f"training at {train[1, 1]} images/s in 1 process x 1 thread, {train[1, 2]} in 1 x 2 threads" in readme
+    assert f"and {train[2, 1]} in 2 processes x 1 thread" in readme
+    seg = [c["images_per_s"] for c in result["segment"]]
+    assert f"{seg[0]} images/s in one process, {seg[2]} with two shards and {seg[1]} with `--ray`" in readme
+    assert all(c["measurements_identical"] for c in result["segment"])

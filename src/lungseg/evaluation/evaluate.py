@@ -17,8 +17,9 @@ from lungseg.data.nlm import nlm_group
 from lungseg.evaluation.metrics import METRIC_NAMES, all_metrics
 from lungseg.inference.preprocess import resize_float, resize_mask
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.atomic import write_text_atomic
+from lungseg.io.atomic import save_png_atomic, write_text_atomic
 from lungseg.io.reader import XRay, read_mask, read_xray
+from lungseg.report.build import evaluate_report
 
 log = logging.getLogger(__name__)
 
@@ -71,12 +72,18 @@ def read_labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
 HEART_METRICS = ("heart_dice", "heart_hd95", "ctr_error")
 
 
-def evaluate_sample(segmenter: Segmenter, sample: Sample) -> dict[str, float]:
+def evaluate_sample(segmenter: Segmenter, sample: Sample, overlays: Path | None = None) -> dict[str, float]:
     """Metrics for one labelled sample, on exactly the masks ``lungseg segment`` would write; with a heart
-    model and a heart mask also heart Dice and HD95, and with a reference CTR the absolute CTR error."""
+    model and a heart mask also heart Dice and HD95, and with a reference CTR the absolute CTR error.
+    With ``overlays`` (a folder) also the overlay, for the report."""
     image, mask = read_labelled(sample)
     result = segmenter(XRay(image))
     row = all_metrics(result.mask, mask)
+    row |= {"quality": float(result.measurements.get("quality", float("nan"))),
+            "lung_fraction": float(result.measurements["lung_fraction"])}  # fmt: skip
+    row["flags"] = [f for f in result.measurements["flags"].split(";") if f]
+    if overlays is not None:
+        row["overlay"] = save_overlay(result, overlays, sample.name)
     if result.heart is not None and sample.heart is not None:
         reference = read_mask(sample.heart)
         heart = resize_mask(result.heart, *reference.shape) if result.heart.shape != reference.shape else result.heart
@@ -87,6 +94,18 @@ def evaluate_sample(segmenter: Segmenter, sample: Sample) -> dict[str, float]:
         row["ctr_error"] = abs(row["ctr"] - sample.ctr)
         row["ctr_reference"] = sample.ctr
     return row
+
+
+def save_overlay(result, folder: Path, name: str) -> str:
+    """The result's overlay (at most 512 px) as ``folder/overlays/<name>.png``; its path relative to ``folder``."""
+    from lungseg.inference.batch import bounded
+    from lungseg.inference.render import overlay
+
+    image, labels = bounded(result.image, result.labels, 512)
+    heart = resize_mask(result.heart, *labels.shape) if result.heart is not None else None
+    rel = Path("overlays") / f"{name}.png"
+    save_png_atomic(folder / rel, overlay(image, labels, heart=heart), 1)
+    return rel.as_posix()
 
 
 def summarise(rows: list[dict]) -> dict:
@@ -118,7 +137,8 @@ def summarise_flat(rows: list[dict]) -> dict:
 def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
     buffer = io.StringIO()
     extra = [k for k in (*HEART_METRICS, "ctr", "ctr_reference") if any(k in r for r in rows)]
-    writer = csv.DictWriter(buffer, fieldnames=["image", "group", *METRIC_NAMES, *extra])
+    fields = ["image", "group", *METRIC_NAMES, *extra, "quality"]
+    writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows({k: (f"{v:.6f}" if isinstance(v, float) else v) for k, v in r.items()} for r in rows)
     write_text_atomic(output / "per_image.csv", buffer.getvalue())
@@ -150,13 +170,15 @@ def evaluate(
         raise ValueError(f"no labelled images to evaluate in {data} for split {split!r}")
     log.info("evaluating %s on %d images (%s layout, split %s)", model_path, len(chosen), layout, split)
     groups = read_groups(groups_file) if groups_file else None
-    rows = [
-        {"image": sample.name, "group": group_of(sample.name, groups) or "", **evaluate_sample(segmenter, sample)}
-        for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
-    ]
-    settings = {"threshold": segmenter.threshold, "postprocess": postprocess}
-    summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {"image": sample.name, "group": group_of(sample.name, groups) or "",
+         **evaluate_sample(segmenter, sample, output)}
+        for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
+    ]  # fmt: skip
+    settings = {"threshold": segmenter.threshold, "postprocess": postprocess}
+    summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     write_tables(rows, summary, output)
+    evaluate_report(output, rows, {"model": str(model_path), "split": split})
     return summary

@@ -36,6 +36,7 @@ OUTPUT_KINDS = ("mask", "labels", "overlay")
 OVERLAY_MAX_SIDE = 1024  # the overlay is bounded; masks and labels keep the input's full size
 WRITE_QUEUE = 4  # inputs whose outputs may be in flight at once (bounds memory)
 FAST_PNG = 1  # zlib level: masks compress almost as well at 1 as at 6, several times faster
+MEASUREMENTS = "measurements.csv"
 
 
 def sample_path() -> Path:
@@ -49,6 +50,7 @@ class Job:
 
     source: Path
     out_stem: Path
+    root: Path | None = None  # the output folder, for output paths relative to it in measurements.csv
 
     def output(self, kind: str, suffix: str = ".png") -> Path:
         return self.out_stem.with_name(f"{self.out_stem.name}_{kind}{suffix}")
@@ -82,7 +84,7 @@ def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
             found.setdefault(item.resolve(), (item, Path(item.stem)))
         else:
             raise FileNotFoundError(f"{item}: no such file or folder; check the path")
-    return [Job(source, out_dir / stem) for source, stem in unique_stems(list(found.values()))]
+    return [Job(source, out_dir / stem, out_dir) for source, stem in unique_stems(list(found.values()))]
 
 
 def unique_stems(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
@@ -109,8 +111,10 @@ def unique_stems(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
     return sorted(out, key=lambda p: order[str(p[0])])
 
 
-def _row(job: Job, result: SegmentationResult) -> dict:
-    values = {"path": str(job.source), "error": result.error, **result.measurements}
+def result_row(job: Job, result: SegmentationResult) -> dict:
+    overlay = job.output("overlay")
+    overlay = str(overlay.relative_to(job.root)) if result.ok and job.root is not None else ""
+    values = {"path": str(job.source), "error": result.error, **result.measurements, "overlay": overlay}
     return {k: (("" if math.isnan(v) else f"{v:.6g}") if isinstance(v, float) else v) for k, v in values.items()}
 
 
@@ -187,6 +191,7 @@ class SegmentOptions:
     as_json: bool = False
     batch_size: int = 4
     workers: int = 0
+    rows_file: str = MEASUREMENTS  # a shard of a job array writes its own (see shards.py)
 
 
 def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> int:
@@ -195,15 +200,8 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     Outputs are encoded and written in a small thread pool (PNG encoding releases the GIL) while the
     next images are read and segmented; an input's row is logged only once its files are written.
     """
-    rows = {} if opts.overwrite else read_rows(opts.output / "measurements.csv")
-    heart = segmenter.heart is not None
-    todo = [j for j in jobs if opts.overwrite or not is_done(j, rows, opts.probabilities, heart)]
-    if len(todo) < len(jobs):
-        log.info("%d of %d inputs already done in %s (use --overwrite to redo)", len(jobs) - len(todo), len(jobs),
-                 opts.output)  # fmt: skip
-    opts.output.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(opts.output)
-    journal = RowLog(opts.output, fresh=opts.overwrite)
+    rows, todo = prepare_run(jobs, opts, segmenter.heart is not None)
+    journal = RowLog(opts.output, fresh=opts.overwrite, name=opts.rows_file)
     pending: deque = deque()
     failed = 0
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
@@ -215,8 +213,20 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
                 failed += _record(*pending.popleft(), rows, journal, bar)
         while pending:
             failed += _record(*pending.popleft(), rows, journal, bar)
-    compact_rows(opts.output, opts.as_json)
+    compact_rows(opts.output, opts.as_json, opts.rows_file)
     return failed
+
+
+def prepare_run(jobs: list[Job], opts: SegmentOptions, heart: bool) -> tuple[dict[str, dict], list[Job]]:
+    """Rows of earlier runs and the jobs still to do (all of them with ``overwrite``); makes the folder."""
+    rows = {} if opts.overwrite else read_rows(opts.output / opts.rows_file)
+    todo = [j for j in jobs if opts.overwrite or not is_done(j, rows, opts.probabilities, heart)]
+    if len(todo) < len(jobs):
+        log.info("%d of %d inputs already done in %s (use --overwrite to redo)", len(jobs) - len(todo), len(jobs),
+                 opts.output)  # fmt: skip
+    opts.output.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(opts.output)
+    return rows, todo
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:
@@ -236,6 +246,6 @@ def _record(job: Job, result: SegmentationResult, write, rows: dict, journal: Ro
     bar.update(1)
     if not result.ok:
         log.error("%s", result.error)
-    rows[str(job.source)] = _row(job, result)
+    rows[str(job.source)] = result_row(job, result)
     journal.append(rows[str(job.source)])
     return 0 if result.ok else 1

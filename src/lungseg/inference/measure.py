@@ -30,6 +30,7 @@ MEASUREMENT_FIELDS = (
     "lung_fraction",
     "right_left_ratio",
     "mean_confidence",
+    "quality",
     "flags",
     *HEART_FIELDS,
 )
@@ -82,6 +83,7 @@ def measure(labels: np.ndarray, conf: float, spacing: tuple[float, float] | None
         "lung_fraction": fraction,
         "right_left_ratio": right / left if left else math.nan,
         "mean_confidence": conf,
+        "quality": math.nan,  # filled by the pipeline's quality step (quality.py)
         "flags": ";".join(quality_flags(right, left, fraction, conf)),
     }
 

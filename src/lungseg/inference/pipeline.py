@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from lungseg.inference.measure import confidence, heart_measurements, measure
 from lungseg.inference.postprocess import HEART, heart_postprocess, lung_labels, postprocess
 from lungseg.inference.preprocess import preprocess, resize_mask
+from lungseg.inference.quality import assess
 from lungseg.io.reader import XRay, from_array, read_xray
 
 # Thresholding, post-processing and labels run at most at this side (a 2500x3000 film: 853x1024), and
@@ -42,6 +43,7 @@ class SegmentationResult:
     image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     error: str = ""
     heart: np.ndarray | None = None  # the heart mask at the input's size, when a heart model ran
+    quality_features: dict | None = None  # what the quality score was computed from (see quality.py)
 
     @property
     def ok(self) -> bool:
@@ -138,15 +140,21 @@ def finish(
     options: FinishOptions,
     heart_logits: torch.Tensor | None = None,
     heart_options: FinishOptions | None = None,
+    flip_logits: torch.Tensor | None = None,
 ) -> SegmentationResult:
     """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure;
-    with ``heart_logits`` also the heart (label 3 where no lung is) and the cardiothoracic ratio."""
+    with ``heart_logits`` also the heart (label 3 where no lung is) and the cardiothoracic ratio; with
+    ``flip_logits`` (of the mirrored image) the quality score and the not_frontal_cxr flag."""
     full = xray.pixels.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
     mask = binary_mask(prob, options.threshold, options.clean, options.smooth_fraction, options.target)
     labels = lung_labels(mask) if options.target == "lungs" else np.where(mask, HEART, 0).astype(np.uint8)
     conf = confidence(prob, labels > 0)
+    assessed = None
+    if flip_logits is not None:
+        work, flip = logits[0].float().numpy(), flip_logits[0].float().numpy()
+        assessed = assess(work, flip, prob, labels, options.threshold, conf, xray.pixels)
     heart = None
     if heart_logits is not None and heart_options is not None:
         heart_prob = probabilities_at(heart_logits, small)
@@ -157,8 +165,14 @@ def finish(
         heart = resize_mask(heart, *full) if heart is not None else None
         prob = probabilities_at(logits, full) if options.probabilities else np.zeros((0, 0), np.float32)
     measurements = measure(labels, conf, xray.spacing)
+    if assessed is not None:
+        measurements["quality"] = assessed[1]
+        if assessed[2]:
+            measurements["flags"] = ";".join(f for f in (measurements["flags"], "not_frontal_cxr") if f)
     lungs = labels > 0
     if heart is not None:
         measurements |= heart_measurements(heart, lungs, xray.spacing)
         labels = np.where(heart & ~lungs, HEART, labels).astype(np.uint8)
-    return SegmentationResult(source, lungs, labels, prob, measurements, xray.pixels, heart=heart)
+    features = assessed[0] if assessed is not None else None
+    return SegmentationResult(source, lungs, labels, prob, measurements, xray.pixels, heart=heart,
+                              quality_features=features)  # fmt: skip

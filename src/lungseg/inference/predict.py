@@ -77,8 +77,9 @@ def _side_pads(side: int, model: UNet) -> tuple[int, int]:
     Padding only at the far end in "same" mode and exactly the receptive-field offset in front in
     "valid" mode keeps the pooling grid anchored at the image origin, as overlap-tile inference does.
     """
-    depth = model.config.depth
-    if model.config.padding == "same":
+    config = getattr(model, "module", model).config  # a DistributedDataParallel wrapper holds it in .module
+    depth = config.depth
+    if config.padding == "same":
         return 0, -side % 2**depth
     in_size = valid_input_size(side, depth)
     offset = (in_size - valid_output_size(in_size, depth)) // 2

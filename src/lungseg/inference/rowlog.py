@@ -21,7 +21,7 @@ try:
 except ImportError:  # Windows: no advisory locks; one process per output folder there
     fcntl = None
 
-CSV_FIELDS = ("path", *MEASUREMENT_FIELDS, "error")
+CSV_FIELDS = ("path", *MEASUREMENT_FIELDS, "error", "overlay")  # overlay: its path relative to the output folder
 LOCK_NAME = ".lungseg.lock"
 
 
@@ -60,8 +60,8 @@ class RowLog:
     A row cut off by a killed run is dropped before appending, so the file always parses.
     """
 
-    def __init__(self, out_dir: Path, fresh: bool) -> None:
-        self.out_dir, self.path = out_dir, out_dir / "measurements.csv"
+    def __init__(self, out_dir: Path, fresh: bool, name: str = "measurements.csv") -> None:
+        self.out_dir, self.path = out_dir, out_dir / name
         with folder_lock(out_dir):
             if fresh or not self.path.is_file() or self.path.stat().st_size == 0:
                 write_text_atomic(self.path, ",".join(CSV_FIELDS) + "\n")
@@ -76,17 +76,19 @@ class RowLog:
             f.write(_csv_line(row))
 
 
-def write_rows(rows: dict[str, dict], out_dir: Path, as_json: bool) -> None:
+def write_rows(rows: dict[str, dict], out_dir: Path, as_json: bool, name: str = "measurements.csv") -> None:
+    """``name`` (CSV, one row per input in ``rows``' order) and, if asked, the same as ``.json``."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows.values())
-    write_text_atomic(out_dir / "measurements.csv", buffer.getvalue())
+    write_text_atomic(out_dir / name, buffer.getvalue())
     if as_json:
-        write_text_atomic(out_dir / "measurements.json", json.dumps(list(rows.values()), indent=1) + "\n")
+        path = (out_dir / name).with_suffix(".json")
+        write_text_atomic(path, json.dumps(list(rows.values()), indent=1) + "\n")
 
 
-def compact_rows(out_dir: Path, as_json: bool) -> None:
+def compact_rows(out_dir: Path, as_json: bool, name: str = "measurements.csv") -> None:
     """One row per input (the last logged wins), from everything any process appended."""
     with folder_lock(out_dir):
-        write_rows(read_rows(out_dir / "measurements.csv"), out_dir, as_json)
+        write_rows(read_rows(out_dir / name), out_dir, as_json, name)

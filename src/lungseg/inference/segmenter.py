@@ -55,6 +55,7 @@ class Segmenter:
         precision: str = "auto",
         probabilities: bool = True,
         target: str = "lungs",
+        quality: bool = True,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
@@ -70,6 +71,7 @@ class Segmenter:
         self.threshold = threshold
         self.keep_probabilities = probabilities
         self.target = target
+        self.quality = quality and target == "lungs"  # one more forward pass: the mirrored image
         self.heart: Segmenter | None = None  # a heart model run beside this lung model (see with_heart)
         self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
         self.payload: dict = {}
@@ -142,10 +144,10 @@ class Segmenter:
             self.threshold, self.postprocess, self.smooth, probabilities=self.keep_probabilities, target=self.target
         )
 
-    def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None) -> SegmentationResult:
+    def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None, flip_logits=None):
         """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
         heart_options = self.heart.options if self.heart is not None else None
-        return finish(xray, logits, source, self.options, heart_logits, heart_options)
+        return finish(xray, logits, source, self.options, heart_logits, heart_options, flip_logits)
 
     def _heart_logits(self, good: list[dict], work: torch.Tensor) -> torch.Tensor | None:
         if self.heart is None:
@@ -161,10 +163,12 @@ class Segmenter:
         outputs = {}
         if good:
             work = torch.stack([b["work"] for b in good])
-            logits, hearts = self.predict_working(work), self._heart_logits(good, work)
+            logits = self.predict_working(torch.cat([work, work.flip(-1)]) if self.quality else work)
+            hearts = self._heart_logits(good, work)
             for k, b in enumerate(good):
                 heart = hearts[k] if hearts is not None else None
-                outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart)
+                flip = logits[len(good) + k] if self.quality else None
+                outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart, flip)
         return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
 
     def segment_many(self, items: Iterable, batch_size: int = 4) -> Iterator[SegmentationResult]:

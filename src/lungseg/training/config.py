@@ -52,6 +52,7 @@ class TrainConfig:
     init_from: str = ""  # checkpoint path or bundled model name to start from (fine-tuning)
     device: str = "auto"
     num_workers: int = 0
+    sync_bn: bool = False  # under torchrun on GPUs: BatchNorm statistics over the global batch
     patience: int = 10
     calibrate_threshold: bool = True  # pick the probability threshold on the validation set after training
     min_delta: float = 1e-4

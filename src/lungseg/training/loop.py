@@ -18,21 +18,22 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import DataLoader
-from tqdm import tqdm
 
 from lungseg.data.layouts import discover, load_split, make_split, repeat_by_source, save_split, select
 from lungseg.evaluation.calibrate import calibrate_checkpoint
-from lungseg.evaluation.metrics import overlap_from_counts
-from lungseg.inference.predict import autocast, predict_logits, resolve_device
+from lungseg.inference.predict import resolve_device
 from lungseg.io.atomic import write_text_atomic
 from lungseg.model.checkpoint import load_initial_weights, read_checkpoint, save_checkpoint
 from lungseg.model.unet import UNet
+from lungseg.training import distributed
 from lungseg.training.augment import Augmenter
 from lungseg.training.config import TrainConfig, save_config
 from lungseg.training.dataset import SegmentationDataset
+from lungseg.training.distributed import SINGLE, DistContext, unwrap
 from lungseg.training.losses import get_loss, needs_weight_map
 from lungseg.training.pathology import simulate as pathology_simulate
 from lungseg.training.plot import plot_history
+from lungseg.training.steps import train_one_epoch, validate
 from lungseg.training.weightmap import unet_weight_map
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,18 @@ class TrainState:
     history: list[dict] = field(default_factory=list)
 
 
-def prepare_split(config: TrainConfig, run_dir: Path) -> tuple[dict, list, list]:
-    """Resolve the split (made or read), write it to the run folder, return (split, train, val)."""
+def prepare_split(config: TrainConfig, run_dir: Path, write: bool = True) -> tuple[dict, list, list]:
+    """Resolve the split (made or read), write it and the config to the run folder, return (split, train, val)."""
     layout, samples = discover(config.data, config.mask_folder)
     log.info("data: %s layout, %d images in %s", layout, len(samples), config.data)
     if config.split_file:
         split = load_split(config.split_file)
     else:
         split = make_split(samples, config.split_protocol, config.split_seed, config.split_fractions)
-    save_split(split, run_dir / "split.json")
+    if write:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        save_split(split, run_dir / "split.json")
+        save_config(config, run_dir / "config.yaml")
     train = select(samples, split["train"], "train")
     val = select(samples, split["val"], "val")
     if config.limit:
@@ -89,12 +93,6 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return seed * 100_003 + epoch
 
 
-def _unpack(batch: dict, device: torch.device):
-    images = batch["image"].to(device, memory_format=torch.channels_last)
-    weight = batch.get("weight")
-    return images, batch["mask"].to(device), None if weight is None else weight.to(device)
-
-
 def make_datasets(config: TrainConfig, train_samples, val_samples):
     """Training set (augmented as configured) and validation set (never augmented)."""
     aug = config.augment
@@ -108,54 +106,6 @@ def make_datasets(config: TrainConfig, train_samples, val_samples):
         simulate = functools.partial(pathology_simulate, config=config.pathology)
     train_ds = SegmentationDataset(train_samples, size, intensity, augment, config.seed, weights, simulate)
     return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights)
-
-
-def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: str) -> float:
-    """One pass over ``loader``; returns the mean training loss."""
-    model.train()
-    total, count = 0.0, 0
-    bar = tqdm(loader, desc=desc, leave=False, disable=None, unit="batch")
-    for batch in bar:
-        images, masks, weight = _unpack(batch, device)
-        with autocast(device):
-            logits = predict_logits(model, images)
-        loss = loss_fn(logits.float(), masks, weight)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        scheduler.step()
-        total += loss.item() * len(images)
-        count += len(images)
-        bar.set_postfix(loss=f"{loss.item():.4f}")
-    return total / max(count, 1)
-
-
-@torch.inference_mode()
-def validate(model, loader, loss_fn, device) -> dict[str, float]:
-    """Mean loss, Dice and IoU over the validation set at the working size."""
-    model.eval()
-    losses, dices, ious = [], [], []
-    for batch in loader:
-        images, masks, weight = _unpack(batch, device)
-        with autocast(device):
-            logits = predict_logits(model, images).float()
-        losses.append(loss_fn(logits, masks, weight).item() * len(images))
-        for counts in batch_confusion(logits > 0, masks.bool()):
-            scores = overlap_from_counts(*counts)
-            dices.append(scores["dice"])
-            ious.append(scores["iou"])
-    n = max(len(dices), 1)
-    return {"val_loss": sum(losses) / n, "val_dice": sum(dices) / n, "val_iou": sum(ious) / n}
-
-
-def batch_confusion(pred: torch.Tensor, target: torch.Tensor) -> list[tuple[int, int, int, int]]:
-    """(tp, fp, fn, tn) per image of boolean (N, ...) tensors, for the shared metric core."""
-    pred, target = pred.flatten(1), target.flatten(1)
-    tp = (pred & target).sum(1)
-    fp = (pred & ~target).sum(1)
-    fn = (~pred & target).sum(1)
-    tn = pred.shape[1] - tp - fp - fn
-    return list(zip(tp.tolist(), fp.tolist(), fn.tolist(), tn.tolist(), strict=True))
 
 
 def write_log(history: list[dict], path: Path) -> None:
@@ -179,11 +129,16 @@ def build(config: TrainConfig, device: torch.device):
     return model, optimizer
 
 
-def _loaders(config: TrainConfig, train_ds, val_ds, epoch: int) -> tuple[DataLoader, DataLoader]:
+def _loaders(config: TrainConfig, train_ds, val_ds, epoch: int, ctx: DistContext = SINGLE):
+    """Per-epoch loaders; under torchrun each rank takes its share of a shuffle seeded by (seed, epoch)."""
     generator = torch.Generator().manual_seed(epoch_seed(config.seed, epoch))
-    drop_last = len(train_ds) > config.batch_size
+    share = distributed.sampler(train_ds, ctx, config.seed, epoch)
+    per_rank = len(train_ds) // ctx.world_size
+    drop_last = per_rank > config.batch_size
     common = {"batch_size": config.batch_size, "num_workers": config.num_workers}
-    train_loader = DataLoader(train_ds, shuffle=True, generator=generator, drop_last=drop_last, **common)
+    train_loader = DataLoader(
+        train_ds, shuffle=share is None, sampler=share, generator=generator, drop_last=drop_last, **common
+    )
     return train_loader, DataLoader(val_ds, shuffle=False, **common)
 
 
@@ -216,47 +171,65 @@ def resume_config(run_dir: str | Path, **overrides) -> TrainConfig:
 
 
 def train(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback | None = None) -> Path:
-    """Train per ``config``; write the run folder; return the path of ``best.pt``."""
-    run_dir = Path(config.output)
+    """Train per ``config``; write the run folder; return the path of ``best.pt``.
+
+    Under torchrun every rank trains its share of each batch (DistributedDataParallel); rank 0 alone
+    validates, logs, plots, calibrates and writes the run folder.
+    """
+    fit(config, resume, on_epoch_end)
+    return Path(config.output) / "best.pt"
+
+
+def fit(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback | None = None) -> torch.nn.Module:
+    """:func:`train`, returning this process's trained model (what the multi-process tests compare)."""
+    run_dir, ctx = Path(config.output), distributed.context()
     if not resume and (run_dir / "last.pt").exists():
         raise ValueError(f"{run_dir} already holds a run; use --resume {run_dir} or another --output")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    device = resolve_device(config.device)
-    split, train_samples, val_samples = prepare_split(config, run_dir)
-    save_config(config, run_dir / "config.yaml")
-    train_ds, val_ds = make_datasets(config, train_samples, val_samples)
-    model, optimizer = build(config, device)
-    steps = len(_loaders(config, train_ds, val_ds, 0)[0])
-    scheduler = make_scheduler(optimizer, config, steps)
-    state = _restore(run_dir, model, optimizer, scheduler) if resume else TrainState()
-    extra = {"train_config": config.to_dict(), "split": split}
-    run_epochs(config, run_dir, (model, optimizer, scheduler), (train_ds, val_ds), state, extra, on_epoch_end)
-    plot_history(state.history, run_dir / "curves.png")
-    log.info("best val Dice %.4f at epoch %d; checkpoints in %s", state.best_dice, state.best_epoch, run_dir)
-    if config.calibrate_threshold:
-        calibrate_checkpoint(run_dir / "best.pt", val_samples, config.device)
-    return run_dir / "best.pt"
+    device = distributed.start(ctx, resolve_device(config.device))
+    try:
+        split, train_samples, val_samples = prepare_split(config, run_dir, write=ctx.is_main)
+        train_ds, val_ds = make_datasets(config, train_samples, val_samples)
+        model, optimizer = build(config, device)
+        scheduler = make_scheduler(optimizer, config, len(_loaders(config, train_ds, val_ds, 0, ctx)[0]))
+        state = _restore(run_dir, model, optimizer, scheduler) if resume else TrainState()
+        wrapped = distributed.wrap(model, ctx, device, config.sync_bn)
+        log.info("batch size %d per process, %d global (%d process%s)", config.batch_size,
+                 config.batch_size * ctx.world_size, ctx.world_size, "es" if ctx.enabled else "")  # fmt: skip
+        extra = {"train_config": config.to_dict(), "split": split, "world_size": ctx.world_size}
+        parts = (wrapped, optimizer, scheduler)
+        run_epochs(config, run_dir, parts, (train_ds, val_ds), state, extra, on_epoch_end if ctx.is_main else None)
+        if ctx.is_main:
+            plot_history(state.history, run_dir / "curves.png")
+            log.info("best val Dice %.4f at epoch %d; checkpoints in %s", state.best_dice, state.best_epoch, run_dir)
+            if config.calibrate_threshold:
+                calibrate_checkpoint(run_dir / "best.pt", val_samples, config.device)
+    finally:
+        distributed.stop(ctx)
+    return model
 
 
 def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_epoch_end) -> None:
-    """The epoch loop from ``state.epoch`` to the end or early stop."""
+    """The epoch loop from ``state.epoch`` to the end or early stop (rank 0 decides, all ranks follow)."""
     model, optimizer, scheduler = parts
+    ctx = distributed.context()
     device = next(model.parameters()).device
     loss_fn = get_loss(config.loss)
     for epoch in range(state.epoch + 1, config.epochs + 1):
-        if state.bad_epochs >= config.patience:
+        if distributed.from_main(int(state.bad_epochs >= config.patience), ctx):
             log.info("early stop: no val Dice gain for %d epochs", state.bad_epochs)
             break
         start = time.perf_counter()
         torch.manual_seed(epoch_seed(config.seed, epoch))
         datasets[0].set_epoch(epoch)
-        train_loader, val_loader = _loaders(config, *datasets, epoch)
+        train_loader, val_loader = _loaders(config, *datasets, epoch, ctx)
         lr = optimizer.param_groups[0]["lr"]
-        train_loss = train_one_epoch(
-            model, train_loader, optimizer, scheduler, loss_fn, device, f"epoch {epoch}/{config.epochs}"
-        )
-        row = {"epoch": epoch, "train_loss": train_loss, **validate(model, val_loader, loss_fn, device), "lr": lr}
-        row["seconds"] = round(time.perf_counter() - start, 2)
+        desc = f"epoch {epoch}/{config.epochs}"
+        train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, device, desc, ctx.is_main)
+        train_loss = distributed.mean_over_ranks(train_loss, ctx)
+        if not ctx.is_main:
+            continue
+        row = {"epoch": epoch, "train_loss": train_loss, **validate(unwrap(model), val_loader, loss_fn, device)}
+        row.update(lr=lr, seconds=round(time.perf_counter() - start, 2))
         is_best = _update_state(state, config, row)
         save_epoch(run_dir, parts, state, extra, row, is_best)
         log.info(
@@ -273,10 +246,10 @@ def save_epoch(run_dir: Path, parts, state: TrainState, extra: dict, row: dict, 
     write_log(state.history, run_dir / "log.csv")
     payload = {**extra, "epoch": row["epoch"], "metrics": row}
     if is_best:
-        save_checkpoint(run_dir / "best.pt", model, **payload)
+        save_checkpoint(run_dir / "best.pt", unwrap(model), **payload)
     save_checkpoint(
         run_dir / "last.pt",
-        model,
+        unwrap(model),
         **payload,
         optimizer=optimizer.state_dict(),
         scheduler=scheduler.state_dict(),

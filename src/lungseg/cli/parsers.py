@@ -1,0 +1,144 @@
+"""Argument parsers of the subcommands (kept free of heavy imports, so ``--help`` stays fast)."""
+
+from __future__ import annotations
+
+import argparse
+
+# names of lungseg.training.augment.PRESETS (+ pathology); not imported here so that --help stays fast
+AUGMENT_PRESETS = ("none", "geometric", "elastic", "full", "pathology")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="train a U-Net on a data folder")
+    p.add_argument(
+        "--data", nargs="+", help="data folder(s): Kaggle CXR_png/ + masks/, or images/ + masks/ (several: joined)"
+    )
+    p.add_argument("--mask-folder", dest="mask_folder", help="masks folder beside images/ (masks; masks_heart)")
+    p.add_argument("--target", choices=["lungs", "heart"], help="what the masks show (lungs)")
+    p.add_argument("--output", help="run folder for config, split, log, plot and checkpoints")
+    p.add_argument("--config", help="YAML/TOML/JSON file of TrainConfig values")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last.pt")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--image-size", type=int, dest="image_size", help="working size in pixels (square)")
+    p.add_argument("--batch-size", type=int, dest="batch_size")
+    p.add_argument("--lr", type=float, help="peak learning rate (AdamW)")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--limit", type=int, help="use only the first N training images (smoke runs)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--loss", help="bce, dice, dice_bce or weighted_ce (the U-Net paper's weighted loss)")
+    p.add_argument(
+        "--augment", choices=AUGMENT_PRESETS, help="augmentation preset (pathology: full + sick lungs)"
+    )
+    p.add_argument("--protocol", dest="split_protocol", help="split protocol: original, combined or random")
+    p.add_argument("--split", dest="split_file", metavar="FILE", help="split JSON written by an earlier run")
+    p.add_argument("--workers", type=int, dest="num_workers", help="DataLoader worker processes")
+    p.add_argument("--patience", type=int, help="early stopping: epochs without val Dice gain")
+    p.add_argument("--base-channels", type=int, dest="base_channels", help="U-Net width of the first level")
+    p.add_argument("--depth", type=int, help="number of poolings")
+    p.add_argument("--padding", choices=["same", "valid"])
+    p.add_argument("--dropout", type=float, help="dropout at the end of the contracting path")
+    p.add_argument(
+        "--init-from", dest="init_from", metavar="MODEL", help="fine-tune: start from a checkpoint or bundled model"
+    )
+    p.add_argument("--sync-bn", dest="sync_bn", action="store_true", default=None,
+                   help="under torchrun on GPUs: BatchNorm over the global batch")  # fmt: skip
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("evaluate", help="score a checkpoint against manual masks")
+    p.add_argument("--model", required=True, help="checkpoint (.pt) written by lungseg train")
+    p.add_argument("--data", required=True, nargs="+", help="data folder(s) with masks")
+    p.add_argument("--split", default="test", help="test, val (from the checkpoint), all, or a split FILE")
+    p.add_argument("--groups", metavar="FILE", help="CSV image,group: report every metric per group too")
+    p.add_argument("--output", required=True, help="folder for per_image.csv and summary.json")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
+    p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
+
+
+def _add_segment(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "segment",
+        help="lung masks, labels, overlays and measurements for X-ray files or folders",
+        description="Exit codes: 0 all inputs segmented, 1 some input failed (see the error column), 2 usage error.",
+    )
+    p.add_argument(
+        "inputs", nargs="*", help="image/DICOM files or folders, searched recursively (default: bundled sample)"
+    )
+    p.add_argument("-o", "--output", default="lungseg_output", help="output folder (lungseg_output)")
+    p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument(
+        "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
+    )
+    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"], help="(torch; onnxruntime: pip "
+                   "install 'lungseg[onnx]'; a .onnx --model always runs on onnxruntime)")  # fmt: skip
+    p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
+    p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
+    p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
+    p.add_argument("--tile-overlap", type=float, default=0.5, dest="tile_overlap", help="for padded models (0.5)")
+    p.add_argument("--no-postprocess", action="store_true", help="keep the raw thresholded mask")
+    p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
+    p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
+    p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")
+    p.add_argument("--json", action="store_true", help="also write measurements.json")
+    p.add_argument("--overwrite", action="store_true", help="redo inputs whose outputs exist")
+    p.add_argument("--shard", metavar="K/N", type=_shard, help="job arrays: only the K-th of N slices (K from 0); then "
+                   "lungseg merge-measurements OUT")  # fmt: skip
+    p.add_argument("--no-report", dest="report", action="store_false", help="skip OUT/report.html")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS", help="run on Ray (pip install "
+                   "'lungseg[ray]'): a local instance, or ADDRESS (auto, ray://host:10001)")  # fmt: skip
+
+
+def _shard(spec: str) -> tuple[int, int]:
+    from lungseg.inference.shards import parse_shard  # only when --shard is given
+
+    try:
+        return parse_shard(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_merge(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("merge-measurements", help="join the measurements of segment --shard runs in OUT")
+    p.add_argument("output", metavar="OUT", help="the -o folder the shards wrote to")
+    p.add_argument("--json", action="store_true", help="also write measurements.json")
+
+
+def _add_preview(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("augment-preview", help="save a grid of augmented image/mask pairs")
+    p.add_argument("--data", required=True, nargs="+", help="data folder(s) (either layout)")
+    p.add_argument("--output", required=True, help="PNG file to write")
+    p.add_argument("--config", help="training config file whose augmentation to show")
+    p.add_argument("--augment", choices=AUGMENT_PRESETS, help="augmentation preset (default: the config's)")
+    p.add_argument("--images", type=int, default=4, help="rows: number of X-rays")
+    p.add_argument("--draws", type=int, default=5, help="augmented versions per X-ray")
+    p.add_argument("--image-size", type=int, dest="image_size")
+    p.add_argument("--seed", type=int)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a slim checkpoint (no optimizer state) or an ONNX file")
+    p.add_argument("--model", required=True, help="checkpoint written by lungseg train, or a bundled model name")
+    p.add_argument("-o", "--output", required=True, help="file to write (.pt or .onnx)")
+    p.add_argument("--format", default="checkpoint", choices=["checkpoint", "onnx"], help="(checkpoint)")
+    p.add_argument("--half", action="store_true", help="checkpoint: store the weights as float16 (half the size)")
+
+
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="rebuild OUT/report.html of a segment run")
+    p.add_argument("output", metavar="OUT", help="the -o folder of a segment run")
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("serve", help="a local web page to try lungseg on one X-ray (pip install 'lungseg[serve]')")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="(8000)")
+    p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
+    p.add_argument("--max-upload-mb", type=float, default=50.0, dest="max_upload_mb", help="upload size limit (50)")
+
+
+SUBCOMMANDS = (_add_train, _add_evaluate, _add_segment, _add_merge, _add_report, _add_serve, _add_preview,
+               _add_export)  # fmt: skip

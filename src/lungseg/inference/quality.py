@@ -1,0 +1,171 @@
+"""A quality score in [0, 1] that estimates a mask's Dice, and a flag for inputs that are not frontal chest X-rays.
+
+Both come from what the model already knows, at the working size (cheap): its confidence, its agreement with
+itself on the mirrored image (one more forward pass in the same batch), and how plausible the lungs' shape,
+size, balance and placement are, plus two facts of the image (contrast, left-right symmetry). A ridge
+regression maps the standardised features to Dice, a logistic regression to P(not a frontal chest X-ray);
+both were fitted on validation images and on images corrupted on purpose, never on test images
+(``benchmarks/quality.py`` fits them and writes ``quality_weights.json``; ``benchmarks/quality.md`` says how
+well they work).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
+
+from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
+
+FEATURES = (
+    "confidence", "flip_dice", "flip_l1", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
+    "compactness", "centroid_y", "row_overlap", "col_overlap", "lung_aspect", "image_std", "image_symmetry",
+    "bottom_minus_top",
+)  # fmt: skip
+FEATURE_SIDE = 256  # shape features are computed on masks at most this size
+REJECTED_QUALITY = 0.05  # the quality of an input flagged not_frontal_cxr
+
+
+def _dice(a: np.ndarray, b: np.ndarray) -> float:
+    total = a.sum() + b.sum()
+    return 1.0 if total == 0 else float(2 * (a & b).sum() / total)
+
+
+def _shrink(mask: np.ndarray, side: int = FEATURE_SIDE) -> np.ndarray:
+    step = max(1, math.ceil(max(mask.shape) / side))
+    return mask[::step, ::step]
+
+
+def _solidity(region: np.ndarray) -> float:
+    points = np.argwhere(region)
+    if len(points) < 4:
+        return 0.0
+    try:
+        hull = ConvexHull(points)
+    except QhullError:  # all points on a line
+        return 0.0
+    return float(min(1.0, len(points) / max(hull.volume + hull.area / 2 + 1, 1.0)))
+
+
+def _compactness(region: np.ndarray) -> float:
+    """Perimeter^2 / (4 pi area): 1 for a disc, larger for ragged outlines."""
+    area = region.sum()
+    if area == 0:
+        return 0.0
+    perimeter = (region & ~ndimage.binary_erosion(region)).sum()
+    return float(perimeter**2 / (4 * math.pi * area))
+
+
+def _extent(region: np.ndarray, axis: int) -> tuple[int, int]:
+    idx = np.flatnonzero(region.any(axis=axis))
+    return (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
+    shortest = min(a[1] - a[0], b[1] - b[0])
+    return max(0, min(a[1], b[1]) - max(a[0], b[0])) / shortest if shortest > 0 else 0.0
+
+
+def shape_features(labels: np.ndarray, raw: np.ndarray) -> dict[str, float]:
+    """Plausibility of the post-processed lungs (``labels`` 0/1/2) and how much post-processing changed ``raw``."""
+    labels, raw = _shrink(labels), _shrink(raw)
+    lungs = [labels == v for v in (RIGHT_LUNG, LEFT_LUNG) if (labels == v).any()]
+    areas = [int(m.sum()) for m in lungs]
+    clean = labels > 0
+    pieces = ndimage.label(raw)[1]
+    rows = [_extent(m, 1) for m in lungs]
+    cols = [_extent(m, 0) for m in lungs]
+    out = {
+        "fraction": float(clean.mean()),
+        "balance": min(areas) / max(areas) if len(areas) == 2 else 0.0,
+        "n_lungs": float(len(lungs)),
+        "solidity": min((_solidity(m) for m in lungs), default=0.0),
+        "raw_pieces": math.log1p(pieces),
+        "changed": float((raw ^ clean).sum() / max(clean.sum(), 1)),
+        "compactness": float(np.mean([_compactness(m) for m in lungs])) if lungs else 0.0,
+        "row_overlap": _overlap(*rows) if len(lungs) == 2 else 0.0,
+        "col_overlap": _overlap(*cols) if len(lungs) == 2 else 1.0,
+        "lung_aspect": float(np.mean([(r[1] - r[0]) / max(c[1] - c[0], 1) for r, c in zip(rows, cols, strict=True)]))
+        if lungs else 0.0,
+    }  # fmt: skip
+    top, bottom = _extent(clean, 1)
+    out["centroid_y"] = float((np.argwhere(clean)[:, 0].mean() - top) / max(bottom - top, 1)) if clean.any() else 0.0
+    return out
+
+
+def image_features(pixels: np.ndarray) -> dict[str, float]:
+    """Contrast, left-right symmetry and the top-bottom brightness difference of the image (64 px thumbnail)."""
+    step = max(1, max(pixels.shape) // 64)
+    small = pixels[::step, ::step].astype(np.float64)
+    std = float(small.std())
+    mirrored = small[:, ::-1]
+    symmetry = float(np.corrcoef(small.ravel(), mirrored.ravel())[0, 1]) if std > 1e-6 else 0.0
+    third = max(1, small.shape[0] // 3)
+    return {"image_std": std, "image_symmetry": symmetry if math.isfinite(symmetry) else 0.0,
+            "bottom_minus_top": float(small[-third:].mean() - small[:third].mean())}  # fmt: skip
+
+
+def flip_features(prob: np.ndarray, flipped_back: np.ndarray, threshold: float) -> dict[str, float]:
+    """Agreement of the working-size probabilities with those of the mirrored image (mirrored back)."""
+    region = (prob > 0.1) | (flipped_back > 0.1)
+    l1 = float(np.abs(prob - flipped_back)[region].mean()) if region.any() else 0.0
+    return {"flip_dice": _dice(prob >= threshold, flipped_back >= threshold), "flip_l1": l1}
+
+
+@dataclass(frozen=True)
+class QualityModel:
+    """Standardisation and the two fitted linear models over :data:`FEATURES`."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    dice_coef: tuple[float, ...]
+    dice_bias: float
+    reject_coef: tuple[float, ...]
+    reject_bias: float
+    logit: bool = False  # the Dice model predicts logit(Dice): quality = sigmoid(prediction)
+
+    def _z(self, features: dict[str, float]) -> np.ndarray:
+        x = np.array([features[k] for k in FEATURES], np.float64)
+        return (x - np.array(self.mean)) / np.array(self.scale)
+
+    def score(self, features: dict[str, float]) -> tuple[float, bool]:
+        """(quality in [0, 1], not a frontal chest X-ray)."""
+        z = self._z(features)
+        reject = float(z @ np.array(self.reject_coef) + self.reject_bias) > 0
+        raw = float(z @ np.array(self.dice_coef) + self.dice_bias)
+        quality = 1 / (1 + math.exp(-max(-30.0, min(30.0, raw)))) if self.logit else float(np.clip(raw, 0.0, 1.0))
+        return (min(quality, REJECTED_QUALITY) if reject else quality), reject
+
+
+@cache
+def bundled_quality_model() -> QualityModel | None:
+    """The fitted model shipped in the package (None before ``benchmarks/quality.py --fit`` has run)."""
+    path = resources.files("lungseg.inference") / "quality_weights.json"
+    if not path.is_file():
+        return None
+    data = json.loads(path.read_text())
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError("quality_weights.json does not match this version's features; run benchmarks/quality.py")
+    return QualityModel(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in data["model"].items()})
+
+
+def assess(
+    logits: np.ndarray, flip_logits: np.ndarray, prob: np.ndarray, labels: np.ndarray, threshold: float,
+    conf: float, pixels: np.ndarray,
+) -> tuple[dict[str, float], float, bool]:
+    """(features, quality, not_frontal_cxr) of one result; ``logits``/``flip_logits`` (S, S) at the working
+    size, ``prob`` and ``labels`` at the processing size. Quality is NaN when no fitted model ships."""
+    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))  # noqa: E731
+    features = {"confidence": conf, **flip_features(sigmoid(logits), sigmoid(flip_logits)[:, ::-1], threshold),
+                **shape_features(labels, prob >= threshold), **image_features(pixels)}  # fmt: skip
+    model = bundled_quality_model()
+    if model is None:
+        return features, math.nan, False
+    quality, reject = model.score(features)
+    return features, quality, reject
