@@ -119,3 +119,16 @@ def test_scaling_figures_are_scaling_json():
     seg = [c["images_per_s"] for c in result["segment"]]
     assert f"{seg[0]} images/s in one process, {seg[2]} with two shards and {seg[1]} with `--ray`" in readme
     assert all(c["measurements_identical"] for c in result["segment"])
+
+
+def test_quality_figures_are_quality_json():
+    sys.path.insert(0, str(BENCH))
+    from quality import render
+
+    result = load("quality.json")
+    assert (BENCH / "quality.md").read_text() == render(result)
+    e = result["eval"]
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"Spearman with true Dice {e['quality']['spearman']} and AUROC {e['quality']['auroc_bad']}" in readme
+    assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']})" in readme
+    assert e["false_rejections_clean"] == 0 and "no clean test film was rejected" in readme

@@ -44,11 +44,13 @@ def _logistic(z: np.ndarray, y: np.ndarray, penalty: float, steps: int = 50) -> 
 
 
 def fit_quality(
-    cxr: list[dict], dice: list[float], other: list[dict], margin: float = 0.0, target: str = "dice"
+    cxr: list[dict], dice: list[float], other: list[dict], margin: float = 0.0, target: str = "dice",
+    penalty: float = RIDGE, dice_features: tuple[str, ...] | None = None,
 ) -> QualityModel:
     """Ridge of Dice (``target="dice"``) or of its logit (``"logit"``: quality = sigmoid of the prediction,
     which follows Dice's saturation near 1) on the chest X-rays' features; logistic regression of "not a
-    frontal chest X-ray" on both sets. ``margin`` lowers the rejection's bias (fewer false rejections).
+    frontal chest X-ray" on both sets. ``margin`` lowers the rejection's bias (fewer false rejections);
+    ``dice_features`` limits the Dice model to those features (the others get weight 0).
     """
     x_cxr, x_other = feature_matrix(cxr), feature_matrix(other)
     both = np.vstack([x_cxr, x_other])
@@ -56,7 +58,10 @@ def fit_quality(
     y = np.asarray(dice, np.float64)
     if target == "logit":
         y = np.log(np.clip(y, 0.02, 0.995) / (1 - np.clip(y, 0.02, 0.995)))
-    dice_coef, dice_bias = _ridge((x_cxr - mean) / scale, y, RIDGE)
+    keep = np.array([dice_features is None or k in dice_features for k in FEATURES])
+    coef, dice_bias = _ridge(((x_cxr - mean) / scale)[:, keep], y, penalty)
+    dice_coef = np.zeros(len(FEATURES))
+    dice_coef[keep] = coef
     labels = np.r_[np.zeros(len(x_cxr)), np.ones(len(x_other))]
     reject_coef, reject_bias = _logistic((both - mean) / scale, labels, RIDGE)
     return QualityModel(tuple(mean), tuple(scale), tuple(dice_coef), dice_bias, tuple(reject_coef),

@@ -1,0 +1,98 @@
+"""The quality score and the not_frontal_cxr flag: features with known answers, the fitting maths, the
+bundled model on a real X-ray and on inputs that are not one."""
+
+import math
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lungseg.evaluation.quality_fit import auroc, fit_quality, spearman
+from lungseg.inference.batch import sample_path
+from lungseg.inference.quality import FEATURES, REJECTED_QUALITY, QualityModel, flip_features, shape_features
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
+
+
+def two_lungs(shape=(200, 200)) -> np.ndarray:
+    yy, xx = np.mgrid[: shape[0], : shape[1]] / shape[0]
+    labels = np.zeros(shape, np.uint8)
+    labels[((xx - 0.3) / 0.12) ** 2 + ((yy - 0.5) / 0.3) ** 2 <= 1] = 1
+    labels[((xx - 0.7) / 0.12) ** 2 + ((yy - 0.5) / 0.3) ** 2 <= 1] = 2
+    return labels
+
+
+def test_shape_features_of_two_ellipses():
+    labels = two_lungs()
+    f = shape_features(labels, labels > 0)
+    assert f["n_lungs"] == 2 and f["balance"] == pytest.approx(1.0, abs=0.01)
+    assert f["row_overlap"] == 1.0 and f["col_overlap"] == 0.0
+    assert f["solidity"] > 0.9 and f["changed"] == 0.0 and f["raw_pieces"] == pytest.approx(math.log1p(2))
+    assert f["fraction"] == pytest.approx((labels > 0).mean(), abs=1e-3)
+    assert f["centroid_y"] == pytest.approx(0.5, abs=0.02) and f["lung_aspect"] == pytest.approx(2.5, abs=0.1)
+    one = np.where(labels == 2, 0, labels)
+    g = shape_features(one, labels > 0)  # post-processing dropped a whole lung
+    assert g["n_lungs"] == 1 and g["balance"] == 0 and g["changed"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_flip_agreement():
+    p = np.zeros((64, 64))
+    p[10:40, 5:20] = 0.95
+    assert flip_features(p, p, 0.5) == {"flip_dice": 1.0, "flip_l1": 0.0}
+    assert flip_features(p, p[:, ::-1], 0.5)["flip_dice"] == 0.0  # mirrored: no overlap at all
+
+
+def test_rank_statistics_known_answers():
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert auroc([0.9, 0.8, 0.1, 0.2], [True, True, False, False]) == 1.0
+    assert auroc([0.1, 0.2, 0.9, 0.8], [True, True, False, False]) == 0.0
+    assert auroc([0.5, 0.5], [True, False]) == 0.5  # a tie counts half
+
+
+def test_fit_recovers_a_linear_rule_and_a_separable_flag():
+    rng = np.random.default_rng(0)
+    rows = [{k: float(rng.normal()) for k in FEATURES} for _ in range(300)]
+    dice = [0.8 + 0.05 * r["confidence"] for r in rows]
+    other = [{k: float(rng.normal()) + (8.0 if k == "image_std" else 0.0) for k in FEATURES} for _ in range(100)]
+    model = fit_quality(rows, dice, other, penalty=1e-6)
+    kept = [(model.score(r)[0], d) for r, d in zip(rows, dice, strict=True) if not model.score(r)[1]]
+    assert len(kept) >= 298 and np.allclose(*zip(*kept, strict=True), atol=0.02)
+    assert sum(model.score(r)[1] for r in other) >= 98 and sum(model.score(r)[1] for r in rows) <= 2
+    assert all(model.score(r)[0] == REJECTED_QUALITY for r in other if model.score(r)[1])
+
+
+def test_quality_model_scores_by_hand():
+    n = len(FEATURES)
+    model = QualityModel((0.0,) * n, (1.0,) * n, (0.1,) + (0.0,) * (n - 1), 0.5, (0.0,) * n, -1.0)
+    features = dict.fromkeys(FEATURES, 0.0) | {"confidence": 2.0}
+    assert model.score(features) == (pytest.approx(0.7), False)
+
+
+@pytest.fixture(scope="module")
+def segmenter() -> Segmenter:
+    return Segmenter.from_pretrained(heart=None)
+
+
+def test_bundled_model_trusts_a_real_xray_and_flags_what_is_not_one(segmenter):
+    real = segmenter(sample_path())
+    assert real.measurements["quality"] > 0.8 and "not_frontal_cxr" not in real.measurements["flags"]
+    pixels = real.image
+    for name, image in {"blank": np.full((200, 200), 0.5, np.float32), "upside down": pixels[::-1].copy(),
+                        "on its side": np.rot90(pixels).copy()}.items():  # fmt: skip
+        result = segmenter(XRay(np.ascontiguousarray(image)))
+        assert "not_frontal_cxr" in result.measurements["flags"], name
+        assert result.measurements["quality"] <= REJECTED_QUALITY, name
+
+
+def test_quality_off_for_a_heart_model_and_in_the_csv(segmenter, tmp_path):
+    heart = Segmenter.from_pretrained("lungseg-unet-heart", heart=None)
+    assert heart.quality is False
+    Image.open(sample_path()).save(tmp_path / "x.png")
+    from lungseg.cli import main
+
+    assert main(["segment", str(tmp_path / "x.png"), "-o", str(tmp_path / "out"), "--no-report"]) == 0
+    header, row = (tmp_path / "out" / "measurements.csv").read_text().splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert 0.8 < float(values["quality"]) <= 1 and values["overlay"] == "x_overlay.png"
+    assert not (tmp_path / "out" / "report.html").exists()
