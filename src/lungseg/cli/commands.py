@@ -134,9 +134,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if args.report and not args.shard:
         from lungseg.report.build import record_run, segment_report
 
-        record_run(out, {"model": args.model, "heart_model": args.heart, "inputs": len(jobs), "failed": failed,
-                         "seconds": time.time() - started, "ray": args.ray or ""})  # fmt: skip
-        echo(f"report: {segment_report(out)}")
+        try:  # the masks are what matters: a report that cannot be written is a warning, not a failure
+            record_run(out, {"model": args.model, "heart_model": args.heart, "inputs": len(jobs), "failed": failed,
+                             "seconds": time.time() - started, "ray": args.ray or ""})  # fmt: skip
+            echo(f"report: {segment_report(out)}")
+        except (OSError, ValueError) as exc:
+            log.warning("report.html not written (%s); rebuild it with: lungseg report %s", exc, out)
     return 1 if failed else 0
 
 
