@@ -14,7 +14,7 @@ from pathlib import Path
 DEFAULT_MODEL = "lungseg-unet-default"
 HEART_MODEL = "lungseg-unet-heart"  # run beside the lung model when bundled
 # The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
-# share-alike. The heart model is trained on Wingspan only (MIT).
+# share-alike. The heart model is fine-tuned from the lung model on Wingspan, so it carries the same terms.
 WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
 
 
@@ -49,12 +49,15 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     HEART_MODEL: PretrainedCfg(
         name=HEART_MODEL,
         file="lungseg-unet-heart.pt",
-        sha256="226c531dcc64bc0b7ce2823201e7cbd8c2f293465b3ae157d0a233dd3ddce2c0",
+        sha256="60747f60e8147d1487689d43cf95eddc8dda9fbe06444ff91b5ad3bc806a62f7",
         image_size=256,
         padding="same",
         intensity="equalize",
-        training_data="Wingspan heart masks (95); Wingspan validation (16) selects (configs/heart.yaml)",
-        licence="MIT",  # Wingspan images and masks: MIT (the source repository's licence)
+        training_data=(
+            "fine-tuned from lungseg-unet-default on Wingspan heart masks (95); Wingspan validation (16) selects "
+            "(configs/heart.yaml)"
+        ),
+        licence=WEIGHTS_LICENCE,  # derived from the lung model's weights (Shenzhen masks: CC BY-NC-SA 4.0)
     ),
 }
 
