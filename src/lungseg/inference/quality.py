@@ -20,6 +20,7 @@ from importlib import resources
 import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
+from scipy.special import expit
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 
@@ -161,8 +162,7 @@ def assess(
 ) -> tuple[dict[str, float], float, bool]:
     """(features, quality, not_frontal_cxr) of one result; ``logits``/``flip_logits`` (S, S) at the working
     size, ``prob`` and ``labels`` at the processing size. Quality is NaN when no fitted model ships."""
-    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))  # noqa: E731
-    features = {"confidence": conf, **flip_features(sigmoid(logits), sigmoid(flip_logits)[:, ::-1], threshold),
+    features = {"confidence": conf, **flip_features(expit(logits), expit(flip_logits)[:, ::-1], threshold),
                 **shape_features(labels, prob >= threshold), **image_features(pixels)}  # fmt: skip
     model = bundled_quality_model()
     if model is None:
