@@ -62,7 +62,7 @@ def test_segment_writes_the_heart_and_its_columns(tmp_path):
     assert (written == heart).all()
     row = next(csv.DictReader((out / "measurements.csv").open()))
     assert float(row["ctr"]) == pytest.approx(50 / 110, abs=1e-5) and row["ctr_above_0.5"] == "0"
-    overlay = np.asarray(Image.open(out / "film_overlay.png"))
+    overlay = np.asarray(Image.open(out / "film_overlay.png").convert("RGB"))  # a palette PNG
     assert (overlay == (0, 255, 120)).all(axis=-1).any()  # the thorax width line is drawn
 
 

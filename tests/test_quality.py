@@ -9,7 +9,7 @@ from PIL import Image
 
 from lungseg.evaluation.quality_fit import auroc, fit_quality, spearman
 from lungseg.inference.batch import sample_path
-from lungseg.inference.quality import FEATURES, REJECTED_QUALITY, QualityModel, flip_features, shape_features
+from lungseg.inference.quality import FEATURES, REJECTED_QUALITY, QualityModel, shape_features
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
 
@@ -33,13 +33,6 @@ def test_shape_features_of_two_ellipses():
     one = np.where(labels == 2, 0, labels)
     g = shape_features(one, labels > 0)  # post-processing dropped a whole lung
     assert g["n_lungs"] == 1 and g["balance"] == 0 and g["changed"] == pytest.approx(1.0, abs=0.01)
-
-
-def test_flip_agreement():
-    p = np.zeros((64, 64))
-    p[10:40, 5:20] = 0.95
-    assert flip_features(p, p, 0.5) == {"flip_dice": 1.0, "flip_l1": 0.0}
-    assert flip_features(p, p[:, ::-1], 0.5)["flip_dice"] == 0.0  # mirrored: no overlap at all
 
 
 def test_rank_statistics_known_answers():

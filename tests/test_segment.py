@@ -118,7 +118,7 @@ def test_cli_all_formats_geometry_errors_and_measurements(checkpoint, tmp_path):
         assert np.asarray(Image.open(out / f"{name}_labels.png")).max() <= 3  # 3 = heart (bundled heart model)
         assert np.asarray(Image.open(out / f"{name}_heart.png")).shape == (h, w), name
         bounded = (h, w) if w <= 1024 else (761, 1024)  # overlays are at most 1024 px; masks keep full size
-        assert np.asarray(Image.open(out / f"{name}_overlay.png")).shape == (*bounded, 3)
+        assert np.asarray(Image.open(out / f"{name}_overlay.png").convert("RGB")).shape == (*bounded, 3)
         assert np.asarray(Image.open(out / f"{name}_prob.png")).dtype == np.uint16
     mono = rows["sub/mono1.dcm"]
     assert mono["pixel_spacing_mm"] == "0.2x0.25"

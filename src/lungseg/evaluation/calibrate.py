@@ -16,7 +16,7 @@ from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.pipeline import binary_mask, probabilities_at, to_working
 from lungseg.inference.segmenter import Segmenter
-from lungseg.model.checkpoint import save_checkpoint
+from lungseg.model.checkpoint import load_model, save_checkpoint
 
 log = logging.getLogger(__name__)
 
@@ -64,5 +64,5 @@ def calibrate_checkpoint(best: Path, val_samples: list[Sample], device: str = "a
     keep = {k: v for k, v in segmenter.payload.items() if k not in drop}
     per_threshold = [(t, table[t, smooth]) for t in THRESHOLDS]
     keep.update(threshold=threshold, smooth=smooth, threshold_val_dice=per_threshold)
-    save_checkpoint(best, segmenter.model.cpu(), **keep)
+    save_checkpoint(best, load_model(best)[0], **keep)  # the unfused weights (the segmenter's are fused)
     return threshold, smooth

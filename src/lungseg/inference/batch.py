@@ -23,10 +23,10 @@ from tqdm import tqdm
 
 from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
 from lungseg.inference.preprocess import resize_float, resize_mask
-from lungseg.inference.render import overlay
+from lungseg.inference.render import overlay_image
 from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.atomic import save_png_atomic
+from lungseg.io.atomic import Z_RLE, save_png_atomic
 from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
 
 log = logging.getLogger(__name__)
@@ -130,14 +130,14 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out
     root = out_dir.resolve() if out_dir is not None else None
     if root is not None and any(root not in t.resolve().parents for t in targets):
         raise ValueError(f"{job.source}: its outputs would land outside {out_dir} (a symlink?); remove the link")
-    save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8), FAST_PNG)
-    save_png_atomic(job.output("labels"), result.labels, FAST_PNG)
+    save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8), FAST_PNG, Z_RLE)
+    save_png_atomic(job.output("labels"), result.labels, FAST_PNG, Z_RLE)
     image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
     heart = None
     if result.heart is not None:
-        save_png_atomic(job.output("heart"), np.where(result.heart, 255, 0).astype(np.uint8), FAST_PNG)
+        save_png_atomic(job.output("heart"), np.where(result.heart, 255, 0).astype(np.uint8), FAST_PNG, Z_RLE)
         heart = resize_mask(result.heart, *labels.shape) if labels.shape != result.heart.shape else result.heart
-    save_png_atomic(job.output("overlay"), overlay(image, labels, heart=heart), FAST_PNG)
+    save_png_atomic(job.output("overlay"), overlay_image(image, labels, heart=heart), FAST_PNG)
     if probabilities:
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
 

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from lungseg.inference.measure import confidence, heart_measurements, measure
-from lungseg.inference.postprocess import HEART, heart_postprocess, lung_labels, postprocess
+from lungseg.inference.postprocess import HEART, clean_lung_labels, heart_postprocess, lung_labels, postprocess
 from lungseg.inference.preprocess import preprocess, resize_mask
 from lungseg.inference.quality import assess
 from lungseg.io.reader import XRay, from_array, read_xray
@@ -119,6 +119,15 @@ def binary_mask(
     return heart_postprocess(mask, smooth_fraction) if target == "heart" else postprocess(mask, smooth_fraction)
 
 
+def labels_from(prob: np.ndarray, options: FinishOptions) -> np.ndarray:
+    """Steps 5-7: threshold, post-process and label: lungs 1/2 (see postprocess.py), or the heart 3."""
+    if options.target == "heart":
+        mask = binary_mask(prob, options.threshold, options.clean, options.smooth_fraction, "heart")
+        return np.where(mask, HEART, 0).astype(np.uint8)
+    mask = prob >= options.threshold
+    return clean_lung_labels(mask, options.smooth_fraction) if options.clean else lung_labels(mask)
+
+
 @dataclass(frozen=True)
 class FinishOptions:
     """How logits become outputs: threshold, post-processing, smoothing, the largest side at which
@@ -131,6 +140,7 @@ class FinishOptions:
     max_side: int = PROCESSING_MAX_SIDE
     probabilities: bool = True
     target: str = "lungs"  # what the model segments: "lungs" (labels 1/2) or "heart" (a model of its own)
+    quality: bool = False  # compute the quality score and the not_frontal_cxr flag (lungs only)
 
 
 def finish(
@@ -140,7 +150,6 @@ def finish(
     options: FinishOptions,
     heart_logits: torch.Tensor | None = None,
     heart_options: FinishOptions | None = None,
-    flip_logits: torch.Tensor | None = None,
 ) -> SegmentationResult:
     """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure;
     with ``heart_logits`` also the heart (label 3 where no lung is) and the cardiothoracic ratio; with
@@ -148,13 +157,11 @@ def finish(
     full = xray.pixels.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
-    mask = binary_mask(prob, options.threshold, options.clean, options.smooth_fraction, options.target)
-    labels = lung_labels(mask) if options.target == "lungs" else np.where(mask, HEART, 0).astype(np.uint8)
+    labels = labels_from(prob, options)
     conf = confidence(prob, labels > 0)
     assessed = None
-    if flip_logits is not None:
-        work, flip = logits[0].float().numpy(), flip_logits[0].float().numpy()
-        assessed = assess(work, flip, prob, labels, options.threshold, conf, xray.pixels)
+    if options.quality and options.target == "lungs":
+        assessed = assess(prob, labels, options.threshold, conf, xray.pixels)
     heart = None
     if heart_logits is not None and heart_options is not None:
         heart_prob = probabilities_at(heart_logits, small)

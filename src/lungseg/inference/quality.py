@@ -1,8 +1,10 @@
 """A quality score in [0, 1] that estimates a mask's Dice, and a flag for inputs that are not frontal chest X-rays.
 
-Both come from what the model already knows, at the working size (cheap): its confidence, its agreement with
-itself on the mirrored image (one more forward pass in the same batch), and how plausible the lungs' shape,
-size, balance and placement are, plus two facts of the image (contrast, left-right symmetry). A ridge
+Both come from what the model already knows, at the working size (cheap, no extra forward pass): its confidence,
+how plausible the lungs' shape, size, balance and placement are, and three facts of the image (contrast,
+left-right symmetry, top-bottom brightness). An earlier version also ran the model on the mirrored image; its
+two agreement features changed neither score measurably (``benchmarks/quality.md``) and cost a second forward
+pass per image, so they are gone. A ridge
 regression maps the standardised features to Dice, a logistic regression to P(not a frontal chest X-ray);
 both were fitted on validation images and on images corrupted on purpose, never on test images
 (``benchmarks/quality.py`` fits them and writes ``quality_weights.json``; ``benchmarks/quality.md`` says how
@@ -20,22 +22,16 @@ from importlib import resources
 import numpy as np
 from scipy import ndimage
 from scipy.spatial import ConvexHull, QhullError
-from scipy.special import expit
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 
 FEATURES = (
-    "confidence", "flip_dice", "flip_l1", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
+    "confidence", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
     "compactness", "centroid_y", "row_overlap", "col_overlap", "lung_aspect", "image_std", "image_symmetry",
     "bottom_minus_top",
 )  # fmt: skip
 FEATURE_SIDE = 256  # shape features are computed on masks at most this size
 REJECTED_QUALITY = 0.05  # the quality of an input flagged not_frontal_cxr
-
-
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = a.sum() + b.sum()
-    return 1.0 if total == 0 else float(2 * (a & b).sum() / total)
 
 
 def _shrink(mask: np.ndarray, side: int = FEATURE_SIDE) -> np.ndarray:
@@ -44,14 +40,16 @@ def _shrink(mask: np.ndarray, side: int = FEATURE_SIDE) -> np.ndarray:
 
 
 def _solidity(region: np.ndarray) -> float:
-    points = np.argwhere(region)
-    if len(points) < 4:
+    """Area over convex-hull area; the hull is built from the outline's pixels only (the same hull)."""
+    area = int(region.sum())
+    if area < 4:
         return 0.0
+    points = np.argwhere(region & ~ndimage.binary_erosion(region))
     try:
         hull = ConvexHull(points)
-    except QhullError:  # all points on a line
+    except (QhullError, ValueError):  # all points on a line
         return 0.0
-    return float(min(1.0, len(points) / max(hull.volume + hull.area / 2 + 1, 1.0)))
+    return float(min(1.0, area / max(hull.volume + hull.area / 2 + 1, 1.0)))
 
 
 def _compactness(region: np.ndarray) -> float:
@@ -112,13 +110,6 @@ def image_features(pixels: np.ndarray) -> dict[str, float]:
             "bottom_minus_top": float(small[-third:].mean() - small[:third].mean())}  # fmt: skip
 
 
-def flip_features(prob: np.ndarray, flipped_back: np.ndarray, threshold: float) -> dict[str, float]:
-    """Agreement of the working-size probabilities with those of the mirrored image (mirrored back)."""
-    region = (prob > 0.1) | (flipped_back > 0.1)
-    l1 = float(np.abs(prob - flipped_back)[region].mean()) if region.any() else 0.0
-    return {"flip_dice": _dice(prob >= threshold, flipped_back >= threshold), "flip_l1": l1}
-
-
 @dataclass(frozen=True)
 class QualityModel:
     """Standardisation and the two fitted linear models over :data:`FEATURES`."""
@@ -157,13 +148,11 @@ def bundled_quality_model() -> QualityModel | None:
 
 
 def assess(
-    logits: np.ndarray, flip_logits: np.ndarray, prob: np.ndarray, labels: np.ndarray, threshold: float,
-    conf: float, pixels: np.ndarray,
+    prob: np.ndarray, labels: np.ndarray, threshold: float, conf: float, pixels: np.ndarray
 ) -> tuple[dict[str, float], float, bool]:
-    """(features, quality, not_frontal_cxr) of one result; ``logits``/``flip_logits`` (S, S) at the working
-    size, ``prob`` and ``labels`` at the processing size. Quality is NaN when no fitted model ships."""
-    features = {"confidence": conf, **flip_features(expit(logits), expit(flip_logits)[:, ::-1], threshold),
-                **shape_features(labels, prob >= threshold), **image_features(pixels)}  # fmt: skip
+    """(features, quality, not_frontal_cxr) of one result; ``prob`` and ``labels`` at the processing size.
+    Quality is NaN when no fitted model ships."""
+    features = {"confidence": conf, **shape_features(labels, prob >= threshold), **image_features(pixels)}
     model = bundled_quality_model()
     if model is None:
         return features, math.nan, False

@@ -6,7 +6,6 @@ size, intensity mode, threshold and options, and streams inputs through the step
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from lungseg.inference.predict import autocast, predict_logits, resolve_device, 
 from lungseg.inference.tiling import model_tile_geometry, sliding_window
 from lungseg.io.reader import XRay
 from lungseg.model.checkpoint import load_model
+from lungseg.model.fuse import fused_for_inference
 from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, resolve_model
 from lungseg.model.unet import UNet
 
@@ -61,7 +61,7 @@ class Segmenter:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         self.device = resolve_device(device)
         if isinstance(model, torch.nn.Module):
-            self.model = copy.deepcopy(model).eval().to(self.device, memory_format=torch.channels_last)
+            self.model = fused_for_inference(model).to(self.device, memory_format=torch.channels_last)
         else:  # an ONNX Runtime predictor: runs on the CPU in fp32
             self.model, self.device, precision = model, torch.device("cpu"), "fp32"
         self.image_size, self.intensity = image_size, intensity
@@ -71,7 +71,7 @@ class Segmenter:
         self.threshold = threshold
         self.keep_probabilities = probabilities
         self.target = target
-        self.quality = quality and target == "lungs"  # one more forward pass: the mirrored image
+        self.quality = quality and target == "lungs"  # the quality score and not_frontal_cxr flag
         self.heart: Segmenter | None = None  # a heart model run beside this lung model (see with_heart)
         self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
         self.payload: dict = {}
@@ -141,13 +141,18 @@ class Segmenter:
     @property
     def options(self) -> FinishOptions:
         return FinishOptions(
-            self.threshold, self.postprocess, self.smooth, probabilities=self.keep_probabilities, target=self.target
+            self.threshold,
+            self.postprocess,
+            self.smooth,
+            probabilities=self.keep_probabilities,
+            target=self.target,
+            quality=self.quality,
         )
 
-    def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None, flip_logits=None):
+    def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None):
         """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
         heart_options = self.heart.options if self.heart is not None else None
-        return finish(xray, logits, source, self.options, heart_logits, heart_options, flip_logits)
+        return finish(xray, logits, source, self.options, heart_logits, heart_options)
 
     def _heart_logits(self, good: list[dict], work: torch.Tensor) -> torch.Tensor | None:
         if self.heart is None:
@@ -163,12 +168,11 @@ class Segmenter:
         outputs = {}
         if good:
             work = torch.stack([b["work"] for b in good])
-            logits = self.predict_working(torch.cat([work, work.flip(-1)]) if self.quality else work)
+            logits = self.predict_working(work)
             hearts = self._heart_logits(good, work)
             for k, b in enumerate(good):
                 heart = hearts[k] if hearts is not None else None
-                flip = logits[len(good) + k] if self.quality else None
-                outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart, flip)
+                outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart)
         return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
 
     def segment_many(self, items: Iterable, batch_size: int = 4) -> Iterator[SegmentationResult]:
