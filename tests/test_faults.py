@@ -77,3 +77,26 @@ def test_two_processes_on_one_output_folder(tmp_path):
     assert [p.wait() for p in procs] == [0, 0]
     result = check(out, sorted(folder.glob("*.png")))
     assert result["broken_outputs"] == [] and result["one_row_per_input"] and result["errors"] == []
+
+
+def test_only_temporaries_of_ended_writers_are_stale(tmp_path):
+    """A second run on the same folder must not delete the temporaries of a run still writing there."""
+    import os
+    import subprocess
+    import time
+
+    from lungseg.io.atomic import _owner_tag, _temporary_beside, is_stale_temporary
+
+    mine = _temporary_beside(tmp_path / "a.png")
+    assert _owner_tag() in mine.name and not is_stale_temporary(mine)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = _owner_tag().split("~")[0]
+    dead = tmp_path / f".b.png.{host}~{int(ended.stdout)}~0a0b0c0d.tmp"
+    dead.touch()
+    assert is_stale_temporary(dead)
+    other_host = tmp_path / ".c.png.elsewhere~1~0a0b0c0d.tmp"
+    other_host.touch()
+    assert not is_stale_temporary(other_host)
+    old = time.time() - 7200
+    os.utime(other_host, (old, old))
+    assert is_stale_temporary(other_host)  # nobody writes one file for an hour

@@ -86,3 +86,15 @@ def test_palette_overlay_tints_outlines_and_saves_as_that_rgb(tmp_path):
     overlay_image(image, labels).save(tmp_path / "o.png")
     assert (np.asarray(Image.open(tmp_path / "o.png").convert("RGB")) == rgb).all()
     assert PALETTE.shape == (256, 3)
+
+
+def test_upsampling_only_the_box_matches_the_whole_image_resize():
+    from lungseg.inference.preprocess import resize_mask, upsample_mask
+
+    yy, xx = np.mgrid[:100, :120]
+    for centre, radius in (((40, 30), 18), ((70, 100), 25), ((0, 0), 30)):  # inside, at an edge, in a corner
+        disc = (yy - centre[0]) ** 2 + (xx - centre[1]) ** 2 < radius**2
+        fast, whole = upsample_mask(disc, 433, 517), resize_mask(disc, 433, 517)
+        assert (fast != whole).sum() <= 0.002 * whole.sum()  # only where the indicator is 0.5 to rounding
+        assert fast.sum() == pytest.approx(disc.mean() * 433 * 517, rel=0.02)
+    assert not upsample_mask(np.zeros((10, 10), bool), 40, 40).any()

@@ -22,11 +22,11 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
-from lungseg.inference.preprocess import resize_float, resize_mask
+from lungseg.inference.preprocess import resize_float, to_byte_mask
 from lungseg.inference.render import overlay_image
 from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.atomic import Z_RLE, save_png_atomic
+from lungseg.io.atomic import Z_RLE, is_stale_temporary, save_png_atomic
 from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
 
 log = logging.getLogger(__name__)
@@ -130,13 +130,16 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out
     root = out_dir.resolve() if out_dir is not None else None
     if root is not None and any(root not in t.resolve().parents for t in targets):
         raise ValueError(f"{job.source}: its outputs would land outside {out_dir} (a symlink?); remove the link")
-    save_png_atomic(job.output("mask"), np.where(result.mask, 255, 0).astype(np.uint8), FAST_PNG, Z_RLE)
+    save_png_atomic(job.output("mask"), to_byte_mask(result.mask), FAST_PNG, Z_RLE)
     save_png_atomic(job.output("labels"), result.labels, FAST_PNG, Z_RLE)
     image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
     heart = None
     if result.heart is not None:
-        save_png_atomic(job.output("heart"), np.where(result.heart, 255, 0).astype(np.uint8), FAST_PNG, Z_RLE)
-        heart = resize_mask(result.heart, *labels.shape) if labels.shape != result.heart.shape else result.heart
+        save_png_atomic(job.output("heart"), to_byte_mask(result.heart), FAST_PNG, Z_RLE)
+        heart = result.heart
+        if labels.shape != heart.shape:  # nearest, in bytes: no full-size float copy
+            small = Image.fromarray(to_byte_mask(heart)).resize(labels.shape[::-1], Image.Resampling.NEAREST)
+            heart = np.asarray(small) > 0
     save_png_atomic(job.output("overlay"), overlay_image(image, labels, heart=heart), FAST_PNG)
     if probabilities:
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
@@ -230,9 +233,10 @@ def prepare_run(jobs: list[Job], opts: SegmentOptions, heart: bool) -> tuple[dic
 
 
 def remove_stale_temporaries(out_dir: Path) -> None:
-    """Delete temporaries (``.<name>.<hex>.tmp``) that a killed run left behind in the output folder."""
+    """Delete temporaries (``.<name>.<host>~<pid>~<hex>.tmp``) that a killed run left behind in the output
+    folder, never those of a run still writing there (see :func:`~lungseg.io.atomic.is_stale_temporary`)."""
     for tmp in out_dir.rglob(".*.tmp"):
-        if tmp.is_file():
+        if tmp.is_file() and is_stale_temporary(tmp):
             tmp.unlink(missing_ok=True)
 
 

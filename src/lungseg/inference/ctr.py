@@ -38,7 +38,8 @@ def extent(mask: np.ndarray) -> Extent:
     cols = np.nonzero(mask.any(axis=0))[0]
     if cols.size == 0:
         return Extent(0, -1, 0)
-    return Extent(int(cols[0]), int(cols[-1]), round(float(np.nonzero(mask)[0].mean())))
+    per_row = np.count_nonzero(mask, axis=1)  # the mean row from row counts: no list of every pixel
+    return Extent(int(cols[0]), int(cols[-1]), round(float(per_row @ np.arange(mask.shape[0]) / per_row.sum())))
 
 
 def cardiothoracic_ratio(heart: np.ndarray, lungs: np.ndarray) -> CTR:

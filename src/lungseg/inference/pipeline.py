@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 from lungseg.inference.measure import confidence, heart_measurements, measure
 from lungseg.inference.postprocess import HEART, clean_lung_labels, heart_postprocess, lung_labels, postprocess
-from lungseg.inference.preprocess import preprocess, resize_mask
+from lungseg.inference.preprocess import preprocess, upsample_mask
 from lungseg.inference.quality import assess
 from lungseg.io.reader import XRay, from_array, read_xray
 
@@ -104,7 +104,7 @@ def upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     stay smooth rather than blocky; a pixel claimed by two labels keeps the lower one."""
     out = np.zeros(shape, np.uint8)
     for value in sorted(int(v) for v in np.unique(labels) if v):
-        region = resize_mask(labels == value, *shape)
+        region = upsample_mask(labels == value, *shape)
         out[region & (out == 0)] = value
     return out
 
@@ -169,7 +169,7 @@ def finish(
         heart = binary_mask(heart_prob, h.threshold, h.clean, h.smooth_fraction, "heart")
     if small != full:
         labels = upsample_labels(labels, full)
-        heart = resize_mask(heart, *full) if heart is not None else None
+        heart = upsample_mask(heart, *full) if heart is not None else None
         prob = probabilities_at(logits, full) if options.probabilities else np.zeros((0, 0), np.float32)
     measurements = measure(labels, conf, xray.spacing)
     if assessed is not None:

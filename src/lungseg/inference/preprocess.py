@@ -28,6 +28,35 @@ def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     return resize_float(mask.astype(np.float32), height, width) >= 0.5
 
 
+def to_byte_mask(mask: np.ndarray) -> np.ndarray:
+    """A boolean mask as uint8 0/255, without the int64 temporary ``np.where(mask, 255, 0)`` makes (8x the
+    memory: 240 MB for a 5000x6000 film)."""
+    return np.asarray(mask, bool).view(np.uint8) * np.uint8(255)
+
+
+def upsample_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Enlarge a boolean mask smoothly (bilinear indicator cut at 0.5), resampling only its bounding box.
+
+    The box (grown by two source pixels) is resampled in 8-bit with PIL's ``box`` argument, which maps the
+    same source coordinates a whole-image resize would: a lung covering a quarter of a 2500x3000 film costs
+    a quarter of the pixels, in a quarter of the bytes.
+    """
+    out = np.zeros((height, width), bool)
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if len(rows) == 0:
+        return out
+    sy, sx = mask.shape[0] / height, mask.shape[1] / width
+    y0, y1 = max(rows[0] - 2, 0), min(rows[-1] + 3, mask.shape[0])
+    x0, x1 = max(cols[0] - 2, 0), min(cols[-1] + 3, mask.shape[1])
+    top, bottom = int(np.floor(y0 / sy)), min(int(np.ceil(y1 / sy)), height)
+    left, right = int(np.floor(x0 / sx)), min(int(np.ceil(x1 / sx)), width)
+    pil = Image.fromarray(to_byte_mask(mask))
+    box = (left * sx, top * sy, right * sx, bottom * sy)
+    region = pil.resize((right - left, bottom - top), Image.Resampling.BILINEAR, box=box)
+    out[top:bottom, left:right] = np.asarray(region) >= 128
+    return out
+
+
 def equalize_histogram(image: np.ndarray, bins: int = 1024) -> np.ndarray:
     """Global histogram equalisation of a [0, 1] image to a roughly uniform histogram in [0, 1].
 

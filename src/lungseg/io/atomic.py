@@ -10,17 +10,28 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+STALE_AFTER_S = 3600.0  # a temporary of another host this old belongs to no running write
+
+
+def _owner_tag() -> str:
+    """Host and process that own a temporary, so a later run can tell a crashed writer's leftovers from
+    the files of a writer still running beside it (two runs on one output folder)."""
+    host = "".join(c for c in socket.gethostname() if c.isalnum() or c == "-")[:32] or "host"
+    return f"{host}~{os.getpid()}"
+
 
 def _temporary_beside(path: Path) -> Path:
     """Create (exclusively) and close an empty temporary file next to ``path``."""
     for _ in range(100):
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        tmp = path.with_name(f".{path.name}.{_owner_tag()}~{secrets.token_hex(4)}.tmp")
         try:
             fd = os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
         except FileExistsError:
@@ -28,6 +39,29 @@ def _temporary_beside(path: Path) -> Path:
         os.close(fd)
         return tmp
     raise OSError(f"{path.parent}: cannot create a temporary file")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):  # alive under another user / not a pid here
+        return True
+    return True
+
+
+def is_stale_temporary(tmp: Path, now: float | None = None) -> bool:
+    """Whether a temporary left in an output folder belongs to no running writer: its process on this
+    host has ended, or (another host's, or an old-style name) it is older than :data:`STALE_AFTER_S`."""
+    parts = tmp.name.rsplit(".", 2)[-2].split("~") if tmp.name.count(".") >= 2 else []
+    if len(parts) == 3 and parts[0] == _owner_tag().split("~")[0] and parts[1].isdigit():
+        return not _pid_alive(int(parts[1]))
+    try:
+        age = (now if now is not None else time.time()) - tmp.stat().st_mtime
+    except OSError:
+        return False
+    return age > STALE_AFTER_S
 
 
 @contextlib.contextmanager

@@ -82,7 +82,8 @@ def to_unit_float(arr: np.ndarray, bits: int | None = None) -> np.ndarray:
     """
     if np.issubdtype(arr.dtype, np.integer) and arr.size and int(arr.min()) >= 0:
         bits = bits or bit_depth(arr)
-        return np.clip(arr.astype(np.float32) / float(2**bits - 1), 0.0, 1.0)
+        out = np.multiply(arr, np.float32(1 / (2**bits - 1)), dtype=np.float32)  # one pass, no temporaries
+        return np.minimum(out, 1.0, out=out)
     arr = arr.astype(np.float32)
     finite = np.isfinite(arr)
     if not finite.any():

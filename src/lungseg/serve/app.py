@@ -21,6 +21,7 @@ from PIL import Image
 
 from lungseg.inference.batch import OVERLAY_MAX_SIDE, bounded
 from lungseg.inference.pipeline import SegmentationResult
+from lungseg.inference.preprocess import to_byte_mask
 from lungseg.inference.render import overlay
 from lungseg.inference.segmenter import Segmenter
 
@@ -65,7 +66,7 @@ def result_payload(result: SegmentationResult, name: str) -> dict:
         "flags": [f for f in m.get("flags", "").split(";") if f],
         "quality": None if m.get("quality") != m.get("quality") else m.get("quality"),
         "overlay": png_data_url(overlay(image, labels, heart=heart)),
-        "mask": png_data_url(np.where(result.mask, 255, 0).astype(np.uint8)),
+        "mask": png_data_url(to_byte_mask(result.mask)),
         "labels": png_data_url(result.labels),
     }
 
