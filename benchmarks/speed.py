@@ -27,6 +27,8 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
+from model_speed import model_speed  # noqa: E402
+
 from dicom_factory import write_dicom  # noqa: E402
 
 
@@ -78,16 +80,22 @@ def first_mask_seconds(argv: list[str], env: dict, out: Path) -> float:
     return seconds
 
 
-def run_version(src: Path, folders: dict, tmp: Path, label: str) -> dict:
+SIZES = {"png512": 100, "png2500": 5, "dcm2500": 5, "png5000": 1}
+
+
+def run_version(src: Path, folders: dict, tmp: Path, label: str, extra: tuple = (), startup: bool = True) -> dict:
+    """Each case as one ``lungseg segment`` process (``extra`` arguments added), then the start-up times."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     cli = [sys.executable, "-m", "lungseg"]
     out: dict = {}
-    for case, n in (("png512", 100), ("png2500", 5), ("dcm2500", 5), ("png5000", 1)):
+    for case, n in SIZES.items():
         dest = tmp / f"{label}_{case}"
-        wall, peak = timed([*cli, "segment", str(folders[case]), "-o", str(dest)], env)
+        wall, peak = timed([*cli, "segment", str(folders[case]), "-o", str(dest), *extra], env)
         out[case] = {"images": n, "seconds": round(wall, 2), "images_per_s": round(n / wall, 2),
                      "peak_rss_mb": round(peak)}  # fmt: skip
         print(label, case, out[case], flush=True)
+    if not startup:
+        return out
     out["version_s"] = round(min(timed([*cli, "--version"], env)[0] for _ in range(3)), 3)
     one = tmp / f"{label}_one"
     out["first_mask_s"] = round(first_mask_seconds([*cli, "segment", str(folders["one"]), "-o", str(one)], env, one), 2)
@@ -121,18 +129,35 @@ CASES = {"png512": "100 PNGs, 512x512", "png2500": "5 X-rays, 2500x3000, 16-bit 
 def render(results: dict) -> str:
     """benchmarks/speed.md from speed.json (tests/test_docs_figures.py checks they agree)."""
     old, new = results["old"], results["new"]
+    onnx, lungs = results["new_onnxruntime"], results["new_lungs_only"]
     lines = ["# Speed end to end", "", f"Generated from `speed.json` by `{results['command']}` "
              "(`--render` rewrites this file from the JSON).", f"Machine: {results['machine']}. "
-             "`lungseg segment` on a folder, default outputs (masks, labels, overlay; v2 also the heart), "
-             "start-up included; peak memory = the process's maximum resident set.", "",
-             "| case | old images/s | new images/s | old s | new s | old peak MB | new peak MB |",
-             "|---|---|---|---|---|---|---|"]  # fmt: skip
+             "`lungseg segment` on a folder, default outputs (mask, labels, heart, overlay), start-up included; "
+             "peak memory = the process's maximum resident set. Old = the first product commit; new = this",
+             "checkout with the torch backend (bf16 where the CPU has it), with `--backend onnxruntime` (fp32),",
+             "and with `--no-heart` (lungs only).", "",
+             "| case | old img/s | new img/s | onnxruntime img/s | lungs only img/s | old s | new s | "
+             "old peak MB | new peak MB |", "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for case, title in CASES.items():
         o, n = old[case], new[case]
-        lines.append(f"| {title} | {o['images_per_s']} | {n['images_per_s']} | {o['seconds']} | {n['seconds']} "
-                     f"| {o['peak_rss_mb']} | {n['peak_rss_mb']} |")  # fmt: skip
-    lines += [f"| `lungseg --version` (s) | | | {old['version_s']} | {new['version_s']} | | |",
-              f"| first mask of a one-image run (s) | | | {old['first_mask_s']} | {new['first_mask_s']} | | |", ""]
+        lines.append(f"| {title} | {o['images_per_s']} | **{n['images_per_s']}** | {onnx[case]['images_per_s']} "
+                     f"| {lungs[case]['images_per_s']} | {o['seconds']} | {n['seconds']} | {o['peak_rss_mb']} "
+                     f"| {n['peak_rss_mb']} |")  # fmt: skip
+    lines += [f"| `lungseg --version` (s) | | | | | {old['version_s']} | {new['version_s']} | | |",
+              f"| first mask of a one-image run (s) | | | | | {old['first_mask_s']} | {new['first_mask_s']} | | |",
+              ""]  # fmt: skip
+    m = results["model"]
+    lines += ["## The model alone", "",
+              f"CPU: {m['cpu']}, {m['threads']} torch threads. Matmul peak (2048x2048): fp32 "
+              f"{m['matmul_gflops_fp32']} GFLOP/s, bf16 {m['matmul_gflops_bf16']} GFLOP/s.", "",
+              "| model | input | precision | GFLOP per image | forward ms (median of 20, batch 1) | GFLOP/s |",
+              "|---|---|---|---|---|---|",
+              f"| lungseg default (width 16, depth 4) | 256x256 | bf16 | {m['default_gflop']} | "
+              f"{m['default_forward_ms']} | {m['default_gflops_achieved']} |",
+              f"| original project's U-Net (width 64, depth 4) | 512x512 | fp32 | {m['original_gflop']} | "
+              f"{m['original_forward_ms']} | {m['original_gflops_achieved']} |", "",
+              f"Per image the default model is **{m['ratio_original_over_default']}x** faster than the original "
+              "architecture, at a higher Dice (`MODEL_CARD.md`, `benchmarks/accuracy.md`).", ""]  # fmt: skip
     agree = results["mask_agreement_dice"]
     lines.append("The new pipeline's full-size masks against the old pipeline's, both with the old weights and no "
                  "heart (Dice per image, minimum): "
@@ -157,11 +182,16 @@ def main() -> None:
         try:
             folders = make_inputs(Path(args.data), tmp)
             results = {"old": run_version(old / "src", folders, tmp, "old"),
-                       "new": run_version(ROOT / "src", folders, tmp, "new")}  # fmt: skip
+                       "new": run_version(ROOT / "src", folders, tmp, "new"),
+                       "new_onnxruntime": run_version(ROOT / "src", folders, tmp, "onnx",
+                                                      ("--backend", "onnxruntime"), startup=False),
+                       "new_lungs_only": run_version(ROOT / "src", folders, tmp, "lungs", ("--no-heart",),
+                                                     startup=False)}  # fmt: skip
             same_model_runs(old, folders, tmp)
             results["mask_agreement_dice"] = {c: agreement(tmp, c) for c in ("png512", "png2500", "png5000")}
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
+    results["model"] = model_speed()
     results["command"] = f"python benchmarks/speed.py --old-commit {args.old_commit}"
     results["machine"] = f"{os.cpu_count()} CPU cores; nothing else running"
     (HERE / "speed.json").write_text(json.dumps(results, indent=1) + "\n")

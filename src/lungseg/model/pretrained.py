@@ -36,13 +36,14 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="33028407879dcbebeee176bce5ef07da608bdba8471b7cd0c4a5fa903ea7e51f",
+        sha256="5c21f5de6d608ca1efacb90e9984dbd3db9dac22d2ab55e3d90f377c4bd3d0ab",
         image_size=256,
         padding="same",
         intensity="equalize",
         training_data=(
             "Shenzhen (509) + Montgomery training half (35, x4) + Wingspan (95), with pathology simulation "
-            "(configs/default_model.yaml); Montgomery validation half (34) + Wingspan validation (16) select"
+            "(v2: configs/default_model.yaml), then fine-tuned with lighter simulation (v3: configs/pathology_ft.yaml); "
+            "Montgomery validation half (34) + Wingspan validation (16) select"
         ),
         licence=WEIGHTS_LICENCE,
     ),
@@ -54,7 +55,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         padding="same",
         intensity="equalize",
         training_data=(
-            "fine-tuned from lungseg-unet-default on Wingspan heart masks (95); Wingspan validation (16) selects "
+            "fine-tuned from the v2 lung model on Wingspan heart masks (95); Wingspan validation (16) selects "
             "(configs/heart.yaml)"
         ),
         licence=WEIGHTS_LICENCE,  # derived from the lung model's weights (Shenzhen masks: CC BY-NC-SA 4.0)
