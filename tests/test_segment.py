@@ -200,3 +200,30 @@ def test_odd_names_and_a_symlink_loop(checkpoint, tmp_path):
     assert main(["segment", str(src), "-o", str(out), "--model", str(checkpoint)]) == 0
     assert (out / "a b ü_mask.png").is_file() and (out / "-dash_mask.png").is_file()
     assert main(["segment", "-o", str(tmp_path / "o2"), "--model", str(checkpoint), "--", str(src / "-dash.png")]) == 0
+
+
+def test_parallel_batches_keep_input_order_and_results(segmenter, tmp_path):
+    from lungseg.inference.batch import stream
+
+    items = []
+    for k in range(9):
+        path = tmp_path / f"x{k}.png"
+        if k == 4:
+            path.write_bytes(b"not an image")
+        else:
+            Image.fromarray(two_lungs(100 + 10 * k, 140)).save(path)
+        items.append(path)
+    one = list(stream(segmenter, items, batch_size=2, workers=0, parallel=1))
+    two = list(stream(segmenter, items, batch_size=2, workers=0, parallel=3))
+    assert [r.source for r in two] == [str(p) for p in items]
+    assert [r.mask.shape for r in two] == [r.mask.shape for r in one]
+    assert [r.ok for r in two] == [k != 4 for k in range(9)] and "x4.png" in two[4].error
+    assert all((a.labels == b.labels).all() for a, b in zip(one, two, strict=True))
+    assert [json.dumps(a.measurements) for a in one] == [json.dumps(b.measurements) for b in two]  # NaN-safe
+
+
+def test_parallel_must_be_positive(tmp_path, capsys):
+    Image.fromarray(two_lungs(64, 64)).save(tmp_path / "a.png")
+    assert main(["segment", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--parallel", "0"]) == 2
+    assert "at least 1" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

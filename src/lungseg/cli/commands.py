@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -115,7 +116,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
         backend=args.backend, heart=args.heart,
     )  # fmt: skip
-    opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers)
+    parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
+    opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers,
+                          parallel=parallel)
     if args.shard:
         from lungseg.inference.shards import shard_file, shard_slice
 

@@ -75,6 +75,8 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
                    "install 'lungseg[onnx]'; a .onnx --model always runs on onnxruntime)")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
     p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
+    p.add_argument("--parallel", type=_at_least_one, default=None, metavar="N",
+                   help="batches segmented at once in threads (default: 2 with 2+ CPUs; 1: one after another)")
     p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
     p.add_argument("--tile-overlap", type=float, default=0.5, dest="tile_overlap", help="for padded models (0.5)")
     p.add_argument("--no-postprocess", action="store_true", help="keep the raw thresholded mask")
@@ -88,6 +90,16 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", dest="report", action="store_false", help="skip OUT/report.html")
     p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS", help="run on Ray (pip install "
                    "'lungseg[ray]'): a local instance, or ADDRESS (auto, ray://host:10001)")  # fmt: skip
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _shard(spec: str) -> tuple[int, int]:

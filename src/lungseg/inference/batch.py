@@ -173,17 +173,37 @@ class _Inputs(Dataset):
         return load_input(self.items[index], index, self.size, self.intensity)
 
 
-def stream(segmenter: Segmenter, items: list, batch_size: int, workers: int) -> Iterator[SegmentationResult]:
-    """Results in input order; reading and preprocessing run ahead in ``workers`` processes."""
-    loader = DataLoader(
-        _Inputs(items, segmenter.image_size, segmenter.intensity),
-        batch_size=batch_size,
-        num_workers=workers,
-        collate_fn=list,
-        prefetch_factor=2 if workers else None,
-    )
-    for batch in loader:
-        yield from segmenter.segment_prepared(batch)
+def stream(
+    segmenter: Segmenter, items: list, batch_size: int, workers: int, parallel: int = 1
+) -> Iterator[SegmentationResult]:
+    """Results in input order. With ``workers``, reading and preprocessing run ahead in that many processes;
+    with ``parallel`` > 1 (and no workers), that many batches are read and segmented at once in threads (decoding,
+    the model and most array work release the GIL, so one batch's decoding and post-processing overlap the next
+    one's forward pass)."""
+    if workers or parallel <= 1:
+        loader = DataLoader(_Inputs(items, segmenter.image_size, segmenter.intensity), batch_size=batch_size,
+                            num_workers=workers, collate_fn=list, prefetch_factor=2 if workers else None)  # fmt: skip
+        batches = iter(loader)
+        run = segmenter.segment_prepared
+    else:
+        batches = (list(range(k, min(k + batch_size, len(items)))) for k in range(0, len(items), batch_size))
+
+        def run(indices: list[int]) -> list[SegmentationResult]:
+            size, intensity = segmenter.image_size, segmenter.intensity
+            return segmenter.segment_prepared([load_input(items[i], i, size, intensity) for i in indices])
+
+    if parallel <= 1:
+        for batch in batches:
+            yield from run(batch)
+        return
+    with ThreadPoolExecutor(parallel) as pool:
+        running: deque = deque()
+        for batch in batches:
+            running.append(pool.submit(run, batch))
+            if len(running) > parallel:
+                yield from running.popleft().result()
+        while running:
+            yield from running.popleft().result()
 
 
 @dataclass
@@ -194,6 +214,7 @@ class SegmentOptions:
     as_json: bool = False
     batch_size: int = 4
     workers: int = 0
+    parallel: int = 1  # batches segmented at once, in threads (see stream)
     rows_file: str = MEASUREMENTS  # a shard of a job array writes its own (see shards.py)
 
 
@@ -208,7 +229,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     pending: deque = deque()
     failed = 0
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
-        results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers)
+        results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers, opts.parallel)
         for job, result in zip(todo, results, strict=True):
             write = pool.submit(write_outputs, job, result, opts.probabilities, opts.output) if result.ok else None
             pending.append((job, result, write))

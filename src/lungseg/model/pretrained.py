@@ -42,8 +42,8 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         intensity="equalize",
         training_data=(
             "Shenzhen (509) + Montgomery training half (35, x4) + Wingspan (95), with pathology simulation "
-            "(v2: configs/default_model.yaml), then fine-tuned with lighter simulation (v3: configs/pathology_ft.yaml); "
-            "Montgomery validation half (34) + Wingspan validation (16) select"
+            "(v2: configs/default_model.yaml), then fine-tuned with lighter simulation "
+            "(v3: configs/pathology_ft.yaml); Montgomery validation half (34) + Wingspan validation (16) select"
         ),
         licence=WEIGHTS_LICENCE,
     ),
