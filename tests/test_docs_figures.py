@@ -134,3 +134,10 @@ def test_quality_figures_are_quality_json():
     assert f"Spearman with true Dice {e['quality']['spearman']} and AUROC {e['quality']['auroc_bad']}" in readme
     assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']})" in readme
     assert f"{e['false_rejections_clean']} of {e['n_clean']} clean test films" in readme
+
+
+def test_int8_md_is_rendered_from_its_json():
+    sys.path.insert(0, str(BENCH))
+    from onnx_int8 import render
+
+    assert (BENCH / "onnx_int8.md").read_text() == render(load("onnx_int8.json"))

@@ -1,0 +1,126 @@
+"""int8 quantisation of the lung model with ONNX Runtime: does its Dice stay within 0.002 of fp32, and is it faster?
+
+Variants: the bundled model in torch (bf16 where the CPU has it, as `lungseg segment` runs it), its fp32 ONNX
+export, dynamic int8 (weights int8, activations quantised on the fly) and static int8 (QDQ, per-channel weights,
+activations calibrated on 32 training films of `splits/pathology.json`, never test films). Dice: `lungseg evaluate`
+on the Montgomery test half and the Shenzhen held-out part; latency: one 256x256 forward, batch 1, median of 20.
+
+Usage: python benchmarks/onnx_int8.py [--data PATH]   -> benchmarks/onnx_int8.json and onnx_int8.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import onnx
+import torch
+from model_speed import forward_ms, median_s
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+from lungseg.data.layouts import discover, load_split
+from lungseg.evaluation.evaluate import evaluate, read_labelled
+from lungseg.inference.onnx_backend import export_onnx, load_onnx
+from lungseg.inference.pipeline import to_working
+from lungseg.inference.predict import cpu_has_native_bf16
+from lungseg.model.checkpoint import load_model
+from lungseg.model.pretrained import PRETRAINED, resolve_model, weights_path
+
+HERE = Path(__file__).resolve().parent
+SPLITS = HERE.parent / "splits"
+TESTS = {"montgomery_test": "montgomery_test.txt", "shenzhen_test": "shenzhen_test.txt"}
+
+
+class Films(CalibrationDataReader):
+    """Preprocessed training films, one per call, for static quantisation's activation ranges."""
+
+    def __init__(self, data: Path, count: int = 32) -> None:
+        samples = discover(str(data / "Lung Segmentation"))[1]
+        names = set(load_split(SPLITS / "pathology.json")["train"])
+        chosen = [s for s in samples if s.name in names and s.mask is not None][:count]
+        self.inputs = iter([{"image": to_working(read_labelled(s)[0], 256, "equalize")[None].numpy()} for s in chosen])
+
+    def get_next(self) -> dict | None:
+        return next(self.inputs, None)
+
+
+def with_metadata(source: Path, target: Path) -> None:
+    """Copy lungseg's metadata (threshold, config) from the fp32 export onto a quantised file."""
+    model, meta = onnx.load(str(target)), onnx.load(str(source)).metadata_props
+    del model.metadata_props[:]
+    model.metadata_props.extend(meta)
+    onnx.save(model, str(target))
+
+
+def variants(data: Path, tmp: Path) -> dict[str, str]:
+    fp32 = export_onnx("lungseg-unet-default", tmp / "fp32.onnx")
+    quantize_dynamic(str(fp32), str(tmp / "dynamic.onnx"), weight_type=QuantType.QInt8)
+    quantize_static(str(fp32), str(tmp / "static.onnx"), Films(data), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)  # fmt: skip
+    for name in ("dynamic", "static"):
+        with_metadata(fp32, tmp / f"{name}.onnx")
+    return {"torch": "lungseg-unet-default", "onnx_fp32": str(fp32), "onnx_int8_dynamic": str(tmp / "dynamic.onnx"),
+            "onnx_int8_static": str(tmp / "static.onnx")}  # fmt: skip
+
+
+def latency_ms(model: str) -> float:
+    x = torch.rand(1, 1, 256, 256)
+    if model.endswith(".onnx"):
+        predictor = load_onnx(model)[0]
+        return median_s(lambda: predictor(x)) * 1000
+
+
+    return forward_ms(load_model(resolve_model(model))[0], 256, bf16=cpu_has_native_bf16())
+
+
+def render(result: dict) -> str:
+    lines = ["# int8 quantisation (ONNX Runtime)", "", f"`{result['command']}` writes `onnx_int8.json`; "
+             "`tests/test_docs_figures.py` checks this file against it. " + __doc__.split("\n\n")[1].replace("\n", " "),
+             "", "| variant | MB | Montgomery test Dice | Shenzhen test Dice | forward ms |", "|---|---|---|---|---|"]
+    for name, r in result["variants"].items():
+        lines.append(f"| {name} | {r['mb']} | {r['montgomery_test']} | {r['shenzhen_test']} | {r['forward_ms']} |")
+    lines += ["", result["verdict"]]
+    return "\n".join(lines) + "\n"
+
+
+def verdict(v: dict) -> str:
+    ref = v["onnx_fp32"]
+    out = []
+    for name in ("onnx_int8_dynamic", "onnx_int8_static"):
+        drop = max(ref[k] - v[name][k] for k in TESTS)
+        ok = "within" if drop <= 0.002 else "**not** within"
+        out.append(f"{name}: Dice drop at most {drop:.4f} ({ok} 0.002 of fp32), forward {v[name]['forward_ms']} ms "
+                   f"vs {ref['forward_ms']} ms fp32 ONNX and {v['torch']['forward_ms']} ms torch.")
+    return " ".join(out) + " int8 is reported, not shipped: the torch bf16 path stays the default."
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    parser.add_argument("--render", action="store_true", help="only rewrite onnx_int8.md from the JSON")
+    args = parser.parse_args()
+    if args.render:
+        (HERE / "onnx_int8.md").write_text(render(json.loads((HERE / "onnx_int8.json").read_text())))
+        return
+    results = {}
+    with tempfile.TemporaryDirectory() as t:
+        for name, model in variants(args.data, Path(t)).items():
+            file = Path(model) if model.endswith(".onnx") else weights_path(PRETRAINED[model])
+            size = file.stat().st_size
+            row = {"mb": round(size / 1e6, 1), "forward_ms": round(latency_ms(model), 2)}
+            for test, split in TESTS.items():
+                summary = evaluate(model, args.data / "Lung Segmentation", str(SPLITS / split), Path(t) / "eval",
+                                   device="cpu")  # fmt: skip
+                row[test] = round(summary["dice_mean"], 4)
+            results[name] = row
+            print(name, row, flush=True)
+    result = {"command": "python benchmarks/onnx_int8.py", "variants": results}
+    result["verdict"] = verdict(results)
+    (HERE / "onnx_int8.json").write_text(json.dumps(result, indent=1) + "\n")
+    (HERE / "onnx_int8.md").write_text(render(result))
+
+
+if __name__ == "__main__":
+    main()
