@@ -1,6 +1,7 @@
 """ONNX export and the ONNX Runtime backend give the same masks as PyTorch."""
 
 import builtins
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -57,3 +58,49 @@ def test_parity_on_20_montgomery_test_images(real_data, tmp_path):
         worst = max(worst, float(np.abs(a.probabilities - b.probabilities).max()))
         assert (a.mask == b.mask).all() and (a.heart == b.heart).all(), sample.name
     assert worst <= 1e-3
+
+
+def test_int8_export_keeps_the_masks_on_montgomery_test_images(real_data, tmp_path):
+    """Static int8, calibrated on 10 Shenzhen training films: masks within Dice 0.99 of fp32 on 20 test films."""
+    import json
+
+    from lungseg.data.layouts import discover, select
+    from lungseg.evaluation.evaluate import read_labelled
+    from lungseg.io.reader import XRay
+
+    from .test_bundled_model import MONTGOMERY_TEST_20
+
+    names = json.loads((Path(__file__).parents[1] / "splits" / "pathology.json").read_text())
+    films = tmp_path / "films"
+    films.mkdir()
+    for name in [n for n in names["train"] if n.startswith("CHNCXR")][:10]:
+        (films / f"{name}.png").write_bytes((real_data / "CXR_png" / f"{name}.png").read_bytes())
+    (films / "broken.png").write_bytes(b"not an image")  # skipped with a warning, not fatal
+    target = tmp_path / "int8.onnx"
+    argv = ["export", "--model", "lungseg-unet-default", "--format", "onnx", "--int8", "--calibration", str(films)]
+    assert main([*argv, "-o", str(target)]) == 0
+    fp32, int8 = Segmenter.from_pretrained(precision="fp32", heart=None), Segmenter.from_pretrained(target, heart=None)
+    assert int8.threshold == fp32.threshold
+    for sample in select(discover(real_data)[1], MONTGOMERY_TEST_20):
+        image, _ = read_labelled(sample)
+        a, b = fp32(XRay(image)).mask, int8(XRay(image)).mask
+        assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.99, sample.name
+    assert main([*argv[:6], "-o", str(tmp_path / "x.onnx")]) == 1  # --int8 without --calibration: a clear error
+
+
+def test_int8_calibration_needs_enough_readable_films(tmp_path):
+    from lungseg.inference.quantize import calibration_inputs
+
+    files = []
+    for k in range(9):
+        files.append(tmp_path / f"f{k}.png")
+        if k < 3:
+            Image.fromarray(np.full((40, 40), 30 * k, np.uint8)).save(files[-1])
+        else:
+            files[-1].write_bytes(b"broken")
+    with pytest.raises(ValueError, match="at least 8 readable chest X-rays, got 3"):
+        calibration_inputs(files, 32, "equalize")
+    for k in range(3, 9):
+        Image.fromarray(np.full((40, 40), 20 * k, np.uint8)).save(files[k])
+    inputs = calibration_inputs(files, 32, "equalize")
+    assert len(inputs) == 9 and inputs[0].shape == (1, 1, 32, 32)

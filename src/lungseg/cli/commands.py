@@ -185,12 +185,26 @@ def cmd_preview(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_int8(args: argparse.Namespace):
+    from pathlib import Path
+
+    from lungseg.inference.batch import find_jobs
+    from lungseg.inference.quantize import export_int8
+
+    if args.format != "onnx" or not args.calibration:
+        raise ValueError("--int8 writes an ONNX file from your films: add --format onnx --calibration FILES_OR_FOLDERS")
+    films = [job.source for job in find_jobs(args.calibration, Path(args.output).parent / ".unused")]
+    return export_int8(args.model, args.output, films)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lungseg.model.checkpoint import export_checkpoint
 
-    if args.format == "onnx":
+    if args.int8:
+        path = _export_int8(args)
+    elif args.format == "onnx":
         from lungseg.inference.onnx_backend import export_onnx
 
         path = export_onnx(args.model, args.output)

@@ -135,6 +135,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-o", "--output", required=True, help="file to write (.pt or .onnx)")
     p.add_argument("--format", default="checkpoint", choices=["checkpoint", "onnx"], help="(checkpoint)")
     p.add_argument("--half", action="store_true", help="checkpoint: store the weights as float16 (half the size)")
+    p.add_argument("--int8", action="store_true",
+                   help="onnx: static int8 quantisation (about 2x faster than fp32 on a CPU; needs --calibration)")
+    p.add_argument("--calibration", nargs="+", metavar="PATH",
+                   help="--int8: chest X-ray files or folders (20-50 of your own films) to measure activations on")
 
 
 
