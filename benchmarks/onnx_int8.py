@@ -1,9 +1,10 @@
 """int8 quantisation of the lung model with ONNX Runtime: does its Dice stay within 0.002 of fp32, and is it faster?
 
 Variants: the bundled model in torch (bf16 where the CPU has it, as `lungseg segment` runs it), its fp32 ONNX
-export, dynamic int8 (weights int8, activations quantised on the fly) and static int8 (QDQ, per-channel weights,
-activations calibrated on 32 training films of `splits/pathology.json`, never test films). Dice: `lungseg evaluate`
-on the Montgomery test half and the Shenzhen held-out part; latency: one 256x256 forward, batch 1, median of 20.
+export, dynamic int8 (weights int8, activations quantised on the fly) and static int8 (`lungseg export --int8`:
+QDQ, per-channel weights, activations calibrated on 32 training films of `splits/pathology.json`, never test
+films). Dice: `lungseg evaluate` on the Montgomery test half and the Shenzhen held-out part; latency: one 256x256
+forward, batch 1, median of 20.
 
 Usage: python benchmarks/onnx_int8.py [--data PATH]   -> benchmarks/onnx_int8.json and onnx_int8.md
 """
@@ -18,13 +19,13 @@ from pathlib import Path
 import onnx
 import torch
 from model_speed import forward_ms, median_s
-from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from lungseg.data.layouts import discover, load_split
-from lungseg.evaluation.evaluate import evaluate, read_labelled
+from lungseg.evaluation.evaluate import evaluate
 from lungseg.inference.onnx_backend import export_onnx, load_onnx
-from lungseg.inference.pipeline import to_working
 from lungseg.inference.predict import cpu_has_native_bf16
+from lungseg.inference.quantize import export_int8
 from lungseg.model.checkpoint import load_model
 from lungseg.model.pretrained import PRETRAINED, resolve_model, weights_path
 
@@ -33,17 +34,20 @@ SPLITS = HERE.parent / "splits"
 TESTS = {"montgomery_test": "montgomery_test.txt", "shenzhen_test": "shenzhen_test.txt"}
 
 
-class Films(CalibrationDataReader):
-    """Preprocessed training films, one per call, for static quantisation's activation ranges."""
+def calibration_films(data: Path, count: int = 32) -> list[Path]:
+    """The first ``count`` training films of ``splits/pathology.json`` (never test films)."""
+    names = set(load_split(SPLITS / "pathology.json")["train"])
+    samples = discover(str(data / "Lung Segmentation"))[1]
+    return [Path(s.image) for s in samples if s.name in names][:count]
 
-    def __init__(self, data: Path, count: int = 32) -> None:
-        samples = discover(str(data / "Lung Segmentation"))[1]
-        names = set(load_split(SPLITS / "pathology.json")["train"])
-        chosen = [s for s in samples if s.name in names and s.mask is not None][:count]
-        self.inputs = iter([{"image": to_working(read_labelled(s)[0], 256, "equalize")[None].numpy()} for s in chosen])
 
-    def get_next(self) -> dict | None:
-        return next(self.inputs, None)
+def variants(data: Path, tmp: Path) -> dict[str, str]:
+    fp32 = export_onnx("lungseg-unet-default", tmp / "fp32.onnx")
+    quantize_dynamic(str(fp32), str(tmp / "dynamic.onnx"), weight_type=QuantType.QInt8)
+    with_metadata(fp32, tmp / "dynamic.onnx")
+    export_int8("lungseg-unet-default", tmp / "static.onnx", calibration_films(data))  # lungseg export --int8
+    return {"torch": "lungseg-unet-default", "onnx_fp32": str(fp32), "onnx_int8_dynamic": str(tmp / "dynamic.onnx"),
+            "onnx_int8_static": str(tmp / "static.onnx")}  # fmt: skip
 
 
 def with_metadata(source: Path, target: Path) -> None:
@@ -52,17 +56,6 @@ def with_metadata(source: Path, target: Path) -> None:
     del model.metadata_props[:]
     model.metadata_props.extend(meta)
     onnx.save(model, str(target))
-
-
-def variants(data: Path, tmp: Path) -> dict[str, str]:
-    fp32 = export_onnx("lungseg-unet-default", tmp / "fp32.onnx")
-    quantize_dynamic(str(fp32), str(tmp / "dynamic.onnx"), weight_type=QuantType.QInt8)
-    quantize_static(str(fp32), str(tmp / "static.onnx"), Films(data), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)  # fmt: skip
-    for name in ("dynamic", "static"):
-        with_metadata(fp32, tmp / f"{name}.onnx")
-    return {"torch": "lungseg-unet-default", "onnx_fp32": str(fp32), "onnx_int8_dynamic": str(tmp / "dynamic.onnx"),
-            "onnx_int8_static": str(tmp / "static.onnx")}  # fmt: skip
 
 
 def latency_ms(model: str) -> float:
