@@ -25,7 +25,7 @@ from lungseg.data.layouts import discover, load_split
 from lungseg.evaluation.evaluate import evaluate
 from lungseg.inference.onnx_backend import export_onnx, load_onnx
 from lungseg.inference.predict import cpu_has_native_bf16
-from lungseg.inference.quantize import export_int8
+from lungseg.inference.quantize import export_int8, with_metadata
 from lungseg.model.checkpoint import load_model
 from lungseg.model.pretrained import PRETRAINED, resolve_model, weights_path
 
@@ -44,18 +44,11 @@ def calibration_films(data: Path, count: int = 32) -> list[Path]:
 def variants(data: Path, tmp: Path) -> dict[str, str]:
     fp32 = export_onnx("lungseg-unet-default", tmp / "fp32.onnx")
     quantize_dynamic(str(fp32), str(tmp / "dynamic.onnx"), weight_type=QuantType.QInt8)
-    with_metadata(fp32, tmp / "dynamic.onnx")
+    dynamic = with_metadata(onnx.load(str(tmp / "dynamic.onnx")), onnx.load(str(fp32)).metadata_props)
+    onnx.save(dynamic, str(tmp / "dynamic.onnx"))
     export_int8("lungseg-unet-default", tmp / "static.onnx", calibration_films(data))  # lungseg export --int8
     return {"torch": "lungseg-unet-default", "onnx_fp32": str(fp32), "onnx_int8_dynamic": str(tmp / "dynamic.onnx"),
             "onnx_int8_static": str(tmp / "static.onnx")}  # fmt: skip
-
-
-def with_metadata(source: Path, target: Path) -> None:
-    """Copy lungseg's metadata (threshold, config) from the fp32 export onto a quantised file."""
-    model, meta = onnx.load(str(target)), onnx.load(str(source)).metadata_props
-    del model.metadata_props[:]
-    model.metadata_props.extend(meta)
-    onnx.save(model, str(target))
 
 
 def latency_ms(model: str) -> float:

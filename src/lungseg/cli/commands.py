@@ -186,15 +186,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _export_int8(args: argparse.Namespace):
-    from pathlib import Path
-
-    from lungseg.inference.batch import find_jobs
+    from lungseg.inference.batch import input_files
     from lungseg.inference.quantize import export_int8
 
     if args.format != "onnx" or not args.calibration:
         raise ValueError("--int8 writes an ONNX file from your films: add --format onnx --calibration FILES_OR_FOLDERS")
-    films = [job.source for job in find_jobs(args.calibration, Path(args.output).parent / ".unused")]
-    return export_int8(args.model, args.output, films)
+    return export_int8(args.model, args.output, [given for given, _ in input_files(args.calibration).values()])
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -98,13 +98,10 @@ def evaluate_sample(segmenter: Segmenter, sample: Sample, overlays: Path | None 
 
 def save_overlay(result, folder: Path, name: str) -> str:
     """The result's overlay (at most 512 px) as ``folder/overlays/<name>.png``; its path relative to ``folder``."""
-    from lungseg.inference.batch import bounded
-    from lungseg.inference.render import overlay_image
+    from lungseg.inference.batch import overlay_of
 
-    image, labels = bounded(result.image, result.labels, 512)
-    heart = resize_mask(result.heart, *labels.shape) if result.heart is not None else None
     rel = Path("overlays") / f"{name}.png"
-    save_png_atomic(folder / rel, overlay_image(image, labels, heart=heart), 1)
+    save_png_atomic(folder / rel, overlay_of(result, 512), 1)
     return rel.as_posix()
 
 

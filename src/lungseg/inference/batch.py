@@ -71,21 +71,28 @@ def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
     (``x_png_mask.png``, ``x_jpg_mask.png``), and a numbered suffix if that still collides. The rule
     depends only on the set of inputs, so reruns give the same names.
     """
-    found: dict[Path, Path] = {}  # resolved source -> relative output stem
     out_dir = out_dir.resolve()
+    found = input_files(inputs, skip=out_dir)
+    return [Job(source, out_dir / stem, out_dir) for source, stem in unique_stems(list(found.values()))]
+
+
+def input_files(inputs: list[str | Path], skip: Path | None = None) -> dict[Path, tuple[Path, Path]]:
+    """Image and DICOM files under ``inputs`` (folders searched recursively; hidden files and anything under
+    ``skip`` left out), each once: resolved path -> (path as given, output stem relative to its argument)."""
+    found: dict[Path, tuple[Path, Path]] = {}
     for item in map(Path, inputs):
         if item.is_dir():
             for p in sorted(item.rglob("*")):
                 rel = p.relative_to(item)
                 hidden = any(part.startswith(".") for part in rel.parts)
-                inside_output = out_dir in p.resolve().parents
-                if p.is_file() and not hidden and not inside_output and _wanted(p):
+                skipped = skip is not None and skip in p.resolve().parents
+                if p.is_file() and not hidden and not skipped and _wanted(p):
                     found.setdefault(p.resolve(), (p, rel.parent / p.stem))
         elif item.is_file():
             found.setdefault(item.resolve(), (item, Path(item.stem)))
         else:
             raise FileNotFoundError(f"{item}: no such file or folder; check the path")
-    return [Job(source, out_dir / stem, out_dir) for source, stem in unique_stems(list(found.values()))]
+    return found
 
 
 def unique_stems(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
@@ -137,16 +144,10 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out
     with ThreadPoolExecutor(len(full) if result.mask.size > PARALLEL_ENCODE_PIXELS else 1) as encoders:
         saved = [encoders.submit(save_png_atomic, job.output(kind), array if kind == "labels" else to_byte_mask(array),
                                  FAST_PNG, Z_RLE) for kind, array in full]  # fmt: skip
-        image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
+        drawn = overlay_of(result)  # while they encode
     for done in saved:
         done.result()
-    heart = None
-    if result.heart is not None:
-        heart = result.heart
-        if labels.shape != heart.shape:  # nearest, in bytes: no full-size float copy
-            small = Image.fromarray(to_byte_mask(heart)).resize(labels.shape[::-1], Image.Resampling.NEAREST)
-            heart = np.asarray(small) > 0
-    save_png_atomic(job.output("overlay"), overlay_image(image, labels, heart=heart), FAST_PNG)
+    save_png_atomic(job.output("overlay"), drawn, FAST_PNG)
     if probabilities:
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
 
@@ -156,8 +157,22 @@ def bounded(image: np.ndarray, labels: np.ndarray, max_side: int) -> tuple[np.nd
     if max(image.shape) <= max_side:
         return image, labels
     h, w = processing_shape(image.shape, max_side)
-    small = np.asarray(Image.fromarray(labels).resize((w, h), Image.Resampling.NEAREST))
-    return resize_float(image, h, w), small
+    return resize_float(image, h, w), _nearest(labels, (h, w))
+
+
+def _nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Labels (uint8) or a mask (bool) resized by nearest neighbour, in bytes: no full-size float copy."""
+    if array.shape == shape:
+        return array
+    small = np.asarray(Image.fromarray(array).resize(shape[::-1], Image.Resampling.NEAREST))
+    return small.astype(bool) if array.dtype == bool else small
+
+
+def overlay_of(result: SegmentationResult, max_side: int = OVERLAY_MAX_SIDE) -> Image.Image:
+    """The result's overlay (palette image, at most ``max_side``): image, labels and heart scaled down together."""
+    image, labels = bounded(result.image, result.labels, max_side)
+    heart = _nearest(result.heart, labels.shape) if result.heart is not None else None
+    return overlay_image(image, labels, heart=heart)
 
 
 def is_done(job: Job, rows: dict[str, dict], probabilities: bool, heart: bool = False) -> bool:

@@ -153,7 +153,7 @@ def finish(
 ) -> SegmentationResult:
     """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure;
     with ``heart_logits`` also the heart (label 3 where no lung is) and the cardiothoracic ratio; with
-    ``flip_logits`` (of the mirrored image) the quality score and the not_frontal_cxr flag."""
+    ``options.quality`` the quality score and the not_frontal_cxr flag."""
     full = xray.pixels.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)

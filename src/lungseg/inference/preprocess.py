@@ -11,6 +11,8 @@ from typing import Literal
 import numpy as np
 from PIL import Image
 
+from lungseg.inference.postprocess import bounding_box
+
 Intensity = Literal["none", "minmax", "equalize"]
 INTENSITY_MODES = ("none", "minmax", "equalize")
 
@@ -42,12 +44,11 @@ def upsample_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     a quarter of the pixels, in a quarter of the bytes.
     """
     out = np.zeros((height, width), bool)
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if len(rows) == 0:
+    rows, cols = bounding_box(mask, 2)
+    if rows.stop == 0:
         return out
     sy, sx = mask.shape[0] / height, mask.shape[1] / width
-    y0, y1 = max(rows[0] - 2, 0), min(rows[-1] + 3, mask.shape[0])
-    x0, x1 = max(cols[0] - 2, 0), min(cols[-1] + 3, mask.shape[1])
+    (y0, y1), (x0, x1) = (rows.start, rows.stop), (cols.start, cols.stop)
     top, bottom = int(np.floor(y0 / sy)), min(int(np.ceil(y1 / sy)), height)
     left, right = int(np.floor(x0 / sx)), min(int(np.ceil(x1 / sx)), width)
     pil = Image.fromarray(to_byte_mask(mask))

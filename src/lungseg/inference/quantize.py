@@ -38,6 +38,14 @@ def calibration_inputs(files: list[Path], size: int, intensity: str) -> list[np.
     return out
 
 
+def with_metadata(model, metadata_props):
+    """``model`` (an onnx ModelProto) with lungseg's metadata (threshold, config) in place of its own: quantisers
+    drop it, and ``lungseg segment --model FILE.onnx`` needs it."""
+    del model.metadata_props[:]
+    model.metadata_props.extend(metadata_props)
+    return model
+
+
 def export_int8(source: str | Path | None, target: str | Path, films: list[Path]) -> Path:
     """Write ``source`` (checkpoint or bundled name) as a statically quantised int8 ONNX file, atomically, with
     the same lungseg metadata as the fp32 export."""
@@ -46,8 +54,8 @@ def export_int8(source: str | Path | None, target: str | Path, films: list[Path]
     quant = importlib.import_module("onnxruntime.quantization")
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_onnx(source, Path(tmp) / "fp32.onnx")
-        meta = json.loads({p.key: p.value for p in onnx.load(str(fp32)).metadata_props}[META_KEY])
-        cfg = meta["train_config"]
+        meta = list(onnx.load(str(fp32)).metadata_props)
+        cfg = json.loads({p.key: p.value for p in meta}[META_KEY])["train_config"]
         inputs = iter(calibration_inputs(films, int(cfg["image_size"]), cfg["intensity"]))
 
         class Reader(quant.CalibrationDataReader):
@@ -58,9 +66,7 @@ def export_int8(source: str | Path | None, target: str | Path, films: list[Path]
         int8 = Path(tmp) / "int8.onnx"
         quant.quantize_static(str(fp32), str(int8), Reader(), quant_format=quant.QuantFormat.QDQ, per_channel=True,
                               activation_type=quant.QuantType.QUInt8, weight_type=quant.QuantType.QInt8)  # fmt: skip
-        model = onnx.load(str(int8))
-        del model.metadata_props[:]
-        model.metadata_props.extend(onnx.load(str(fp32)).metadata_props)
+        model = with_metadata(onnx.load(str(int8)), meta)
         with atomic_path(target) as out:
             out.write_bytes(model.SerializeToString())
     return Path(target)

@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from lungseg.inference.batch import OVERLAY_MAX_SIDE, bounded
+from lungseg.inference.batch import overlay_of
 from lungseg.inference.pipeline import SegmentationResult
 from lungseg.inference.preprocess import to_byte_mask
-from lungseg.inference.render import overlay
 from lungseg.inference.segmenter import Segmenter
 
 log = logging.getLogger(__name__)
@@ -55,17 +54,13 @@ def png_data_url(array: np.ndarray) -> str:
 
 def result_payload(result: SegmentationResult, name: str) -> dict:
     """What the page shows: measurements, flags, quality, the overlay and the downloadable mask and labels."""
-    image, labels = bounded(result.image, result.labels, OVERLAY_MAX_SIDE)
-    heart = None
-    if result.heart is not None:
-        heart = np.asarray(Image.fromarray(result.heart).resize(labels.shape[::-1], Image.Resampling.NEAREST))
     m = result.measurements
     return {
         "name": name,
         "measurements": {k: (None if isinstance(v, float) and v != v else v) for k, v in m.items() if k != "flags"},
         "flags": [f for f in m.get("flags", "").split(";") if f],
         "quality": None if m.get("quality") != m.get("quality") else m.get("quality"),
-        "overlay": png_data_url(overlay(image, labels, heart=heart)),
+        "overlay": png_data_url(np.asarray(overlay_of(result).convert("RGB"))),
         "mask": png_data_url(to_byte_mask(result.mask)),
         "labels": png_data_url(result.labels),
     }
