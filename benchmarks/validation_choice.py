@@ -2,7 +2,8 @@
 
 Validation images of the new recipe's split (Montgomery validation half, 34, and Wingspan validation part,
 16; neither ever trained on by either model), scored clean and with each kind of simulated disease from
-``pathology_kinds.py`` (seeds apart from the test benchmark's). Test sets are never used to choose.
+``pathology_kinds.py`` (seeds apart from the test benchmark's), and the heart on the 16 Wingspan
+validation films (``heart``). Test sets are never used to choose.
 
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default
 """
@@ -19,10 +20,25 @@ from pathology_kinds import SEEN, UNSEEN
 from lungseg.data.layouts import discover, load_split, select
 from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.preprocess import resize_mask
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.reader import XRay
+from lungseg.io.reader import XRay, read_mask
 
 HERE = Path(__file__).resolve().parent
+
+
+def heart_dice(model: str, hearts: list) -> float | None:
+    """Mean heart Dice on the validation films with a heart mask: the model's own heart output, or the
+    bundled heart model beside a lungs-only model (what ``lungseg segment`` runs by default)."""
+    seg = Segmenter.from_pretrained(model, device="cpu")
+    if not seg.has_heart or not hearts:
+        return None
+    dice = []
+    for image, reference in hearts:
+        heart = seg(XRay(image)).heart
+        heart = resize_mask(heart, *reference.shape) if heart.shape != reference.shape else heart
+        dice.append(overlap_metrics(heart, reference)["dice"])
+    return round(float(np.mean(dice)), 4)
 
 
 def main() -> None:
@@ -34,7 +50,9 @@ def main() -> None:
     data = Path(args.data)
     val = load_split(args.split)["val"]
     samples = discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1]
-    pairs = [(s.name, *read_labelled(s)) for s in select(samples, val)]
+    chosen = select(samples, val)
+    pairs = [(s.name, *read_labelled(s)) for s in chosen]
+    hearts = [(read_labelled(s)[0], read_mask(s.heart)) for s in chosen if s.heart is not None]
     results = {}
     for spec in args.models:
         label, model = spec.split("=", 1)
@@ -47,6 +65,7 @@ def main() -> None:
             scores[kind] = [overlap_metrics(seg(XRay(x)).mask, m)["dice"] for x, m in zip(sick, masks, strict=True)]
         results[label] = {"model": model, **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
         results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
+        results[label]["heart"] = heart_dice(model, hearts)
         print(label, results[label], flush=True)
     command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)
     out = {"command": command, "n_val": len(pairs), "results": results}

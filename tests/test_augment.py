@@ -107,3 +107,46 @@ def test_aspect_stretch_and_blur():
     blurred = intensity(image, AugmentConfig(blur=3.0, gamma=(1, 1), contrast=0, brightness=0, noise=0),
                         np.random.default_rng(0))  # fmt: skip
     assert np.abs(np.diff(blurred, axis=1)).max() < np.abs(np.diff(image, axis=1)).max()
+
+
+def test_lungs_and_heart_masks_move_together():
+    """A (2, H, W) stack (lungs + heart) takes exactly the warp a single mask takes with the same draw."""
+    image, mask = pair()
+    heart = np.zeros_like(mask)
+    heart[30:50, 20:40] = True
+    cfg = AugmentConfig(rotate=15, shift=0.1)
+    _, single = geometric(image, mask, cfg, np.random.default_rng(3))
+    _, heart_alone = geometric(image, heart, cfg, np.random.default_rng(3))
+    _, both = geometric(image, np.stack([mask, heart]), cfg, np.random.default_rng(3))
+    assert both.shape == (2, *mask.shape) and (both[0] == single).all() and (both[1] == heart_alone).all()
+    assert not (single == mask).all()  # it did move
+
+
+def test_pathology_moves_both_masks_and_places_findings_in_the_lungs():
+    from lungseg.training.pathology import PathologyConfig, simulate
+
+    image, mask = pair()
+    heart = np.zeros_like(mask)
+    heart[30:50, 20:40] = True
+    squash_only = PathologyConfig(enabled=True, **{k: 0.0 for k in (
+        "consolidation", "ground_glass", "effusion", "whiteout", "devices", "text", "collimation",
+        "low_contrast", "offcentre")}, squash=1.0)  # fmt: skip
+    _, single = simulate(image, mask, np.random.default_rng(5), squash_only)
+    _, both = simulate(image, np.stack([mask, heart]), np.random.default_rng(5), squash_only)
+    assert (both[0] == single).all() and both[1].sum() < heart.sum()  # the heart is squashed too
+    dense = PathologyConfig(enabled=True, consolidation=1.0, squash=0.0, **{k: 0.0 for k in (
+        "ground_glass", "effusion", "whiteout", "devices", "text", "collimation", "low_contrast", "offcentre")})
+    painted, kept = simulate(image, np.stack([mask, heart]), np.random.default_rng(5), dense)
+    change = np.abs(painted - image)
+    assert change[mask].mean() > 5 * change[~mask].mean() and (kept[1] == heart).all()
+
+
+def test_dataset_with_hearts_gives_two_channels_and_flags(kaggle_tree):
+    samples = labelled(discover(kaggle_tree)[1])[:3]
+    heart = np.zeros((32, 32), bool)
+    heart[10:20, 12:22] = True
+    ds = SegmentationDataset(samples, 32, hearts=[heart, None, heart], weight_map=lambda m: m + 1.0)
+    item = ds[0]
+    assert item["mask"].shape == (2, 32, 32) and item["weight"].shape == (2, 32, 32)
+    assert item["mask"][1].bool().numpy().tolist() == heart.tolist() and float(item["has_heart"]) == 1.0
+    assert float(ds[1]["has_heart"]) == 0.0 and ds[1]["mask"][1].sum() == 0

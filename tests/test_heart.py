@@ -69,3 +69,27 @@ def test_segment_writes_the_heart_and_its_columns(tmp_path):
 def test_a_lung_model_cannot_serve_as_the_heart():
     with pytest.raises(ValueError, match="target: heart"):
         Segmenter(Band(0.6), 64, "none", threshold=0.5).with_heart(Segmenter(Band(0.3), 64, "none", threshold=0.5))
+
+
+class LungsAndHeart(torch.nn.Module):
+    """A lungs + heart "model": channel 0 is Band(0.6), channel 1 is Band(0.3)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config = ModelConfig(base_channels=2, depth=2, out_channels=2)
+
+    def forward(self, x):
+        return torch.cat([Band(0.6)(x), Band(0.3)(x)], dim=1)
+
+
+def test_one_model_with_a_heart_channel_gives_lungs_heart_and_ctr(tmp_path):
+    image, lungs, heart = film()
+    joint = Segmenter(LungsAndHeart(), 128, "none", threshold=0.5, target="lungs+heart", heart_threshold=0.5)
+    assert joint.has_heart and joint.target == "lungs" and joint.heart is None
+    result = joint(image)
+    assert (result.heart == heart).all() and (result.mask == lungs).all()
+    assert result.measurements["ctr"] == pytest.approx(50 / 110)
+    Image.fromarray(image).save(tmp_path / "film.png")
+    out = tmp_path / "out"
+    assert run_segment(joint, find_jobs([tmp_path / "film.png"], out), SegmentOptions(out)) == 0
+    assert ((np.asarray(Image.open(out / "film_heart.png")) > 0) == heart).all()

@@ -55,3 +55,22 @@ def test_every_loss_has_finite_gradients():
         logits = (torch.randn(2, 1, 8, 8) * 30).requires_grad_()
         get_loss(name)(logits, target, weight).backward()
         assert torch.isfinite(logits.grad).all(), name
+
+
+def test_two_target_loss_counts_the_heart_only_where_it_is_known():
+    from lungseg.training.losses import two_target_loss
+
+    torch.manual_seed(0)
+    logits, target = torch.randn(3, 2, 4, 4), (torch.rand(3, 2, 4, 4) > 0.5).float()
+    plain = get_loss("bce")
+    lung = bce_loss(logits[:, :1], target[:, :1]).item()
+    none = two_target_loss(plain, logits, target, None, torch.zeros(3))
+    assert none.item() == pytest.approx(lung)
+    rows = torch.tensor([1.0, 0.0, 1.0])
+    heart = bce_loss(logits[[0, 2], 1:], target[[0, 2], 1:]).item()
+    some = two_target_loss(plain, logits, target, None, rows, heart_weight=0.5)
+    assert some.item() == pytest.approx(lung + 0.5 * heart)
+    weights = torch.ones(3, 2, 4, 4)
+    assert two_target_loss(get_loss("weighted_ce"), logits, target, weights, rows, 0.5).item() == pytest.approx(
+        some.item()
+    )

@@ -210,3 +210,41 @@ def test_heart_model_from_another_mask_folder(tmp_path):
     other = ["train", "--data", str(root), "--output", str(tmp_path / "other"), "--mask-folder", "nope"]
     assert main([*other, *tiny]) == 1  # a missing mask folder is a clear error
     assert not (tmp_path / "other" / "last.pt").exists()
+
+
+def test_lungs_and_heart_in_one_model(tmp_path):
+    """--target lungs+heart: two output channels grown from a lung model, heart masks where present,
+    both thresholds calibrated, and the segmenter's heart from the model's own channel."""
+    from lungseg.inference.segmenter import Segmenter
+
+    from .conftest import ellipse_pair
+
+    root = tmp_path / "tree"
+    for folder in ("images", "masks", "masks_heart"):
+        (root / folder).mkdir(parents=True)
+    for k in range(8):
+        image, mask = ellipse_pair(32, seed=k)
+        Image.fromarray(image).save(root / "images" / f"x{k}.png")
+        Image.fromarray(mask).save(root / "masks" / f"x{k}.png")
+        if k % 4:  # x0 and x4 have no heart mask
+            heart = np.zeros_like(mask)
+            heart[18:28, 12:20] = 255
+            Image.fromarray(heart).save(root / "masks_heart" / f"x{k}.png")
+    tiny = ["--epochs", "1", "--image-size", "32", "--base-channels", "4", "--depth", "2", "--protocol", "random"]
+    lungs = tmp_path / "lungs"
+    assert main(["train", "--data", str(root), "--output", str(lungs), *tiny]) == 0
+    joint = tmp_path / "joint"
+    argv = ["train", "--data", str(root), "--output", str(joint), "--target", "lungs+heart"]
+    config = tmp_path / "grow.yaml"
+    grow = f"init_from: {lungs / 'best.pt'}\nlr: 1.0e-9\nwarmup_epochs: 0\nsplit_fractions: [0.5, 0.5, 0.0]\n"
+    config.write_text(grow)
+    assert main([*argv, *tiny, "--config", str(config)]) == 0
+    payload = read_checkpoint(joint / "best.pt")
+    assert payload["model_config"]["out_channels"] == 2 and 0 < payload["heart_threshold"] < 1
+    grown, start = load_model(joint / "best.pt")[0], load_model(lungs / "best.pt")[0]
+    assert torch.allclose(grown.head.weight[:1], start.head.weight, atol=1e-5)  # lr ~0: channel 0 is the lung head
+    assert "val_heart_dice" in payload["metrics"]
+    segmenter = Segmenter.from_pretrained(joint / "best.pt")
+    result = segmenter(root / "images" / "x1.png")
+    assert segmenter.has_heart and result.heart is not None and result.heart.shape == (32, 32)
+    assert not Segmenter.from_pretrained(joint / "best.pt", heart=None).has_heart  # --no-heart

@@ -14,7 +14,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--data", nargs="+", help="data folder(s): Kaggle CXR_png/ + masks/, or images/ + masks/ (several: joined)"
     )
     p.add_argument("--mask-folder", dest="mask_folder", help="masks folder beside images/ (masks; masks_heart)")
-    p.add_argument("--target", choices=["lungs", "heart"], help="what the masks show (lungs)")
+    p.add_argument(
+        "--target", choices=["lungs", "heart", "lungs+heart"],
+        help="what the model segments (lungs); lungs+heart: one model, heart from masks_heart/ where present",
+    )  # fmt: skip
+    p.add_argument("--heart-teacher", dest="heart_teacher",
+                   help="lungs+heart: a heart model that labels the films without a heart mask")  # fmt: skip
     p.add_argument("--output", help="run folder for config, split, log, plot and checkpoints")
     p.add_argument("--config", help="YAML/TOML/JSON file of TrainConfig values")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue the run in RUN_DIR from its last.pt")

@@ -16,6 +16,7 @@ from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.pipeline import binary_mask, probabilities_at, to_working
 from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import read_mask
 from lungseg.model.checkpoint import load_model, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,18 @@ def calibrate_threshold(
     return max(means, key=lambda t: (means[t], -abs(t - 0.5))), means
 
 
-def validation_probabilities(segmenter: Segmenter, samples: list[Sample]) -> list[tuple[np.ndarray, np.ndarray]]:
+def validation_probabilities(
+    segmenter: Segmenter, samples: list[Sample], channel: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(probabilities at the mask's size, mask) per sample: steps 2-4 only, computed once and scored for
-    every candidate threshold."""
+    every candidate threshold. ``channel`` 1 of a lungs + heart model scores the heart (its masks)."""
     out = []
-    for image, mask in map(read_labelled, samples):
+    for sample in samples:
+        image, mask = read_labelled(sample)
+        if channel:
+            mask = read_mask(sample.heart)
         logits = segmenter.predict_working(to_working(image, segmenter.image_size, segmenter.intensity)[None])
-        out.append((probabilities_at(logits[0], mask.shape), mask))
+        out.append((probabilities_at(logits[0, channel : channel + 1], mask.shape), mask))
     return out
 
 
@@ -55,14 +61,24 @@ def _mean_dice(probs: list, threshold: float, clean: bool, smooth: float, target
 def calibrate_checkpoint(best: Path, val_samples: list[Sample], device: str = "auto") -> tuple[float, float]:
     """Store in ``best`` the (threshold, smoothing) with the best validation Dice of post-processed masks."""
     segmenter = Segmenter.from_pretrained(best, device=device, postprocess=True, heart=None)
-    probs = validation_probabilities(segmenter, val_samples)
-    table = {(t, s): _mean_dice(probs, t, True, s, segmenter.target) for s in SMOOTHING for t in THRESHOLDS}
-    threshold, smooth = max(table, key=lambda k: (table[k], -abs(k[0] - 0.5), -k[1]))
-    log.info("threshold %.2f, smoothing %.3f: val Dice %.4f (%.4f at 0.5, no smoothing)",
-             threshold, smooth, table[threshold, smooth], table[0.5, 0.0])  # fmt: skip
+    threshold, smooth, per_threshold = _best_setting(segmenter, val_samples, 0, segmenter.target)
     drop = ("format", "lungseg_version", "model_config", "state_dict")
     keep = {k: v for k, v in segmenter.payload.items() if k not in drop}
-    per_threshold = [(t, table[t, smooth]) for t in THRESHOLDS]
     keep.update(threshold=threshold, smooth=smooth, threshold_val_dice=per_threshold)
+    hearts = [s for s in val_samples if s.heart is not None]
+    two = segmenter.payload.get("model_config", {}).get("out_channels", 1) == 2
+    if two and hearts:  # a lungs + heart model: the heart channel's own threshold and smoothing
+        heart_threshold, heart_smooth, heart_table = _best_setting(segmenter, hearts, 1, "heart")
+        keep.update(heart_threshold=heart_threshold, heart_smooth=heart_smooth, heart_threshold_val_dice=heart_table)
     save_checkpoint(best, load_model(best)[0], **keep)  # the unfused weights (the segmenter's are fused)
     return threshold, smooth
+
+
+def _best_setting(segmenter: Segmenter, samples: list[Sample], channel: int, target: str):
+    """(threshold, smoothing, [(threshold, Dice)] at that smoothing) with the best mean validation Dice."""
+    probs = validation_probabilities(segmenter, samples, channel)
+    table = {(t, s): _mean_dice(probs, t, True, s, target) for s in SMOOTHING for t in THRESHOLDS}
+    threshold, smooth = max(table, key=lambda k: (table[k], -abs(k[0] - 0.5), -k[1]))
+    log.info("%s: threshold %.2f, smoothing %.3f: val Dice %.4f (%.4f at 0.5, no smoothing)",
+             target, threshold, smooth, table[threshold, smooth], table[0.5, 0.0])  # fmt: skip
+    return threshold, smooth, [(t, table[t, smooth]) for t in THRESHOLDS]

@@ -245,7 +245,7 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     Outputs are encoded and written in a small thread pool (PNG encoding releases the GIL) while the
     next images are read and segmented; an input's row is logged only once its files are written.
     """
-    rows, todo = prepare_run(jobs, opts, segmenter.heart is not None)
+    rows, todo = prepare_run(jobs, opts, segmenter.has_heart)
     journal = RowLog(opts.output, fresh=opts.overwrite, name=opts.rows_file)
     pending: deque = deque()
     failed = 0

@@ -58,6 +58,8 @@ def onnx_bytes(name_or_path: str | Path | None) -> bytes:
         "train_config": {"image_size": size, "intensity": cfg.get("intensity", "equalize"),
                          "target": cfg.get("target", "lungs")},
         "threshold": float(payload.get("threshold", 0.5)), "smooth": float(payload.get("smooth", 0.0)),
+        "heart_threshold": float(payload.get("heart_threshold", 0.5)),
+        "heart_smooth": float(payload.get("heart_smooth", 0.0)),
         "split": payload.get("split"), "licence": payload.get("licence", ""),
     }  # fmt: skip
     entry = proto.metadata_props.add()

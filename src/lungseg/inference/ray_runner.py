@@ -78,7 +78,7 @@ def run_segment_ray(model_args: dict, jobs: list[Job], opts: SegmentOptions, add
     already initialised); returns the number of failed inputs. Outputs match :func:`run_segment`'s."""
     ray = _ray()
     local = Segmenter.from_pretrained(**model_args)  # fails here, not in every actor, on a bad model
-    rows, todo = prepare_run(jobs, opts, local.heart is not None)
+    rows, todo = prepare_run(jobs, opts, local.has_heart)
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, logging_level=logging.WARNING)

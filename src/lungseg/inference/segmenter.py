@@ -56,9 +56,11 @@ class Segmenter:
         probabilities: bool = True,
         target: str = "lungs",
         quality: bool = True,
+        heart_threshold: float = 0.5,
+        heart_smooth: float = 0.0,
     ) -> None:
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
+            raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
         self.device = resolve_device(device)
         if isinstance(model, torch.nn.Module):
             self.model = fused_for_inference(model).to(self.device, memory_format=torch.channels_last)
@@ -70,9 +72,15 @@ class Segmenter:
         self.smooth = smooth
         self.threshold = threshold
         self.keep_probabilities = probabilities
-        self.target = target
-        self.quality = quality and target == "lungs"  # the quality score and not_frontal_cxr flag
+        self.target = "lungs" if target == "lungs+heart" else target
+        self.quality = quality and self.target == "lungs"  # the quality score and not_frontal_cxr flag
         self.heart: Segmenter | None = None  # a heart model run beside this lung model (see with_heart)
+        # a lungs + heart model: logits channel 1 is the heart, finished with these options (None: unused)
+        self.own_heart: FinishOptions | None = None
+        if model.config.out_channels == 2:
+            self.own_heart = FinishOptions(
+                heart_threshold, postprocess, heart_smooth, probabilities=False, target="heart"
+            )
         self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
         self.payload: dict = {}
 
@@ -89,9 +97,9 @@ class Segmenter:
         an ONNX file from ``lungseg export --format onnx`` (run with ONNX Runtime).
 
         The threshold defaults to the one calibrated on validation data and stored with the model.
-        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime. ``heart``: a heart
-        model (name or file) run beside a lung model; "auto" takes the bundled one when there is one, None
-        runs none.
+        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime. ``heart``: "auto"
+        takes the model's own heart output (a lungs + heart model) or else the bundled heart model when
+        there is one; a heart model's name or file runs that one beside the lung model; None runs none.
         """
         if backend not in ("torch", "onnxruntime"):
             raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
@@ -106,9 +114,15 @@ class Segmenter:
         size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
         kwargs.setdefault("smooth", float(payload.get("smooth", 0.0)))
         kwargs.setdefault("target", cfg.get("target", "lungs"))
+        kwargs.setdefault("heart_threshold", float(payload.get("heart_threshold", 0.5)))
+        kwargs.setdefault("heart_smooth", float(payload.get("heart_smooth", 0.0)))
         segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
         segmenter.payload = payload
-        if heart == "auto":
+        if heart != "auto":
+            segmenter.own_heart = None  # another heart model, or none at all
+        elif segmenter.own_heart is not None:
+            heart = None
+        else:
             heart = HEART_MODEL if HEART_MODEL in PRETRAINED else None
         if heart is not None and segmenter.target == "lungs":
             keep = {k: v for k, v in kwargs.items() if k in ("device", "precision", "postprocess")}
@@ -122,6 +136,11 @@ class Segmenter:
         self.heart = heart
         return self
 
+    @property
+    def has_heart(self) -> bool:
+        """Whether results carry the heart and the CTR (from this model's own output or a heart model)."""
+        return self.heart is not None or self.own_heart is not None
+
     def __call__(self, image: str | Path | np.ndarray | XRay) -> SegmentationResult:
         """Segment one file path, image array or XRay; raises ValueError for an unreadable input."""
         result = next(self.segment_many([image], batch_size=1))
@@ -131,7 +150,8 @@ class Segmenter:
 
     @torch.inference_mode()
     def predict_working(self, work: torch.Tensor) -> torch.Tensor:
-        """Logits (N, 1, S, S) for preprocessed inputs (N, 1, S, S), in one pass or by tiles."""
+        """Logits (N, C, S, S) for preprocessed inputs (N, 1, S, S), in one pass or by tiles; C = 2 for a
+        lungs + heart model (channel 0 the lungs, 1 the heart)."""
         work = work.to(self.device, memory_format=torch.channels_last)
         with autocast(self.device, self.precision):
             if self.geometry is None:
@@ -151,12 +171,12 @@ class Segmenter:
 
     def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None):
         """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
-        heart_options = self.heart.options if self.heart is not None else None
-        return finish(xray, logits, source, self.options, heart_logits, heart_options)
+        heart_options = self.heart.options if self.heart is not None else self.own_heart
+        return finish(xray, logits[:1], source, self.options, heart_logits, heart_options)
 
-    def _heart_logits(self, good: list[dict], work: torch.Tensor) -> torch.Tensor | None:
+    def _heart_logits(self, good: list[dict], work: torch.Tensor, logits: torch.Tensor) -> torch.Tensor | None:
         if self.heart is None:
-            return None
+            return logits[:, 1:2] if self.own_heart is not None else None
         h = self.heart
         if (h.image_size, h.intensity) != (self.image_size, self.intensity):
             work = torch.stack([to_working(b["xray"].pixels, h.image_size, h.intensity) for b in good])
@@ -169,7 +189,7 @@ class Segmenter:
         if good:
             work = torch.stack([b["work"] for b in good])
             logits = self.predict_working(work)
-            hearts = self._heart_logits(good, work)
+            hearts = self._heart_logits(good, work, logits)
             for k, b in enumerate(good):
                 heart = hearts[k] if hearts is not None else None
                 outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart)

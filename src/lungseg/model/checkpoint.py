@@ -58,20 +58,34 @@ def load_model(path: str | Path) -> tuple[UNet, dict[str, Any]]:
 def load_initial_weights(model: UNet, source: str | Path) -> dict[str, Any]:
     """Copy the weights of a checkpoint or bundled model name into ``model`` to fine-tune it.
 
-    The architectures must match (dropout aside, which has no weights); returns the source payload.
+    The architectures must match (dropout aside, which has no weights), except that a model with more
+    output channels may start from one with fewer (a lung model growing a heart output): the shared
+    channels are copied and the new ones keep their fresh initialisation. Returns the source payload.
     """
     path = resolve_model(source)
     payload = read_checkpoint(path)
     theirs, ours = dict(payload["model_config"]), model.config.to_dict()
-    differ = sorted(k for k in ours if k != "dropout" and theirs.get(k) != ours[k])
+    grows = theirs.get("out_channels", 1) < ours["out_channels"]
+    free = {"dropout", "out_channels"} if grows else {"dropout"}
+    differ = sorted(k for k in ours if k not in free and theirs.get(k) != ours[k])
     if differ:
         wanted = ", ".join(f"{k}: {theirs.get(k)}" for k in differ)
         raise ValueError(f"{path}: its model differs in {', '.join(differ)}; set model {wanted} to start from it")
-    model.load_state_dict(payload["state_dict"])
+    state = dict(payload["state_dict"])
+    if grows:
+        own = model.state_dict()
+        for key in ("head.weight", "head.bias"):
+            grown = own[key].clone()
+            grown[: state[key].shape[0]] = state[key]
+            state[key] = grown
+    model.load_state_dict(state)
     return payload
 
 
-KEEP_ON_EXPORT = ("train_config", "split", "epoch", "metrics", "threshold", "smooth", "threshold_val_dice")
+KEEP_ON_EXPORT = (
+    "train_config", "split", "epoch", "metrics", "threshold", "smooth", "threshold_val_dice",
+    "heart_threshold", "heart_smooth", "heart_threshold_val_dice",
+)  # fmt: skip
 
 
 def export_checkpoint(source: str | Path, target: str | Path, half: bool = False) -> Path:

@@ -15,6 +15,7 @@ elastic displacement share a single resample (less blur, half the work).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -97,10 +98,17 @@ def affine_coordinates(shape: tuple[int, int], config: AugmentConfig, rng: np.ra
     return np.stack([cos * y - sin * x + cy, sin * y + cos * x + cx])
 
 
+def per_mask(move: Callable[[np.ndarray], np.ndarray], mask: np.ndarray) -> np.ndarray:
+    """``move`` applied to a (H, W) mask, or to each of a (C, H, W) stack (lungs + heart) alike."""
+    return np.stack([move(m) for m in mask]) if mask.ndim == 3 else move(mask)
+
+
 def warp(image: np.ndarray, mask: np.ndarray, coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Resample image (cubic) and mask (linear, then > 0.5) at source ``coords`` (2, H, W), mirroring."""
+    """Resample image (cubic) and mask(s) (linear, then > 0.5) at source ``coords`` (2, H, W), mirroring."""
     out = ndimage.map_coordinates(image, coords, order=3, mode="mirror", prefilter=True)
-    out_mask = ndimage.map_coordinates(mask.astype(np.float32), coords, order=1, mode="mirror") > 0.5
+    out_mask = per_mask(
+        lambda m: ndimage.map_coordinates(m.astype(np.float32), coords, order=1, mode="mirror") > 0.5, mask
+    )
     return np.clip(out, 0.0, 1.0).astype(np.float32), out_mask
 
 

@@ -20,6 +20,8 @@ from lungseg.training.augment import AugmentConfig
 from lungseg.training.losses import LOSSES
 from lungseg.training.pathology import PathologyConfig
 
+TARGETS = ("lungs", "heart", "lungs+heart")
+
 
 @dataclass
 class TrainConfig:
@@ -28,7 +30,9 @@ class TrainConfig:
     data: str | list[str] = ""  # one folder, or several (e.g. Montgomery/Shenzhen + Wingspan)
     output: str = ""
     mask_folder: str = "masks"  # the target: masks/ (lungs) or e.g. masks_heart/ for a heart model
-    target: str = "lungs"  # what the masks show: "lungs" or "heart" (post-processing follows it)
+    target: str = "lungs"  # "lungs", "heart" (masks/ or masks_heart/), or "lungs+heart": one model, two outputs
+    heart_teacher: str = ""  # lungs+heart: a heart model whose masks label the images that have no heart mask
+    heart_weight: float = 1.0  # lungs+heart: weight of the heart channel's loss beside the lungs'
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pathology: PathologyConfig = field(default_factory=PathologyConfig)
@@ -62,12 +66,19 @@ class TrainConfig:
         self.augment = _nested(AugmentConfig, self.augment, "augment")
         self.pathology = _nested(PathologyConfig, self.pathology, "pathology")
         self.split_fractions = tuple(self.split_fractions)
+        if self.target == "lungs+heart" and self.model.out_channels == 1:  # the heart channel the target implies
+            self.model = dataclasses.replace(self.model, out_channels=2)
         self.validate()
 
     def validate(self) -> None:
         """Raise ValueError with the fix for any out-of-range value."""
         checks = [
-            (self.target in ("lungs", "heart"), f"target must be lungs or heart, got {self.target!r}"),
+            (self.target in TARGETS, f"target must be one of {', '.join(TARGETS)}, got {self.target!r}"),
+            (
+                self.model.out_channels == (2 if self.target == "lungs+heart" else 1),
+                f"target {self.target} needs model out_channels {2 if self.target == 'lungs+heart' else 1}",
+            ),
+            (self.heart_weight >= 0, f"heart_weight must be >= 0, got {self.heart_weight}"),
             (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),
             (self.epochs > 0, f"epochs must be positive, got {self.epochs}"),
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),

@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 from lungseg.data.layouts import Sample
 from lungseg.inference.preprocess import Intensity, normalize_intensity, resize_float, resize_mask
 from lungseg.io.reader import read_mask, read_xray
+from lungseg.training.augment import per_mask
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class SegmentationDataset(Dataset):
     """Items are dicts: ``image`` (1, S, S) float32, ``mask`` (1, S, S) float32 in {0, 1}, and
     ``weight`` (1, S, S) when ``weight_map`` is given (computed on the augmented mask).
 
+    With ``hearts`` (one (S, S) bool heart mask or None per sample) the masks are (2, S, S), lungs then
+    heart, weights are per channel, and items gain ``has_heart`` (1.0 where the heart is known).
+
     ``simulate(image, mask, rng)`` (pathology) runs on the raw image before intensity
     normalisation, as a sick patient's film would be normalised at inference;
     ``augment(image, mask, rng)`` runs after it, per item, with a generator seeded from ``seed``, the
@@ -56,6 +60,7 @@ class SegmentationDataset(Dataset):
         seed: int = 0,
         weight_map: WeightMap | None = None,
         simulate: Simulate | None = None,
+        hearts: Sequence[np.ndarray | None] | None = None,
     ) -> None:
         start = time.perf_counter()
         pairs = [load_pair(s, size) for s in samples]
@@ -65,6 +70,12 @@ class SegmentationDataset(Dataset):
         normalized = [normalize_intensity(p[0], intensity) for p in pairs]
         self.images = np.stack(normalized) if pairs else np.zeros((0, size, size), np.float32)
         self.masks = np.stack([p[1] for p in pairs]) if pairs else np.zeros((0, size, size), bool)
+        self.has_heart = None
+        if hearts is not None:
+            empty = np.zeros((size, size), bool)
+            self.has_heart = np.array([h is not None for h in hearts], np.float32)
+            heart = np.stack([empty if h is None else h for h in hearts]) if pairs else self.masks
+            self.masks = np.stack([self.masks, heart], axis=1)
         self.augment = augment
         self.simulate = simulate
         self.weight_map = weight_map
@@ -88,9 +99,13 @@ class SegmentationDataset(Dataset):
             image, mask = self.augment(image, mask, rng)
         item = {"image": _tensor(image), "mask": _tensor(mask)}
         if self.weight_map is not None:
-            item["weight"] = _tensor(self.weight_map(mask))
+            item["weight"] = _tensor(per_mask(self.weight_map, mask))
+        if self.has_heart is not None:
+            item["has_heart"] = torch.tensor(self.has_heart[index])
         return item
 
 
 def _tensor(array: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))[None]
+    """(H, W) -> (1, H, W), (C, H, W) as it is; float32."""
+    out = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    return out[None] if out.ndim == 2 else out

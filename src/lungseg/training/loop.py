@@ -30,7 +30,8 @@ from lungseg.training.augment import Augmenter
 from lungseg.training.config import TrainConfig, save_config
 from lungseg.training.dataset import SegmentationDataset
 from lungseg.training.distributed import SINGLE, DistContext, unwrap
-from lungseg.training.losses import get_loss, needs_weight_map
+from lungseg.training.heart_labels import heart_masks
+from lungseg.training.losses import get_loss, needs_weight_map, two_target_loss
 from lungseg.training.pathology import simulate as pathology_simulate
 from lungseg.training.plot import plot_history
 from lungseg.training.steps import train_one_epoch, validate
@@ -104,14 +105,20 @@ def make_datasets(config: TrainConfig, train_samples, val_samples):
     simulate = None
     if config.pathology.enabled:
         simulate = functools.partial(pathology_simulate, config=config.pathology)
-    train_ds = SegmentationDataset(train_samples, size, intensity, augment, config.seed, weights, simulate)
-    return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights)
+    train_hearts = val_hearts = None
+    if config.target == "lungs+heart":  # validation: manual heart masks only
+        train_hearts = heart_masks(train_samples, size, config.heart_teacher, config.device)
+        val_hearts = heart_masks(val_samples, size)
+    train_ds = SegmentationDataset(
+        train_samples, size, intensity, augment, config.seed, weights, simulate, train_hearts
+    )
+    return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights, hearts=val_hearts)
 
 
 def write_log(history: list[dict], path: Path) -> None:
     """Rewrite the per-epoch CSV log atomically."""
     buffer = io.StringIO()
-    fields = ["epoch", "train_loss", "val_loss", "val_dice", "val_iou", "lr", "seconds"]
+    fields = ["epoch", "train_loss", "val_loss", "val_dice", "val_iou", "val_heart_dice", "lr", "seconds"]
     writer = csv.DictWriter(buffer, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(history)
@@ -156,8 +163,9 @@ def _update_state(state: TrainState, config: TrainConfig, row: dict) -> bool:
     """Record an epoch; return True when it is the best so far."""
     state.epoch = row["epoch"]
     state.history.append(row)
-    if state.best_epoch == 0 or row["val_dice"] > state.best_dice + config.min_delta:
-        state.best_dice, state.best_epoch, state.bad_epochs = row["val_dice"], row["epoch"], 0
+    score = row.get("val_score", row["val_dice"])  # lungs + heart: the mean of both Dice figures
+    if state.best_epoch == 0 or score > state.best_dice + config.min_delta:
+        state.best_dice, state.best_epoch, state.bad_epochs = score, row["epoch"], 0
         return True
     state.bad_epochs += 1
     return False
@@ -214,6 +222,8 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
     ctx = distributed.context()
     device = next(model.parameters()).device
     loss_fn = get_loss(config.loss)
+    if config.target == "lungs+heart":
+        loss_fn = functools.partial(two_target_loss, loss_fn, heart_weight=config.heart_weight)
     for epoch in range(state.epoch + 1, config.epochs + 1):
         if distributed.from_main(int(state.bad_epochs >= config.patience), ctx):
             log.info("early stop: no val Dice gain for %d epochs", state.bad_epochs)
@@ -232,9 +242,10 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
         row.update(lr=lr, seconds=round(time.perf_counter() - start, 2))
         is_best = _update_state(state, config, row)
         save_epoch(run_dir, parts, state, extra, row, is_best)
+        heart = f"  heart Dice {row['val_heart_dice']:.4f}" if "val_heart_dice" in row else ""
         log.info(
-            "epoch %d/%d  train loss %.4f  val loss %.4f  val Dice %.4f  IoU %.4f  %.1f s",
-            epoch, config.epochs, train_loss, row["val_loss"], row["val_dice"], row["val_iou"], row["seconds"],
+            "epoch %d/%d  train loss %.4f  val loss %.4f  val Dice %.4f  IoU %.4f%s  %.1f s",
+            epoch, config.epochs, train_loss, row["val_loss"], row["val_dice"], row["val_iou"], heart, row["seconds"],
         )  # fmt: skip
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)

@@ -66,3 +66,25 @@ def get_loss(name: str) -> LossFn:
         raise ValueError(f"unknown loss {name!r}; use one of {', '.join(LOSSES)}")
     plain = table[name]
     return lambda logits, target, weight=None: plain(logits, target)
+
+
+def two_target_loss(
+    loss_fn: LossFn,
+    logits: torch.Tensor,
+    target: torch.Tensor,
+    weight: torch.Tensor | None,
+    has_heart: torch.Tensor,
+    heart_weight: float = 1.0,
+) -> torch.Tensor:
+    """Lungs + heart in one model: ``loss_fn`` on channel 0 for every image plus ``heart_weight`` times
+    ``loss_fn`` on channel 1 for the images whose heart is known (``has_heart`` (N,) > 0).
+
+    Shapes: ``logits``, ``target`` and ``weight`` (N, 2, H, W). Images without a heart mask add nothing
+    to the heart term, so sets with and without heart masks train together.
+    """
+    lung = loss_fn(logits[:, :1], target[:, :1], None if weight is None else weight[:, :1])
+    rows = has_heart > 0
+    if heart_weight == 0 or not bool(rows.any()):
+        return lung + 0.0 * logits[:, 1:].sum()  # keeps the heart channel in the graph (DDP)
+    heart_w = None if weight is None else weight[rows, 1:]
+    return lung + heart_weight * loss_fn(logits[rows, 1:], target[rows, 1:], heart_w)

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage
 
+from lungseg.training.augment import per_mask
+
 from . import drawing
 
 
@@ -184,7 +186,9 @@ def squash(image, mask, rng, scale=(0.8, 0.95)):
     yy, xx = np.mgrid[:h, :w].astype(np.float32)
     coords = np.stack([yy / s, xx])
     out = ndimage.map_coordinates(image, coords, order=1, mode="nearest")
-    out_mask = ndimage.map_coordinates(mask.astype(np.float32), coords, order=1, mode="constant") > 0.5
+    out_mask = per_mask(
+        lambda m: ndimage.map_coordinates(m.astype(np.float32), coords, order=1, mode="constant") > 0.5, mask
+    )
     return out, out_mask
 
 
@@ -196,10 +200,9 @@ def offcentre(image, mask, rng, pad=0.4):
     fill = float(rng.choice([0.0, np.percentile(image, 5)]))
     widths = ((0, 0), (extra, 0)) if left else ((0, 0), (0, extra))
     big = np.pad(image, widths, constant_values=fill)
-    big_mask = np.pad(mask, widths)
     zoom = (1.0, w / big.shape[1])
     out = ndimage.zoom(big, zoom, order=1)[:, :w]
-    out_mask = ndimage.zoom(big_mask.astype(np.float32), zoom, order=1)[:, :w] > 0.5
+    out_mask = per_mask(lambda m: ndimage.zoom(np.pad(m, widths).astype(np.float32), zoom, order=1)[:, :w] > 0.5, mask)
     return out, out_mask
 
 
@@ -207,12 +210,14 @@ def simulate(
     image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, config: PathologyConfig
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw each kind with its probability; returns (image in [0, 1], mask). The mask only moves
-    with the geometric kinds (squash, off-centre): the anatomical lung is never shrunk by disease."""
+    with the geometric kinds (squash, off-centre): the anatomical lung is never shrunk by disease.
+    A (2, H, W) mask is lungs + heart: findings are placed in the lungs, and both masks move alike."""
     image = image.astype(np.float32, copy=True)
-    mask = np.asarray(mask, bool)
+    masks = np.asarray(mask, bool)
     c = config
     if rng.random() < c.squash:
-        image, mask = squash(image, mask, rng, c.squash_range)
+        image, masks = squash(image, masks, rng, c.squash_range)
+    mask = masks[0] if masks.ndim == 3 else masks
     if rng.random() < c.consolidation:
         image = consolidation(image, mask, rng, c.consolidation_strength)
     if rng.random() < c.ground_glass:
@@ -230,5 +235,5 @@ def simulate(
     if rng.random() < c.collimation:
         image = collimation(image, rng)
     if rng.random() < c.offcentre:
-        image, mask = offcentre(image, mask, rng, c.offcentre_pad)
-    return np.clip(image, 0.0, 1.0).astype(np.float32), mask
+        image, masks = offcentre(image, masks, rng, c.offcentre_pad)
+    return np.clip(image, 0.0, 1.0).astype(np.float32), masks

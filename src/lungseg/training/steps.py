@@ -15,6 +15,13 @@ def _unpack(batch: dict, device: torch.device):
     return images, batch["mask"].to(device), None if weight is None else weight.to(device)
 
 
+def _loss(loss_fn, logits: torch.Tensor, masks, weight, batch: dict) -> torch.Tensor:
+    """The batch's loss; a lungs + heart batch also passes which images have a heart mask."""
+    if "has_heart" in batch:
+        return loss_fn(logits, masks, weight, batch["has_heart"].to(logits.device))
+    return loss_fn(logits, masks, weight)
+
+
 def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: str, show: bool = True) -> float:
     """One pass over ``loader``; returns the mean training loss."""
     model.train()
@@ -24,7 +31,7 @@ def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: 
         images, masks, weight = _unpack(batch, device)
         with autocast(device):
             logits = predict_logits(model, images)
-        loss = loss_fn(logits.float(), masks, weight)
+        loss = _loss(loss_fn, logits.float(), masks, weight, batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -37,20 +44,32 @@ def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: 
 
 @torch.inference_mode()
 def validate(model, loader, loss_fn, device) -> dict[str, float]:
-    """Mean loss, Dice and IoU over the validation set at the working size."""
+    """Mean loss, Dice and IoU over the validation set at the working size (the lungs: channel 0).
+
+    A lungs + heart model also gets ``val_heart_dice`` over the images with a heart mask, and
+    ``val_score``, the mean of the two Dice figures, which chooses its best epoch.
+    """
     model.eval()
-    losses, dices, ious = [], [], []
+    losses, dices, ious, hearts = [], [], [], []
     for batch in loader:
         images, masks, weight = _unpack(batch, device)
         with autocast(device):
             logits = predict_logits(model, images).float()
-        losses.append(loss_fn(logits, masks, weight).item() * len(images))
-        for counts in batch_confusion(logits > 0, masks.bool()):
+        losses.append(_loss(loss_fn, logits, masks, weight, batch).item() * len(images))
+        for counts in batch_confusion(logits[:, :1] > 0, masks[:, :1].bool()):
             scores = overlap_from_counts(*counts)
             dices.append(scores["dice"])
             ious.append(scores["iou"])
+        if "has_heart" in batch:
+            rows = batch["has_heart"] > 0
+            pairs = batch_confusion(logits[rows, 1:] > 0, masks[rows, 1:].bool())
+            hearts += [overlap_from_counts(*counts)["dice"] for counts in pairs]
     n = max(len(dices), 1)
-    return {"val_loss": sum(losses) / n, "val_dice": sum(dices) / n, "val_iou": sum(ious) / n}
+    row = {"val_loss": sum(losses) / n, "val_dice": sum(dices) / n, "val_iou": sum(ious) / n}
+    if hearts:
+        row["val_heart_dice"] = sum(hearts) / len(hearts)
+        row["val_score"] = (row["val_dice"] + row["val_heart_dice"]) / 2
+    return row
 
 
 def batch_confusion(pred: torch.Tensor, target: torch.Tensor) -> list[tuple[int, int, int, int]]:
