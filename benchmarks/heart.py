@@ -4,7 +4,10 @@ Scores the heart model beside a lung model with ``lungseg evaluate`` (heart Dice
 masks, absolute CTR error against the source's CTRs), and the lung model alone and with the heart beside it
 on the Montgomery and Shenzhen test sets (the lung masks must not change).
 
-Usage: python benchmarks/heart.py [--lungs MODEL] [--heart MODEL] [--data PATH]
+Usage: python benchmarks/heart.py [--lungs MODEL] [--heart MODEL|auto] [--before MODEL] [--data PATH]
+
+``--heart auto`` (the default) is what ``lungseg segment`` runs: a lungs + heart model's own heart output,
+else the bundled heart model. ``--before`` adds the lung Dice of a previous lung model (before/after).
 """
 
 from __future__ import annotations
@@ -59,11 +62,13 @@ def bland_altman(reference: np.ndarray, predicted: np.ndarray, path: Path) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--lungs", default="lungseg-unet-default")
-    parser.add_argument("--heart", default="lungseg-unet-heart")
+    parser.add_argument("--heart", default="auto")
+    parser.add_argument("--before", help="a previous lung model: its lung Dice on the same test sets")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     args = parser.parse_args()
     data = Path(args.data)
-    out: dict = {"command": f"python benchmarks/heart.py --lungs {args.lungs} --heart {args.heart}"}
+    before = f" --before {args.before}" if args.before else ""
+    out: dict = {"command": f"python benchmarks/heart.py --lungs {args.lungs} --heart {args.heart}{before}"}
     with tempfile.TemporaryDirectory() as tmp:
         wing = evaluate(args.lungs, data / "wingspan", str(SPLITS / "wingspan_test.txt"), tmp, "cpu", heart=args.heart)
         with (Path(tmp) / "per_image.csv").open() as f:
@@ -79,6 +84,9 @@ def main() -> None:
             alone = evaluate(args.lungs, data / "Lung Segmentation", split, tmp, "cpu", heart=None)
             beside = evaluate(args.lungs, data / "Lung Segmentation", split, tmp, "cpu", heart=args.heart)
             out[f"{name}_test_lung_dice"] = {"alone": alone["dice_mean"], "with_heart": beside["dice_mean"]}
+            if args.before:
+                previous = evaluate(args.before, data / "Lung Segmentation", split, tmp, "cpu", heart=None)
+                out[f"{name}_test_lung_dice"]["before"] = previous["dice_mean"]
     (HERE / "heart.json").write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 

@@ -20,7 +20,7 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v3\)|v2 \(previous default\)|v1"
+    who = r"\*\*shipped\*\* \(v4\)|v3 \(previous default\)|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
     assert len(rows) == 9
     for who, test_set, n, rest in rows:
@@ -52,11 +52,12 @@ def test_readme_headline_is_accuracy_json():
 def test_model_card_validation_choice_is_its_json():
     results = load("validation_choice.json")["results"]
     card = (REPO / "MODEL_CARD.md").read_text()
-    old, v2, v3 = results["old"], results["v2"], results["v3"]
-    assert f"Clean: v1 {old['clean']:.4f}, v2 {v2['clean']:.4f}, v3 **{v3['clean']:.4f}**" in card
-    assert f"v1 {old['simulated_mean']:.4f}, v2 {v2['simulated_mean']:.4f}, v3 **{v3['simulated_mean']:.4f}**" in card
+    old, v3, v4 = results["old"], results["v3"], results["v4"]
+    assert f"Clean: v1 {old['clean']:.4f}, v3 {v3['clean']:.4f}, v4 **{v4['clean']:.4f}**" in card
+    assert f"v1 {old['simulated_mean']:.4f}, v3 {v3['simulated_mean']:.4f}, v4 **{v4['simulated_mean']:.4f}**" in card
+    assert f"v3 with the heart model {v3['heart']:.4f}, v4 {v4['heart']:.4f}" in card
     for kind in ("mass", "nodules", "lobar"):
-        assert f"{old[kind]:.4f} -> {v3[kind]:.4f}" in card
+        assert f"{old[kind]:.4f} -> {v4[kind]:.4f}" in card
 
 
 def test_pathology_md_is_rendered_from_its_json():
@@ -78,7 +79,7 @@ def test_heart_md_is_heart_json():
     assert f"| {ba['bias']:+.4f} |" in doc and f"{ba['loa_low']:+.4f} to {ba['loa_high']:+.4f}" in doc
     for name in ("montgomery", "shenzhen"):
         lung = h[f"{name}_test_lung_dice"]
-        assert f"{lung['alone']:.4f} / {lung['with_heart']:.4f}" in doc
+        assert f"{lung['before']:.4f} / {lung['alone']:.4f} / {lung['with_heart']:.4f}" in doc
 
 
 def test_speed_md_is_rendered_from_its_json():

@@ -21,7 +21,7 @@ from lungseg.model.checkpoint import load_model, save_checkpoint
 
 log = logging.getLogger(__name__)
 
-THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 SMOOTHING = (0.0, 0.003, 0.006)  # Gaussian sigma of the outline, fraction of the longer side
 
 

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
-HEART_MODEL = "lungseg-unet-heart"  # run beside the lung model when bundled
+HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
 # The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
 # share-alike. The heart model is fine-tuned from the lung model on Wingspan, so it carries the same terms.
 WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
@@ -36,14 +36,16 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="5c21f5de6d608ca1efacb90e9984dbd3db9dac22d2ab55e3d90f377c4bd3d0ab",
+        sha256="5ec60a543ebde6562493061ecf15bc797f8d31ba9964cb2a863e25224380a9b6",
         image_size=256,
         padding="same",
         intensity="equalize",
         training_data=(
-            "Shenzhen (509) + Montgomery training half (35, x4) + Wingspan (95), with pathology simulation "
-            "(v2: configs/default_model.yaml), then fine-tuned with lighter simulation "
-            "(v3: configs/pathology_ft.yaml); Montgomery validation half (34) + Wingspan validation (16) select"
+            "lungs and heart (two outputs): Shenzhen (509) + Montgomery training half (35, x4) + Wingspan (95), "
+            "with pathology simulation (v2: configs/default_model.yaml), fine-tuned with lighter simulation "
+            "(v3: configs/pathology_ft.yaml), then grown a heart output (v4: configs/joint.yaml; Wingspan heart "
+            "masks, the heart model's masks on the other films); Montgomery validation half (34) + Wingspan "
+            "validation (16) select"
         ),
         licence=WEIGHTS_LICENCE,
     ),
@@ -56,7 +58,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         intensity="equalize",
         training_data=(
             "fine-tuned from the v2 lung model on Wingspan heart masks (95); Wingspan validation (16) selects "
-            "(configs/heart.yaml)"
+            "(configs/heart.yaml); the teacher of the default model's heart output, run beside lungs-only models"
         ),
         licence=WEIGHTS_LICENCE,  # derived from the lung model's weights (Shenzhen masks: CC BY-NC-SA 4.0)
     ),
