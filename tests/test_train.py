@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from lungseg.cli import main
+from lungseg.evaluation.calibrate import THRESHOLDS
 from lungseg.model.checkpoint import load_model, read_checkpoint
 from lungseg.model.unet import ModelConfig
 from lungseg.training.config import TrainConfig
@@ -154,7 +155,7 @@ def test_training_stores_a_calibrated_threshold(kaggle_tree, tmp_path):
     train(tiny_config(kaggle_tree, tmp_path / "r", epochs=1))
     payload = read_checkpoint(tmp_path / "r" / "best.pt")
     table = dict(payload["threshold_val_dice"])
-    assert len(table) == 13 and payload["smooth"] in (0.0, 0.003, 0.006)
+    assert len(table) == len(THRESHOLDS) and payload["smooth"] in (0.0, 0.003, 0.006)
     best = max(table.values())
     assert payload["threshold"] == min((t for t, d in table.items() if d == best), key=lambda t: abs(t - 0.5))
     assert read_checkpoint(tmp_path / "r" / "last.pt").get("threshold") is None

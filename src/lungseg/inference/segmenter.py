@@ -77,7 +77,7 @@ class Segmenter:
         self.heart: Segmenter | None = None  # a heart model run beside this lung model (see with_heart)
         # a lungs + heart model: logits channel 1 is the heart, finished with these options (None: unused)
         self.own_heart: FinishOptions | None = None
-        if model.config.out_channels == 2:
+        if getattr(model.config, "out_channels", 1) == 2:
             self.own_heart = FinishOptions(
                 heart_threshold, postprocess, heart_smooth, probabilities=False, target="heart"
             )
