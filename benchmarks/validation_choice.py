@@ -52,7 +52,7 @@ def main() -> None:
     samples = discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1]
     chosen = select(samples, val)
     pairs = [(s.name, *read_labelled(s)) for s in chosen]
-    hearts = [(read_labelled(s)[0], read_mask(s.heart)) for s in chosen if s.heart is not None]
+    hearts = [(im, read_mask(s.heart)) for s, (_, im, _) in zip(chosen, pairs, strict=True) if s.heart is not None]
     results = {}
     for spec in args.models:
         label, model = spec.split("=", 1)

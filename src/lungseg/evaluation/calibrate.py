@@ -16,7 +16,6 @@ from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.pipeline import binary_mask, probabilities_at, to_working
 from lungseg.inference.segmenter import Segmenter
-from lungseg.io.reader import read_mask
 from lungseg.model.checkpoint import load_model, save_checkpoint
 
 log = logging.getLogger(__name__)
@@ -45,9 +44,7 @@ def validation_probabilities(
     every candidate threshold. ``channel`` 1 of a lungs + heart model scores the heart (its masks)."""
     out = []
     for sample in samples:
-        image, mask = read_labelled(sample)
-        if channel:
-            mask = read_mask(sample.heart)
+        image, mask = read_labelled(sample, sample.heart if channel else None)
         logits = segmenter.predict_working(to_working(image, segmenter.image_size, segmenter.intensity)[None])
         out.append((probabilities_at(logits[0, channel : channel + 1], mask.shape), mask))
     return out

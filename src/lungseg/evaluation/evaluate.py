@@ -58,11 +58,13 @@ def group_of(name: str, groups: dict[str, str] | None) -> str | None:
     return nlm_group(name)
 
 
-def read_labelled(sample: Sample) -> tuple[np.ndarray, np.ndarray]:
-    """(image resized to the mask's shape if they differ, boolean mask)."""
-    if sample.mask is None:
+def read_labelled(sample: Sample, mask_path: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(image resized to the mask's shape if they differ, boolean mask); ``mask_path`` takes another of the
+    sample's masks (its heart) instead of the lungs'."""
+    mask_path = mask_path or sample.mask
+    if mask_path is None:
         raise ValueError(f"{sample.image}: has no mask to evaluate against")
-    mask = read_mask(sample.mask)
+    mask = read_mask(mask_path)
     image = read_xray(sample.image).pixels
     if image.shape != mask.shape:
         image = resize_float(image, *mask.shape)

@@ -74,7 +74,7 @@ class SegmentationDataset(Dataset):
         if hearts is not None:
             empty = np.zeros((size, size), bool)
             self.has_heart = np.array([h is not None for h in hearts], np.float32)
-            heart = np.stack([empty if h is None else h for h in hearts]) if pairs else self.masks
+            heart = np.stack([empty if h is None else h for h in hearts]) if pairs else np.zeros_like(self.masks)
             self.masks = np.stack([self.masks, heart], axis=1)
         self.augment = augment
         self.simulate = simulate

@@ -20,8 +20,9 @@ log = logging.getLogger(__name__)
 
 def heart_masks(samples: Sequence[Sample], size: int, teacher: str = "", device: str = "auto") -> list:
     """One (size, size) bool heart mask per sample (its own, else the teacher's), or None where neither."""
-    own = {s.name: resize_mask(read_mask(s.heart), size, size) for s in samples if s.heart is not None}
-    missing = sorted({s.name: s for s in samples if s.heart is None}.values(), key=lambda s: s.name)
+    unique = {s.name: s for s in samples}.values()  # a set repeated per epoch (source_repeat) is read once
+    own = {s.name: resize_mask(read_mask(s.heart), size, size) for s in unique if s.heart is not None}
+    missing = [s for s in unique if s.heart is None]
     taught = teacher_masks(missing, size, teacher, device) if teacher and missing else {}
     log.info("heart masks: %d own, %d from the teacher %s, %d without", len(own), len(taught),
              teacher or "(none)", len(missing) - len(taught))  # fmt: skip
