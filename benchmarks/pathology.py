@@ -32,26 +32,10 @@ from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.render import overlay
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
-from lungseg.training.pathology import lung_halves
+from lungseg.training.conventions import agreement_zone
 
 HERE = Path(__file__).resolve().parent
 SPLITS = HERE.parent / "splits"
-
-
-def agreement_zone(reference: np.ndarray) -> np.ndarray:
-    """Pixels both lung conventions agree on: all but each lung's medial lower part (see module doc)."""
-    keep = np.ones(reference.shape, bool)
-    centre = reference.shape[1] / 2
-    for lung in lung_halves(reference):
-        ys, xs = np.nonzero(lung)
-        x0, x1 = xs.min(), xs.max()
-        medial_is_right = (x0 + x1) / 2 < centre
-        cut = x1 - 0.35 * (x1 - x0) if medial_is_right else x0 + 0.35 * (x1 - x0)
-        cols = np.arange(reference.shape[1])[None, :]
-        rows = np.arange(reference.shape[0])[:, None]
-        medial = (cols >= cut) if medial_is_right else (cols <= cut)
-        keep &= ~(medial & (rows > (ys.min() + ys.max()) / 2) & (cols >= x0 - 5) & (cols <= x1 + 5))
-    return keep
 
 
 def v7_sample(root: Path, n_pneumonia: int = 150, n_normal: int = 50) -> tuple[list[Sample], dict[str, str]]:

@@ -3,7 +3,9 @@
 Validation images of the new recipe's split (Montgomery validation half, 34, and Wingspan validation part,
 16; neither ever trained on by either model), scored clean and with each kind of simulated disease from
 ``pathology_kinds.py`` (seeds apart from the test benchmark's), and the heart on the 16 Wingspan
-validation films (``heart``). Test sets are never used to choose.
+validation films (``heart``), and the lungs of 100 v7 pediatric validation films (75 pneumonia, 25 normal;
+``splits/v7_pediatric.json``, by patient apart from the training and test films) on the zones both lung
+conventions agree on (``v7_pneumonia``, ``v7_normal``). Test sets are never used to choose.
 
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default
 """
@@ -23,6 +25,7 @@ from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.preprocess import resize_mask
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay, read_mask
+from lungseg.training.conventions import agreement_zone
 
 HERE = Path(__file__).resolve().parent
 
@@ -41,11 +44,31 @@ def heart_dice(model: str, hearts: list) -> float | None:
     return round(float(np.mean(dice)), 4)
 
 
+def v7_scores(seg: Segmenter, films: list) -> dict[str, float]:
+    """Mean agreement-zone Dice per group on the v7 validation films ((image, mask, zone, group) each)."""
+    by_group: dict[str, list[float]] = {}
+    for image, mask, zone, group in films:
+        pred = seg(XRay(image)).mask
+        by_group.setdefault(group, []).append(overlap_metrics(pred & zone, mask & zone)["dice"])
+    return {f"v7_{g}": round(float(np.mean(v)), 4) for g, v in sorted(by_group.items())}
+
+
+def v7_films(root: Path, split: str) -> list:
+    names = load_split(split)["val"]
+    out = []
+    for sample in select(discover(root)[1], names):
+        _, image, mask = read_labelled(sample)
+        group = "normal" if "IM-" in sample.name or "NORMAL" in sample.name else "pneumonia"
+        out.append((image, mask, agreement_zone(mask), group))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", nargs="+", required=True, help="LABEL=MODEL")
     parser.add_argument("--split", default="splits/pathology.json", help="the new recipe's split (val list)")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    parser.add_argument("--v7-split", default="splits/v7_pediatric.json", help="v7 pediatric split (val list)")
     args = parser.parse_args()
     data = Path(args.data)
     val = load_split(args.split)["val"]
@@ -53,6 +76,7 @@ def main() -> None:
     chosen = select(samples, val)
     pairs = [(s.name, *read_labelled(s)) for s in chosen]
     hearts = [(im, read_mask(s.heart)) for s, (_, im, _) in zip(chosen, pairs, strict=True) if s.heart is not None]
+    v7 = v7_films(data / "v7_pediatric", args.v7_split)
     results = {}
     for spec in args.models:
         label, model = spec.split("=", 1)
@@ -66,9 +90,10 @@ def main() -> None:
         results[label] = {"model": model, **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
         results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
         results[label]["heart"] = heart_dice(model, hearts)
+        results[label].update(v7_scores(seg, v7))
         print(label, results[label], flush=True)
     command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)
-    out = {"command": command, "n_val": len(pairs), "results": results}
+    out = {"command": command, "n_val": len(pairs), "n_v7_val": len(v7), "results": results}
     (HERE / "validation_choice.json").write_text(json.dumps(out, indent=1) + "\n")
 
 

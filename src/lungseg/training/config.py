@@ -33,6 +33,9 @@ class TrainConfig:
     target: str = "lungs"  # "lungs", "heart" (masks/ or masks_heart/), or "lungs+heart": one model, two outputs
     heart_teacher: str = ""  # lungs+heart: a heart model whose masks label the images that have no heart mask
     heart_weight: float = 1.0  # lungs+heart: weight of the heart channel's loss beside the lungs'
+    anatomical_data: str = ""  # a set whose masks draw the anatomical lung (v7_pediatric): lung loss on the
+    anatomical_split: str = ""  # ... zones both conventions agree on; its films: this split JSON's train list
+    anatomical_limit: int = 0  # the first N of those films (0 = all)
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pathology: PathologyConfig = field(default_factory=PathologyConfig)
@@ -84,6 +87,12 @@ class TrainConfig:
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),
             (self.lr > 0, f"lr must be positive, got {self.lr}"),
             (self.limit >= 0, f"limit must be >= 0 (0 = all), got {self.limit}"),
+            (self.anatomical_limit >= 0, f"anatomical_limit must be >= 0 (0 = all), got {self.anatomical_limit}"),
+            (
+                not self.anatomical_data or (self.anatomical_split and self.loss == "weighted_ce"),
+                "anatomical_data needs anatomical_split (a split JSON naming its training films) and the "
+                "weighted_ce loss (its weight map masks out the zones the conventions disagree on)",
+            ),
             (
                 all(k in SOURCES and isinstance(v, int) and v >= 1 for k, v in self.source_repeat.items()),
                 f"source_repeat maps {', '.join(SOURCES)} to whole numbers >= 1, got {self.source_repeat}",

@@ -44,6 +44,10 @@ class SegmentationDataset(Dataset):
     With ``hearts`` (one (S, S) bool heart mask or None per sample) the masks are (2, S, S), lungs then
     heart, weights are per channel, and items gain ``has_heart`` (1.0 where the heart is known).
 
+    With ``cares`` (one (S, S) bool map or None per sample) the lung channel's weight is zero outside the
+    sample's map (None: everywhere counts): the map rides along as an extra mask channel, so pathology
+    simulation and augmentation move it with the masks. It needs ``weight_map``.
+
     ``simulate(image, mask, rng)`` (pathology) runs on the raw image before intensity
     normalisation, as a sick patient's film would be normalised at inference;
     ``augment(image, mask, rng)`` runs after it, per item, with a generator seeded from ``seed``, the
@@ -61,7 +65,10 @@ class SegmentationDataset(Dataset):
         weight_map: WeightMap | None = None,
         simulate: Simulate | None = None,
         hearts: Sequence[np.ndarray | None] | None = None,
+        cares: Sequence[np.ndarray | None] | None = None,
     ) -> None:
+        if cares is not None and weight_map is None:
+            raise ValueError("a dataset with cares (zones where the lung loss counts) needs a weight_map")
         start = time.perf_counter()
         pairs = [load_pair(s, size) for s in samples]
         self.names = [s.name for s in samples]
@@ -76,6 +83,12 @@ class SegmentationDataset(Dataset):
             self.has_heart = np.array([h is not None for h in hearts], np.float32)
             heart = np.stack([empty if h is None else h for h in hearts]) if pairs else np.zeros_like(self.masks)
             self.masks = np.stack([self.masks, heart], axis=1)
+        self.has_care = cares is not None and bool(pairs)
+        if self.has_care:
+            full = np.ones((size, size), bool)
+            care = np.stack([full if c is None else np.asarray(c, bool) for c in cares])
+            lead = self.masks if self.masks.ndim == 4 else self.masks[:, None]
+            self.masks = np.concatenate([lead, care[:, None]], axis=1)
         self.augment = augment
         self.simulate = simulate
         self.weight_map = weight_map
@@ -97,9 +110,15 @@ class SegmentationDataset(Dataset):
             image = normalize_intensity(image, self.intensity)
         if self.augment is not None:
             image, mask = self.augment(image, mask, rng)
+        care = None
+        if self.has_care:
+            care, mask = mask[-1], (mask[:-1] if len(mask) > 2 else mask[0])
         item = {"image": _tensor(image), "mask": _tensor(mask)}
         if self.weight_map is not None:
-            item["weight"] = _tensor(per_mask(self.weight_map, mask))
+            weight = per_mask(self.weight_map, mask)
+            if care is not None:
+                (weight[0] if weight.ndim == 3 else weight)[~care] = 0.0
+            item["weight"] = _tensor(weight)
         if self.has_heart is not None:
             item["has_heart"] = torch.tensor(self.has_heart[index])
         return item

@@ -28,6 +28,7 @@ from lungseg.model.unet import UNet
 from lungseg.training import distributed
 from lungseg.training.augment import Augmenter
 from lungseg.training.config import TrainConfig, save_config
+from lungseg.training.conventions import agreement_zones, anatomical_samples
 from lungseg.training.dataset import SegmentationDataset
 from lungseg.training.distributed import SINGLE, DistContext, unwrap
 from lungseg.training.heart_labels import heart_masks
@@ -105,12 +106,16 @@ def make_datasets(config: TrainConfig, train_samples, val_samples):
     simulate = None
     if config.pathology.enabled:
         simulate = functools.partial(pathology_simulate, config=config.pathology)
+    extra, cares = [], None
+    if config.anatomical_data:  # anatomical-convention films: lung loss on the agreement zone only
+        extra = anatomical_samples(config.anatomical_data, config.anatomical_split, config.anatomical_limit)
+        cares = [None] * len(train_samples) + agreement_zones(extra, size)
     train_hearts = val_hearts = None
-    if config.target == "lungs+heart":  # validation: manual heart masks only
-        train_hearts = heart_masks(train_samples, size, config.heart_teacher, config.device)
+    if config.target == "lungs+heart":  # validation: manual heart masks only; none for the anatomical films
+        train_hearts = heart_masks(train_samples, size, config.heart_teacher, config.device) + [None] * len(extra)
         val_hearts = heart_masks(val_samples, size)
     train_ds = SegmentationDataset(
-        train_samples, size, intensity, augment, config.seed, weights, simulate, train_hearts
+        [*train_samples, *extra], size, intensity, augment, config.seed, weights, simulate, train_hearts, cares
     )
     return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights, hearts=val_hearts)
 
