@@ -157,12 +157,17 @@ def render(result: dict) -> str:
               "neither score measurably (with the v2 lung model, same cases, against `git show",
               "9ed82bc:benchmarks/quality.json`: quality Spearman 0.8081 -> 0.8106, AUROC 0.9419 -> 0.9423;",
               "rot90/270 flagged 28 -> 29 of 32) and were dropped to halve the model's share of the run time.",
+              "Tried with the v4 model and not kept (no cross-validated gain): the soft Dice of the probabilities",
+              "against the mask (`expected_dice`, CV 0.8755 vs 0.8848 for confidence alone), uncertain pixels per",
+              "lung pixel, and the flat share of the lung box (a pasted block; CV 0.8750 vs 0.8738). Kept: the lungs'",
+              "height over the image's (`lung_height`) and six CT and lateral phantoms instead of three in the fit",
+              "part (CT slices flagged 0 -> 2 of 3 with the v4 model).",
               "",
               "## How the score is computed", "",
               "Features (`lungseg/inference/quality.py`), at the working size: mean confidence; lung fraction,",
               "left/right balance, number of lungs, solidity, pieces before post-processing, share changed by",
               "post-processing, outline compactness, vertical centroid, row and column overlap of the two lungs,",
-              "lung aspect; image contrast, left-right symmetry and",
+              "lung aspect, lung height over the image's; image contrast, left-right symmetry and",
               "bottom-minus-top brightness. A ridge regression maps them to Dice (clipped to [0, 1]); a",
               "class-balanced logistic regression to P(not a frontal chest X-ray). Flagged inputs get quality",
               f"{quality.REJECTED_QUALITY}. Both were fitted on {result['fit']['n_cxr']} validation cases and "
@@ -175,6 +180,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     parser.add_argument("--limit", type=int, default=0, help="films per part (smoke runs)")
+    parser.add_argument("--model", default="lungseg-unet-default", help="the lung model whose masks are judged")
     parser.add_argument("--cache", type=Path, help="pickle of the segmented cases (made once, then reused)")
     args = parser.parse_args()
     split = load_split(HERE.parent / "splits" / "pathology.json")
@@ -184,7 +190,8 @@ def main() -> None:
     if cache and cache.is_file():
         fit_cxr, fit_other, eval_cxr, eval_other = pickle.loads(cache.read_bytes())
     else:
-        seg = Segmenter.from_pretrained(heart=None)
+        quality.bundled_quality_model = lambda: None  # features only: the weights are refitted from them below
+        seg = Segmenter.from_pretrained(args.model, heart=None)
         fit_cxr = cxr_cases(seg, val, seed=0)
         fit_other = other_cases(seg, not_frontal([small_pair(s)[0] for s in val[:24]], "fit"))
         eval_cxr = cxr_cases(seg, test, seed=1)

@@ -143,7 +143,7 @@ def not_frontal(xrays: list[np.ndarray], part: str) -> list[tuple[str, np.ndarra
         turn = ("rot90", np.rot90(x)) if i % 3 == 0 else ("rot270", np.rot90(x, 3)) if i % 3 == 1 else None
         out += [turn] if turn else []
         out.append(("upside_down", x[::-1].copy() if i % 2 else np.rot90(x, 2).copy()))
-    for _ in range(3):
-        out += _blanks(rng)
+    for k in range(3 if part == "eval" else 6):  # the fit part: more phantoms, so a kind of 3 is not outweighed
+        out += _blanks(rng) if k < 3 else []
         out += [("ct_slice", _ct_slice(rng)), ("lateral_phantom", _lateral(rng))]
     return [(name, np.ascontiguousarray(img, np.float32)) for name, img in out]

@@ -57,7 +57,7 @@ def v7_films(root: Path, split: str) -> list:
     names = load_split(split)["val"]
     out = []
     for sample in select(discover(root)[1], names):
-        _, image, mask = read_labelled(sample)
+        image, mask = read_labelled(sample)
         group = "normal" if "IM-" in sample.name or "NORMAL" in sample.name else "pneumonia"
         out.append((image, mask, agreement_zone(mask), group))
     return out

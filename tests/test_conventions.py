@@ -7,7 +7,7 @@ import pytest
 
 from lungseg.data.layouts import discover, labelled
 from lungseg.training.config import TrainConfig
-from lungseg.training.conventions import agreement_zone, anatomical_samples
+from lungseg.training.conventions import agreement_zone, anatomical_samples, visible_field
 from lungseg.training.dataset import SegmentationDataset
 
 from .conftest import ellipse_pair
@@ -23,7 +23,23 @@ def test_agreement_zone_leaves_out_each_lungs_medial_lower_part():
     assert not zone[45, medial] and zone[45, lateral]
     right_xs = np.nonzero(mask[40:50, 32:].any(0))[0] + 32
     assert not zone[45, right_xs[2]] and zone[45, right_xs[-3]]
+    assert zone[60, medial] and zone[60, right_xs[2]]  # below the lungs (from row 52) the abdomen counts
     assert agreement_zone(np.zeros((16, 16), bool)).all()  # no lung: nothing to leave out
+
+
+def test_visible_field_takes_the_heart_out_of_an_anatomical_mask():
+    lungs = np.zeros((40, 40), bool)
+    lungs[5:35, 4:18] = lungs[5:35, 22:36] = True
+    lungs[22:35, 18:22] = True  # the anatomical mask runs behind the heart
+    heart = np.zeros((40, 40), bool)
+    heart[20:36, 14:28] = True
+    target, care = visible_field(lungs, heart, band=2)
+    assert not (target & heart).any() and (target == (lungs & ~heart)).all()
+    assert care[28, 20] and not target[28, 20]  # deep in the heart: counted, as not lung
+    assert not care[20, 16] and not care[27, 14]  # on the heart's outline: left out
+    assert care[10, 10] and target[10, 10]  # the upper lung counts as lung
+    same, zone = visible_field(lungs, np.zeros_like(heart))
+    assert (same == lungs).all() and (zone == agreement_zone(lungs)).all()  # no heart: the zone alone
 
 
 def test_care_zone_zeroes_the_lung_weight_and_moves_with_the_masks(kaggle_tree):
@@ -47,6 +63,11 @@ def test_care_zone_zeroes_the_lung_weight_and_moves_with_the_masks(kaggle_tree):
     assert (flip[0]["weight"][0, :, -10:] == 0).all() and (flip[0]["weight"][0, :, :-10] >= 1).all()
     with pytest.raises(ValueError, match="weight_map"):
         SegmentationDataset(samples, 32, cares=[care, None])
+    given = np.zeros((32, 32), bool)
+    given[4:8, 4:8] = True
+    replaced = SegmentationDataset(samples, 32, lungs=[given, None])
+    assert (replaced[0]["mask"][0].bool().numpy() == given).all()
+    assert (replaced[1]["mask"] == SegmentationDataset(samples, 32)[1]["mask"]).all()  # None: the file's mask
 
 
 def test_anatomical_samples_come_from_the_split_train_list(kaggle_tree, tmp_path):
@@ -59,6 +80,8 @@ def test_anatomical_samples_come_from_the_split_train_list(kaggle_tree, tmp_path
         anatomical_samples(kaggle_tree, "")
     with pytest.raises(ValueError, match="weighted_ce"):
         TrainConfig(anatomical_data=str(kaggle_tree), anatomical_split=str(split), loss="dice")
+    with pytest.raises(ValueError, match="heart_teacher"):
+        TrainConfig(anatomical_data=str(kaggle_tree), anatomical_split=str(split), anatomical_heart=True)
 
 
 def test_training_with_an_anatomical_set(kaggle_tree, tmp_path, caplog):
@@ -88,3 +111,28 @@ def test_training_with_an_anatomical_set(kaggle_tree, tmp_path, caplog):
     payload = read_checkpoint(tmp_path / "run" / "best.pt")
     assert payload["train_config"]["anatomical_split"] == str(split)
     assert not set(names) & set(payload["split"]["train"] + payload["split"]["val"])  # kept apart from the main split
+
+
+def test_anatomical_targets_with_a_heart_teacher(kaggle_tree, monkeypatch):
+    """With a heart model the anatomical masks lose the heart, which is then scored as not lung."""
+    from lungseg.inference.preprocess import resize_mask
+    from lungseg.io.reader import read_mask
+    from lungseg.training import heart_labels
+    from lungseg.training.conventions import anatomical_targets
+
+    samples = labelled(discover(kaggle_tree)[1])[:2]
+    zones, targets = anatomical_targets(samples, 32)
+    assert targets == [None, None] and zones[0].shape == (32, 32)
+    heart = np.zeros((32, 32), bool)
+    heart[14:26, 12:20] = True
+    monkeypatch.setattr(heart_labels, "teacher_masks", lambda samples, size, teacher, device: {
+        s.name: heart for s in samples})  # fmt: skip
+    cares, lungs = anatomical_targets(samples, 32, teacher="any heart model")
+    for sample, care, lung in zip(samples, cares, lungs, strict=True):
+        anatomical = resize_mask(read_mask(sample.mask), 32, 32)
+        expected_lung, expected_care = visible_field(anatomical, heart)
+        assert (lung == anatomical & ~heart).all() and (lung == expected_lung).all()
+        assert (care == expected_care).all()
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="not a heart model"):
+        anatomical_targets(samples, 32, teacher="lungseg-unet-default", device="cpu")

@@ -28,7 +28,7 @@ from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 FEATURES = (
     "confidence", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
     "compactness", "centroid_y", "row_overlap", "col_overlap", "lung_aspect", "image_std", "image_symmetry",
-    "bottom_minus_top",
+    "bottom_minus_top", "lung_height",
 )  # fmt: skip
 FEATURE_SIDE = 256  # shape features are computed on masks at most this size
 REJECTED_QUALITY = 0.05  # the quality of an input flagged not_frontal_cxr
@@ -94,6 +94,7 @@ def shape_features(labels: np.ndarray, raw: np.ndarray) -> dict[str, float]:
         if lungs else 0.0,
     }  # fmt: skip
     top, bottom = _extent(clean, 1)
+    out["lung_height"] = (bottom - top) / clean.shape[0]  # of the image: tall on a frontal film, short on a CT slice
     out["centroid_y"] = float((np.argwhere(clean)[:, 0].mean() - top) / max(bottom - top, 1)) if clean.any() else 0.0
     return out
 

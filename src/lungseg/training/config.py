@@ -36,6 +36,7 @@ class TrainConfig:
     anatomical_data: str = ""  # a set whose masks draw the anatomical lung (v7_pediatric): lung loss on the
     anatomical_split: str = ""  # ... zones both conventions agree on; its films: this split JSON's train list
     anatomical_limit: int = 0  # the first N of those films (0 = all)
+    anatomical_heart: bool = False  # turn those masks into the visible field with heart_teacher's heart masks
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pathology: PathologyConfig = field(default_factory=PathologyConfig)
@@ -88,6 +89,7 @@ class TrainConfig:
             (self.lr > 0, f"lr must be positive, got {self.lr}"),
             (self.limit >= 0, f"limit must be >= 0 (0 = all), got {self.limit}"),
             (self.anatomical_limit >= 0, f"anatomical_limit must be >= 0 (0 = all), got {self.anatomical_limit}"),
+            (not self.anatomical_heart or self.heart_teacher, "anatomical_heart needs heart_teacher (a heart model)"),
             (
                 not self.anatomical_data or (self.anatomical_split and self.loss == "weighted_ce"),
                 "anatomical_data needs anatomical_split (a split JSON naming its training films) and the "

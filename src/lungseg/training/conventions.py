@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 from lungseg.data.layouts import Sample, discover, load_split, select
 from lungseg.inference.preprocess import resize_mask
@@ -27,8 +28,9 @@ MEDIAL_FRACTION = 0.35  # of each lung's width, below its vertical midpoint: the
 def agreement_zone(reference: np.ndarray, medial: float = MEDIAL_FRACTION) -> np.ndarray:
     """Bool (H, W) map of the pixels both conventions agree on, for a bool (H, W) anatomical mask.
 
-    Left out: for each lung, the medial ``medial`` part of its width below its vertical midpoint
-    (widened by 5 px), i.e. the heart border and the lung behind the heart. Everything else counts.
+    Left out: for each lung, the medial ``medial`` part of its width from its vertical midpoint down to
+    its lowest row (widened by 5 px), i.e. the heart border and the lung behind the heart. Everything else
+    counts, the abdomen below the lungs included.
     """
     reference = np.asarray(reference, bool)
     keep = np.ones(reference.shape, bool)
@@ -41,13 +43,34 @@ def agreement_zone(reference: np.ndarray, medial: float = MEDIAL_FRACTION) -> np
         medial_is_right = (x0 + x1) / 2 < centre
         cut = x1 - medial * (x1 - x0) if medial_is_right else x0 + medial * (x1 - x0)
         inner = (cols >= cut) if medial_is_right else (cols <= cut)
-        keep &= ~(inner & (rows > (ys.min() + ys.max()) / 2) & (cols >= x0 - 5) & (cols <= x1 + 5))
+        lower = (rows > (ys.min() + ys.max()) / 2) & (rows <= ys.max() + 5)
+        keep &= ~(inner & lower & (cols >= x0 - 5) & (cols <= x1 + 5))
     return keep
 
 
-def agreement_zones(samples: list[Sample], size: int) -> list[np.ndarray]:
-    """The agreement zone of each sample's mask at the working size (S, S)."""
-    return [agreement_zone(resize_mask(read_mask(s.mask), size, size)) for s in samples]
+def visible_field(anatomical: np.ndarray, heart: np.ndarray, band: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """(target, care) for an anatomical mask turned into the visible-field convention by a heart mask
+    (a heart model's): the lung minus the heart is the target; the loss counts on the agreement zone and
+    on the heart (there: not lung), but not within ``band`` px of the heart's outline, where a heart
+    model's border is uncertain. All (H, W) bool."""
+    anatomical, heart = np.asarray(anatomical, bool), np.asarray(heart, bool)
+    if not heart.any():
+        return anatomical, agreement_zone(anatomical)
+    outline = ndimage.binary_dilation(heart, iterations=band) & ~ndimage.binary_erosion(heart, iterations=band)
+    return anatomical & ~heart, (agreement_zone(anatomical) | heart) & ~outline
+
+
+def anatomical_targets(samples: list[Sample], size: int, teacher: str = "", device: str = "auto") -> tuple[list, list]:
+    """(cares, lungs) per sample at the working size: the agreement zone and no new target; with a heart
+    ``teacher``, the :func:`visible_field` conversion by the teacher's heart masks (zone and lung target)."""
+    masks = [resize_mask(read_mask(s.mask), size, size) for s in samples]
+    if not teacher:
+        return [agreement_zone(m) for m in masks], [None] * len(masks)
+    from lungseg.training.heart_labels import teacher_masks  # runs the teacher: inference-side imports
+
+    hearts = teacher_masks(samples, size, teacher, device)
+    pairs = [visible_field(m, hearts[s.name]) for s, m in zip(samples, masks, strict=True)]
+    return [care for _, care in pairs], [target for target, _ in pairs]
 
 
 def anatomical_samples(folder: str | Path, split_file: str | Path, limit: int = 0) -> list[Sample]:

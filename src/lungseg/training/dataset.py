@@ -46,7 +46,8 @@ class SegmentationDataset(Dataset):
 
     With ``cares`` (one (S, S) bool map or None per sample) the lung channel's weight is zero outside the
     sample's map (None: everywhere counts): the map rides along as an extra mask channel, so pathology
-    simulation and augmentation move it with the masks. It needs ``weight_map``.
+    simulation and augmentation move it with the masks. It needs ``weight_map``. ``lungs`` (one (S, S)
+    bool mask or None per sample) replaces a sample's lung mask where given.
 
     ``simulate(image, mask, rng)`` (pathology) runs on the raw image before intensity
     normalisation, as a sick patient's film would be normalised at inference;
@@ -66,11 +67,15 @@ class SegmentationDataset(Dataset):
         simulate: Simulate | None = None,
         hearts: Sequence[np.ndarray | None] | None = None,
         cares: Sequence[np.ndarray | None] | None = None,
+        lungs: Sequence[np.ndarray | None] | None = None,
     ) -> None:
         if cares is not None and weight_map is None:
             raise ValueError("a dataset with cares (zones where the lung loss counts) needs a weight_map")
         start = time.perf_counter()
         pairs = [load_pair(s, size) for s in samples]
+        if lungs is not None:  # a lung mask given in place of the file's (e.g. turned into another convention)
+            given = zip(pairs, lungs, strict=True)
+            pairs = [(image, mask if lung is None else np.asarray(lung, bool)) for (image, mask), lung in given]
         self.names = [s.name for s in samples]
         self.intensity = intensity
         self.raw = np.stack([p[0] for p in pairs]) if simulate is not None and pairs else None

@@ -28,7 +28,7 @@ from lungseg.model.unet import UNet
 from lungseg.training import distributed
 from lungseg.training.augment import Augmenter
 from lungseg.training.config import TrainConfig, save_config
-from lungseg.training.conventions import agreement_zones, anatomical_samples
+from lungseg.training.conventions import anatomical_samples, anatomical_targets
 from lungseg.training.dataset import SegmentationDataset
 from lungseg.training.distributed import SINGLE, DistContext, unwrap
 from lungseg.training.heart_labels import heart_masks
@@ -106,16 +106,18 @@ def make_datasets(config: TrainConfig, train_samples, val_samples):
     simulate = None
     if config.pathology.enabled:
         simulate = functools.partial(pathology_simulate, config=config.pathology)
-    extra, cares = [], None
-    if config.anatomical_data:  # anatomical-convention films: lung loss on the agreement zone only
+    extra, cares, lungs = [], None, None
+    if config.anatomical_data:  # anatomical-convention films: lung loss on the agreement zone (and the heart)
         extra = anatomical_samples(config.anatomical_data, config.anatomical_split, config.anatomical_limit)
-        cares = [None] * len(train_samples) + agreement_zones(extra, size)
+        teacher = config.heart_teacher if config.anatomical_heart else ""
+        zones, targets = anatomical_targets(extra, size, teacher, config.device)
+        cares, lungs = [None] * len(train_samples) + zones, [None] * len(train_samples) + targets
     train_hearts = val_hearts = None
     if config.target == "lungs+heart":  # validation: manual heart masks only; none for the anatomical films
         train_hearts = heart_masks(train_samples, size, config.heart_teacher, config.device) + [None] * len(extra)
         val_hearts = heart_masks(val_samples, size)
     train_ds = SegmentationDataset(
-        [*train_samples, *extra], size, intensity, augment, config.seed, weights, simulate, train_hearts, cares
+        [*train_samples, *extra], size, intensity, augment, config.seed, weights, simulate, train_hearts, cares, lungs
     )
     return train_ds, SegmentationDataset(val_samples, size, intensity, weight_map=weights, hearts=val_hearts)
 
