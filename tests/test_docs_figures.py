@@ -20,7 +20,7 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v4\)|v3 \(previous default\)|v1"
+    who = r"\*\*shipped\*\* \(v5\)|v4 \(previous default\)|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
     assert len(rows) == 9
     for who, test_set, n, rest in rows:
@@ -52,12 +52,15 @@ def test_readme_headline_is_accuracy_json():
 def test_model_card_validation_choice_is_its_json():
     results = load("validation_choice.json")["results"]
     card = (REPO / "MODEL_CARD.md").read_text()
-    old, v3, v4 = results["old"], results["v3"], results["v4"]
-    assert f"Clean: v1 {old['clean']:.4f}, v3 {v3['clean']:.4f}, v4 **{v4['clean']:.4f}**" in card
-    assert f"v1 {old['simulated_mean']:.4f}, v3 {v3['simulated_mean']:.4f}, v4 **{v4['simulated_mean']:.4f}**" in card
-    assert f"v3 with the heart model {v3['heart']:.4f}, v4 {v4['heart']:.4f}" in card
+    old, v4, v5 = results["old"], results["v4"], results["v7D"]
+    assert f"Clean: v1 {old['clean']:.4f}, v4 {v4['clean']:.4f}, v5 **{v5['clean']:.4f}**" in card
+    assert f"v1 {old['simulated_mean']:.4f}, v4 {v4['simulated_mean']:.4f}, v5 **{v5['simulated_mean']:.4f}**" in card
+    assert f"Heart Dice: v4 {v4['heart']:.4f}, v5 {v5['heart']:.4f}" in card
+    v7 = f"v7 pediatric pneumonia (agreement zone): v4 {v4['v7_pneumonia']:.4f}, v5 **{v5['v7_pneumonia']:.4f}**"
+    assert v7 in card
+    assert f"lungs over the manual heart: v4 {v4['lung_over_heart']:.4f}, v5 {v5['lung_over_heart']:.4f}" in card
     for kind in ("mass", "nodules", "lobar"):
-        assert f"{old[kind]:.4f} -> {v4[kind]:.4f}" in card
+        assert f"{old[kind]:.4f} -> {v5[kind]:.4f}" in card
 
 
 def test_pathology_md_is_rendered_from_its_json():

@@ -36,7 +36,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="5ec60a543ebde6562493061ecf15bc797f8d31ba9964cb2a863e25224380a9b6",
+        sha256="553f9823fd21c02ac61bfd404f29728cbcc66543ee290c6eb28a0379cd2f0821",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -44,8 +44,9 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "lungs and heart (two outputs): Shenzhen (509) + Montgomery training half (35, x4) + Wingspan (95), "
             "with pathology simulation (v2: configs/default_model.yaml), fine-tuned with lighter simulation "
             "(v3: configs/pathology_ft.yaml), then grown a heart output (v4: configs/joint.yaml; Wingspan heart "
-            "masks, the heart model's masks on the other films); Montgomery validation half (34) + Wingspan "
-            "validation (16) select"
+            "masks, the heart model's masks on the other films), then fine-tuned with 200 v7 pediatric pneumonia "
+            "films turned into the visible-field convention by the heart model (v5: configs/anatomical.yaml); "
+            "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
     ),
