@@ -82,5 +82,5 @@ def anatomical_samples(folder: str | Path, split_file: str | Path, limit: int = 
     if limit:
         names = names[:limit]
     samples = select(discover(folder)[1], names, str(split_file))
-    log.info("anatomical-convention films: %d from %s (lung loss on the agreement zone only)", len(samples), folder)
+    log.info("anatomical-convention films: %d from %s (lung loss where the conventions agree)", len(samples), folder)
     return samples
