@@ -28,7 +28,7 @@ from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 FEATURES = (
     "confidence", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
     "compactness", "centroid_y", "row_overlap", "col_overlap", "lung_aspect", "image_std", "image_symmetry",
-    "bottom_minus_top", "lung_height",
+    "bottom_minus_top", "lung_height", "orientation",
 )  # fmt: skip
 FEATURE_SIDE = 256  # shape features are computed on masks at most this size
 REJECTED_QUALITY = 0.05  # the quality of an input flagged not_frontal_cxr
@@ -99,16 +99,22 @@ def shape_features(labels: np.ndarray, raw: np.ndarray) -> dict[str, float]:
     return out
 
 
+def _mirror_correlation(small: np.ndarray, mirrored: np.ndarray) -> float:
+    value = float(np.corrcoef(small.ravel(), mirrored.ravel())[0, 1]) if small.std() > 1e-6 else 0.0
+    return value if math.isfinite(value) else 0.0
+
+
 def image_features(pixels: np.ndarray) -> dict[str, float]:
-    """Contrast, left-right symmetry and the top-bottom brightness difference of the image (64 px thumbnail)."""
+    """Contrast, left-right symmetry, the top-bottom brightness difference and ``orientation`` (left-right
+    minus top-bottom mirror symmetry: positive for an upright or upside-down chest, negative for one turned
+    on its side) of the image (64 px thumbnail)."""
     step = max(1, max(pixels.shape) // 64)
     small = pixels[::step, ::step].astype(np.float64)
-    std = float(small.std())
-    mirrored = small[:, ::-1]
-    symmetry = float(np.corrcoef(small.ravel(), mirrored.ravel())[0, 1]) if std > 1e-6 else 0.0
+    symmetry = _mirror_correlation(small, small[:, ::-1])
     third = max(1, small.shape[0] // 3)
-    return {"image_std": std, "image_symmetry": symmetry if math.isfinite(symmetry) else 0.0,
-            "bottom_minus_top": float(small[-third:].mean() - small[:third].mean())}  # fmt: skip
+    return {"image_std": float(small.std()), "image_symmetry": symmetry,
+            "bottom_minus_top": float(small[-third:].mean() - small[:third].mean()),
+            "orientation": symmetry - _mirror_correlation(small, small[::-1])}  # fmt: skip
 
 
 @dataclass(frozen=True)
