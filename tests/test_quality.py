@@ -103,3 +103,21 @@ def test_orientation_tells_an_upright_chest_from_one_on_its_side():
     assert image_features(np.rot90(upright).copy())["orientation"] < -0.5
     assert image_features(upright[::-1].copy())["orientation"] > 0.5  # upside down: not this feature's job
     assert image_features(np.full((64, 64), 0.3, np.float32))["orientation"] == 0.0  # blank: no symmetry at all
+
+
+def test_convex_hull_matches_qhull_on_random_outlines():
+    from scipy.spatial import ConvexHull
+
+    from lungseg.inference.quality import convex_hull, hull_area_perimeter
+
+    square = np.array([[0, 0], [0, 4], [4, 4], [4, 0], [2, 2], [1, 3]])
+    assert hull_area_perimeter(convex_hull(square)) == (16.0, 16.0)
+    assert hull_area_perimeter(convex_hull(np.array([[0, 0], [1, 1], [2, 2]]))) == (0.0, 0.0)  # a line
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        points = rng.integers(0, 200, (rng.integers(3, 400), 2))
+        if np.linalg.matrix_rank(points - points[0]) < 2:
+            continue
+        reference = ConvexHull(points)
+        area, perimeter = hull_area_perimeter(convex_hull(points))
+        assert area == pytest.approx(reference.volume) and perimeter == pytest.approx(reference.area)

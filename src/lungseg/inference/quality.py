@@ -21,7 +21,6 @@ from importlib import resources
 
 import numpy as np
 from scipy import ndimage
-from scipy.spatial import ConvexHull, QhullError
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 
@@ -39,17 +38,50 @@ def _shrink(mask: np.ndarray, side: int = FEATURE_SIDE) -> np.ndarray:
     return mask[::step, ::step]
 
 
+def convex_hull(points: np.ndarray) -> np.ndarray:
+    """Vertices (K, 2) of the convex hull of integer points (N, 2), counter-clockwise (Andrew's monotone chain).
+
+    A few lines of numpy and Python instead of scipy.spatial, whose import alone costs a one-image run 70 ms.
+    """
+    pts = np.unique(np.asarray(points, np.int64), axis=0)  # sorted by x, then y
+    if len(pts) < 3:
+        return pts
+
+    def half(seq: np.ndarray) -> list:
+        chain: list = []
+        for p in seq.tolist():
+            while len(chain) >= 2 and (
+                (chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1])
+                - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])
+            ) <= 0:
+                chain.pop()
+            chain.append(p)
+        return chain
+
+    lower, upper = half(pts), half(pts[::-1])
+    return np.array(lower[:-1] + upper[:-1])
+
+
+def hull_area_perimeter(hull: np.ndarray) -> tuple[float, float]:
+    """Area (shoelace) and perimeter of a polygon's vertices (K, 2); 0 for fewer than three."""
+    if len(hull) < 3:
+        return 0.0, 0.0
+    x, y = hull[:, 0].astype(np.float64), hull[:, 1].astype(np.float64)
+    area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    perimeter = float(np.hypot(np.diff(x, append=x[0]), np.diff(y, append=y[0])).sum())
+    return area, perimeter
+
+
 def _solidity(region: np.ndarray) -> float:
     """Area over convex-hull area; the hull is built from the outline's pixels only (the same hull)."""
     area = int(region.sum())
     if area < 4:
         return 0.0
     points = np.argwhere(region & ~ndimage.binary_erosion(region))
-    try:
-        hull = ConvexHull(points)
-    except (QhullError, ValueError):  # all points on a line
+    hull_area, perimeter = hull_area_perimeter(convex_hull(points))
+    if hull_area == 0:  # all points on a line
         return 0.0
-    return float(min(1.0, area / max(hull.volume + hull.area / 2 + 1, 1.0)))
+    return float(min(1.0, area / max(hull_area + perimeter / 2 + 1, 1.0)))
 
 
 def _compactness(region: np.ndarray) -> float:
