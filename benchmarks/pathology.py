@@ -38,14 +38,18 @@ HERE = Path(__file__).resolve().parent
 SPLITS = HERE.parent / "splits"
 
 
-def v7_sample(root: Path, n_pneumonia: int = 150, n_normal: int = 50) -> tuple[list[Sample], dict[str, str]]:
+def v7_groups(root: Path) -> dict[str, str]:
+    """stem -> "pneumonia" or "normal", from the class column of v7_pediatric's pairs.csv."""
     with (root / "pairs.csv").open(newline="") as f:
-        rows = list(csv.DictReader(f))
-    sick = sorted(r["stem"] for r in rows if r["class"] != "NORMAL")
-    normal = sorted(r["stem"] for r in rows if r["class"] == "NORMAL")
+        return {r["stem"]: "normal" if r["class"] == "NORMAL" else "pneumonia" for r in csv.DictReader(f)}
+
+
+def v7_sample(root: Path, n_pneumonia: int = 150, n_normal: int = 50) -> tuple[list[Sample], dict[str, str]]:
+    groups = v7_groups(root)
+    sick = sorted(n for n, g in groups.items() if g == "pneumonia")
+    normal = sorted(n for n, g in groups.items() if g == "normal")
     names = random.Random(0).sample(sick, n_pneumonia) + random.Random(0).sample(normal, n_normal)
-    groups = {n: "pneumonia" if n in set(sick) else "normal" for n in names}
-    return select(discover(root)[1], names), groups
+    return select(discover(root)[1], names), {n: groups[n] for n in names}
 
 
 def score(segmenter: Segmenter, image: np.ndarray, mask: np.ndarray, zone: np.ndarray | None = None) -> float:

@@ -17,7 +17,7 @@ import random
 import re
 from pathlib import Path
 
-from pathology import v7_sample
+from pathology import v7_groups, v7_sample
 
 from lungseg.io.atomic import write_text_atomic
 
@@ -34,7 +34,7 @@ def make_split(data: Path) -> dict:
     with (data / "pairs.csv").open(newline="") as f:
         rows = list(csv.DictReader(f))
     who = {r["stem"]: patient(r["kermany_file"]) for r in rows}
-    sick = {r["stem"] for r in rows if r["class"] != "NORMAL"}
+    sick = {n for n, g in v7_groups(data).items() if g == "pneumonia"}
     test = [s.name for s in v7_sample(data)[0]]
     taken = {who[n] for n in test}
     rest = sorted(n for n in who if who[n] not in taken)

@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from pathology import v7_groups
 from pathology_kinds import SEEN, UNSEEN
 
 from lungseg.data.layouts import discover, load_split, select
@@ -31,15 +32,14 @@ from lungseg.training.conventions import agreement_zone
 HERE = Path(__file__).resolve().parent
 
 
-def lung_over_heart(seg: Segmenter, hearts: list) -> float:
-    """Mean share of the manual heart covered by the predicted lungs on the validation films with a heart
-    mask: near 0 for the visible-field convention; it rises when lungs spill over the heart (what training
-    on anatomical masks can teach, and the clean Dice of 50 films hardly sees)."""
+def lung_over_heart(lungs: list[np.ndarray], hearts: list[np.ndarray]) -> float:
+    """Mean share of the manual heart covered by the predicted lungs (one mask each, same films): near 0 for
+    the visible-field convention; it rises when lungs spill over the heart (what training on anatomical
+    masks can teach, and the clean Dice of 50 films hardly sees)."""
     shares = []
-    for image, reference in hearts:
-        lungs = seg(XRay(image)).mask
-        lungs = resize_mask(lungs, *reference.shape) if lungs.shape != reference.shape else lungs
-        shares.append((lungs & reference).sum() / max(reference.sum(), 1))
+    for lung, reference in zip(lungs, hearts, strict=True):
+        lung = resize_mask(lung, *reference.shape) if lung.shape != reference.shape else lung
+        shares.append((lung & reference).sum() / max(reference.sum(), 1))
     return round(float(np.mean(shares)), 4)
 
 
@@ -67,12 +67,11 @@ def v7_scores(seg: Segmenter, films: list) -> dict[str, float]:
 
 
 def v7_films(root: Path, split: str) -> list:
-    names = load_split(split)["val"]
+    groups = v7_groups(root)
     out = []
-    for sample in select(discover(root)[1], names):
+    for sample in select(discover(root)[1], load_split(split)["val"]):
         image, mask = read_labelled(sample)
-        group = "normal" if "IM-" in sample.name or "NORMAL" in sample.name else "pneumonia"
-        out.append((image, mask, agreement_zone(mask), group))
+        out.append((image, mask, agreement_zone(mask), groups[sample.name]))
     return out
 
 
@@ -94,7 +93,8 @@ def main() -> None:
     for spec in args.models:
         label, model = spec.split("=", 1)
         seg = Segmenter.from_pretrained(model, device="cpu", heart=None)
-        scores = {"clean": [overlap_metrics(seg(XRay(im)).mask, m)["dice"] for _, im, m in pairs]}
+        clean = [seg(XRay(im)).mask for _, im, _ in pairs]
+        scores = {"clean": [overlap_metrics(c, m)["dice"] for c, (_, _, m) in zip(clean, pairs, strict=True)]}
         for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):
             sick = [np.clip(fn(im, m, np.random.default_rng([1000 + k, i])), 0, 1).astype(np.float32)
                     for i, (_, im, m) in enumerate(pairs)]  # fmt: skip
@@ -103,7 +103,8 @@ def main() -> None:
         results[label] = {"model": model, **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
         results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
         results[label]["heart"] = heart_dice(model, hearts)
-        results[label]["lung_over_heart"] = lung_over_heart(seg, hearts)
+        with_heart = [c for c, s in zip(clean, chosen, strict=True) if s.heart is not None]
+        results[label]["lung_over_heart"] = lung_over_heart(with_heart, [h for _, h in hearts])
         results[label].update(v7_scores(seg, v7))
         print(label, results[label], flush=True)
     command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)

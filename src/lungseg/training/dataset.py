@@ -28,13 +28,13 @@ WeightMap = Callable[[np.ndarray], np.ndarray]
 Simulate = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
 
-def load_pair(sample: Sample, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Read one sample as (float32 image in [0, 1] before intensity normalisation, bool mask), (size, size)."""
-    if sample.mask is None:
+def load_pair(sample: Sample, size: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Read one sample as (float32 image in [0, 1] before intensity normalisation, bool mask), (size, size);
+    a given (size, size) ``mask`` stands in for the sample's mask file, which is then not read."""
+    if mask is None and sample.mask is None:
         raise ValueError(f"{sample.image}: no mask found for this image")
     image = resize_float(read_xray(sample.image).pixels, size, size)
-    mask = resize_mask(read_mask(sample.mask), size, size)
-    return image, mask
+    return image, resize_mask(read_mask(sample.mask), size, size) if mask is None else np.asarray(mask, bool)
 
 
 class SegmentationDataset(Dataset):
@@ -72,10 +72,8 @@ class SegmentationDataset(Dataset):
         if cares is not None and weight_map is None:
             raise ValueError("a dataset with cares (zones where the lung loss counts) needs a weight_map")
         start = time.perf_counter()
-        pairs = [load_pair(s, size) for s in samples]
-        if lungs is not None:  # a lung mask given in place of the file's (e.g. turned into another convention)
-            given = zip(pairs, lungs, strict=True)
-            pairs = [(image, mask if lung is None else np.asarray(lung, bool)) for (image, mask), lung in given]
+        lungs = [None] * len(samples) if lungs is None else lungs  # a given lung mask replaces the file's
+        pairs = [load_pair(s, size, lung) for s, lung in zip(samples, lungs, strict=True)]
         self.names = [s.name for s in samples]
         self.intensity = intensity
         self.raw = np.stack([p[0] for p in pairs]) if simulate is not None and pairs else None
