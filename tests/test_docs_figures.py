@@ -136,8 +136,18 @@ def test_quality_figures_are_quality_json():
     e = result["eval"]
     readme = " ".join((REPO / "README.md").read_text().split())
     assert f"Spearman with true Dice {e['quality']['spearman']} and AUROC {e['quality']['auroc_bad']}" in readme
-    assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']})" in readme
-    assert f"{e['false_rejections_clean']} of {e['n_clean']} clean test films" in readme
+    assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']}:" in readme
+    assert e["false_rejections_clean"] == 0 and "none of the 173 clean test films was rejected" in readme
+    assert all(v["flagged"] == v["n"] for v in e["rejection"].values())  # the README says "every ... was flagged"
+
+
+def test_view_model_md_is_rendered_from_its_json():
+    sys.path.insert(0, str(BENCH))
+    from view_model import render
+
+    result = load("view_model.json")
+    assert (BENCH / "view_model.md").read_text() == render(result)
+    assert f"{result['params']:,} weights" in (REPO / "MODEL_CARD.md").read_text()
 
 
 def test_int8_md_is_rendered_from_its_json():

@@ -28,6 +28,7 @@ from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import Z_RLE, is_stale_temporary, save_png_atomic
 from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
+from lungseg.io.thumbnails import save_thumbnail, thumbnail_path
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,8 @@ def result_row(job: Job, result: SegmentationResult) -> dict:
 
 
 def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out_dir: Path | None = None) -> None:
-    """Save mask (0/255), labels (0/1/2/3), heart, overlay (RGB) and optionally the 16-bit probability map.
+    """Save mask (0/255), labels (0/1/2/3), heart, overlay (RGB), its report thumbnail and optionally the
+    16-bit probability map.
 
     Refuses to write over the input or, given ``out_dir``, anywhere outside it (a symlinked subfolder).
     """
@@ -148,6 +150,8 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out
     for done in saved:
         done.result()
     save_png_atomic(job.output("overlay"), drawn, FAST_PNG)
+    if job.root is not None:  # the report's thumbnail, while the overlay is in memory (after it: not stale)
+        save_thumbnail(drawn, job.root / thumbnail_path(job.output("overlay").relative_to(job.root)))
     if probabilities:
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
 

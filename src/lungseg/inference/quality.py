@@ -1,10 +1,11 @@
 """A quality score in [0, 1] that estimates a mask's Dice, and a flag for inputs that are not frontal chest X-rays.
 
-Both come from what the model already knows, at the working size (cheap, no extra forward pass): its confidence,
-how plausible the lungs' shape, size, balance and placement are, and three facts of the image (contrast,
-left-right symmetry, top-bottom brightness). An earlier version also ran the model on the mirrored image; its
-two agreement features changed neither score measurably (``benchmarks/quality.md``) and cost a second forward
-pass per image, so they are gone. A ridge
+Both come from what the model already knows, at the working size: its confidence, how plausible the lungs'
+shape, size, balance and placement are, four facts of the image (contrast, left-right symmetry, orientation,
+top-bottom brightness), and the logit of the view model (``lungseg.inference.view``: a 64 px CNN that tells a
+frontal chest X-ray from a turned film, a photograph or a CT slice, in 2-4 ms on one core). An earlier
+version also ran the lung model on the mirrored image; its two agreement features changed neither score
+measurably (``benchmarks/quality.md``) and cost a second forward pass per image, so they are gone. A ridge
 regression maps the standardised features to Dice, a logistic regression to P(not a frontal chest X-ray);
 both were fitted on validation images and on images corrupted on purpose, never on test images
 (``benchmarks/quality.py`` fits them and writes ``quality_weights.json``; ``benchmarks/quality.md`` says how
@@ -23,12 +24,14 @@ import numpy as np
 from scipy import ndimage
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
+from lungseg.inference.view import not_frontal_logit
 
 FEATURES = (
     "confidence", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
     "compactness", "centroid_y", "row_overlap", "col_overlap", "lung_aspect", "image_std", "image_symmetry",
-    "bottom_minus_top", "lung_height", "orientation",
+    "bottom_minus_top", "lung_height", "orientation", "view",
 )  # fmt: skip
+VIEW_CLIP = 20.0  # the view model's logit is clipped to +-this before the linear models see it
 FEATURE_SIDE = 256  # shape features are computed on masks at most this size
 REJECTED_QUALITY = 0.05  # the quality of an input flagged not_frontal_cxr
 
@@ -191,7 +194,8 @@ def assess(
 ) -> tuple[dict[str, float], float, bool]:
     """(features, quality, not_frontal_cxr) of one result; ``prob`` and ``labels`` at the processing size.
     Quality is NaN when no fitted model ships."""
-    features = {"confidence": conf, **shape_features(labels, prob >= threshold), **image_features(pixels)}
+    view = float(np.clip(not_frontal_logit(pixels), -VIEW_CLIP, VIEW_CLIP))
+    features = {"confidence": conf, **shape_features(labels, prob >= threshold), **image_features(pixels), "view": view}
     model = bundled_quality_model()
     if model is None:
         return features, math.nan, False

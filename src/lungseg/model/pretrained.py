@@ -13,6 +13,7 @@ from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
 HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
+VIEW_MODEL = "lungseg-view"  # frontal chest X-ray or not: a feature of the quality score (lungseg/model/viewnet.py)
 # The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
 # share-alike. The heart model is fine-tuned from the lung model on Wingspan, so it carries the same terms.
 WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
@@ -30,6 +31,7 @@ class PretrainedCfg:
     intensity: str
     training_data: str
     licence: str  # SPDX id of the weights' licence (they inherit the training masks' terms)
+    task: str = "segmentation"  # or "view": not a U-Net, never loaded as a segmentation model
 
 
 PRETRAINED: dict[str, PretrainedCfg] = {
@@ -62,6 +64,21 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "(configs/heart.yaml); the teacher of the default model's heart output, run beside lungs-only models"
         ),
         licence=WEIGHTS_LICENCE,  # derived from the lung model's weights (Shenzhen masks: CC BY-NC-SA 4.0)
+    ),
+    VIEW_MODEL: PretrainedCfg(
+        name=VIEW_MODEL,
+        file="lungseg-view.pt",
+        sha256="4eb3cc0d1647c1ad4c5e8762e8e0179485f6db3fba82a57dc857f60d4beba0f4",
+        image_size=64,
+        padding="same",
+        intensity="standardize",  # per image: zero mean, unit standard deviation (lungseg/inference/view.py)
+        training_data=(
+            "images only, no masks: the training films of splits/pathology.json (Montgomery, Shenzhen, Wingspan) "
+            "and splits/v7_pediatric.json (1,495 films) against drawn negatives (those films turned or upside "
+            "down, scikit-image pictures, textures, blanks, CT and lateral phantoms); benchmarks/view_model.py"
+        ),
+        licence="CC-BY-4.0",  # v7 images (Kermany et al.); NLM images are public for research; Wingspan MIT
+        task="view",
     ),
 }
 
@@ -100,6 +117,11 @@ def resolve_model(name_or_path: str | Path | None = None) -> Path:
     """An existing checkpoint file as given, else the verified weights of a bundled model by name."""
     if name_or_path is not None and Path(name_or_path).is_file():
         return Path(name_or_path)
+    cfg = PRETRAINED.get(str(name_or_path))
+    if cfg is not None and cfg.task != "segmentation":
+        segmenting = ", ".join(k for k, c in PRETRAINED.items() if c.task == "segmentation")
+        raise ValueError(f"{name_or_path!r} is the bundled {cfg.task} model, not a segmentation model; "
+                         f"use {segmenting}")
     return resolve_pretrained(None if name_or_path is None else str(name_or_path))
 
 

@@ -9,18 +9,16 @@ import logging
 import math
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from lungseg import __version__
 from lungseg.inference.rowlog import read_rows
-from lungseg.io.atomic import atomic_path, write_text_atomic
+from lungseg.io.atomic import write_text_atomic
+from lungseg.io.thumbnails import save_thumbnail, thumbnail_path
 from lungseg.report.page import histogram_svg, render
 
 log = logging.getLogger(__name__)
 
-THUMB_SIDE = 160
-THUMBS = Path("report_files") / "thumbs"
 SEGMENT_COLUMNS = ("lung_fraction", "area_mm2", "right_left_ratio", "ctr", "mean_confidence")
 
 
@@ -29,20 +27,10 @@ def record_run(out_dir: Path, info: dict) -> None:
     write_text_atomic(Path(out_dir) / "run.json", json.dumps({"lungseg_version": __version__, **info}, indent=1))
 
 
-def save_thumbnail(image: np.ndarray | Image.Image, dest: Path) -> None:
-    """A JPEG of at most THUMB_SIDE px, written atomically."""
-    thumb = image if isinstance(image, Image.Image) else Image.fromarray(image)
-    thumb = thumb.convert("RGB")
-    thumb.thumbnail((THUMB_SIDE, THUMB_SIDE))
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(dest) as tmp:
-        thumb.save(tmp, format="JPEG", quality=80)
-
-
 def overlay_thumbnail(out_dir: Path, overlay: str) -> str:
     """The thumbnail of ``out_dir/overlay`` (made if missing or older); its path relative to ``out_dir``."""
     source = out_dir / overlay
-    rel = (THUMBS / overlay).with_suffix(".jpg")
+    rel = thumbnail_path(overlay)
     dest = out_dir / rel
     if not source.is_file():
         return ""
