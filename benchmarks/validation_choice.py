@@ -8,7 +8,7 @@ validation films (``heart``) and the share of their manual heart covered by pred
 ``splits/v7_pediatric.json``, by patient apart from the training and test films) on the zones both lung
 conventions agree on (``v7_pneumonia``, ``v7_normal``). Test sets are never used to choose.
 
-Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default
+Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default [--output F]
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--split", default="splits/pathology.json", help="the new recipe's split (val list)")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     parser.add_argument("--v7-split", default="splits/v7_pediatric.json", help="v7 pediatric split (val list)")
+    parser.add_argument("--output", default="validation_choice.json", help="file name in benchmarks/ (a later round)")
     args = parser.parse_args()
     data = Path(args.data)
     val = load_split(args.split)["val"]
@@ -108,8 +109,9 @@ def main() -> None:
         results[label].update(v7_scores(seg, v7))
         print(label, results[label], flush=True)
     command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)
+    command += f" --output {args.output}" if args.output != "validation_choice.json" else ""
     out = {"command": command, "n_val": len(pairs), "n_v7_val": len(v7), "results": results}
-    (HERE / "validation_choice.json").write_text(json.dumps(out, indent=1) + "\n")
+    (HERE / args.output).write_text(json.dumps(out, indent=1) + "\n")
 
 
 if __name__ == "__main__":
