@@ -155,3 +155,13 @@ def test_int8_md_is_rendered_from_its_json():
     from onnx_int8 import render
 
     assert (BENCH / "onnx_int8.md").read_text() == render(load("onnx_int8.json"))
+
+
+def test_validation_round6_figures_are_its_json():
+    results = load("validation_choice_round6.json")["results"]
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    quoted = {("v7F_last", "v7_pneumonia"), ("v5", "v7_pneumonia"), ("v7F_last", "lung_over_heart"),
+              ("v4", "lung_over_heart"), ("v7G_best", "heart"), ("soupDF", "lung_over_heart"), ("soupDF", "clean"),
+              ("soupDF", "simulated_mean"), ("soupDF", "heart"), ("soupDF", "v7_pneumonia")}  # fmt: skip
+    for label, key in quoted:
+        assert f"{results[label][key]:.4f}" in card, (label, key)
