@@ -139,6 +139,7 @@ def test_quality_figures_are_quality_json():
     assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']}:" in readme
     assert e["false_rejections_clean"] == 0 and "none of the 173 clean test films was rejected" in readme
     assert all(v["flagged"] == v["n"] for v in e["rejection"].values())  # the README says "every ... was flagged"
+    assert f"{e['children_flagged']} of {e['n_children']} children's test films" in readme
 
 
 def test_view_model_md_is_rendered_from_its_json():

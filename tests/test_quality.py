@@ -55,6 +55,23 @@ def test_fit_recovers_a_linear_rule_and_a_separable_flag():
     assert all(model.score(r)[0] == REJECTED_QUALITY for r in other if model.score(r)[1])
 
 
+def test_frontal_films_without_dice_move_only_the_rejection():
+    """Films of another set (no Dice of ours) counted as frontal: an input like them is no longer flagged,
+    while every input that is not a chest X-ray still is."""
+    rng = np.random.default_rng(1)
+
+    def row(std: float) -> dict:
+        return {k: (std if k == "image_std" else 0.0) + float(rng.normal(0, 0.3)) for k in FEATURES}
+
+    rows, other = [row(0.0) for _ in range(200)], [row(8.0) for _ in range(100)]
+    dice = [0.8 + 0.05 * r["confidence"] for r in rows]
+    children = [row(5.0) for _ in range(100)]
+    probe = dict.fromkeys(FEATURES, 0.0) | {"image_std": 5.0}
+    plain = fit_quality(rows, dice, other)
+    with_children = fit_quality(rows, dice, other, frontal=children)
+    assert plain.score(probe)[1] and not with_children.score(probe)[1]
+    assert all(model.score(r)[1] for model in (plain, with_children) for r in other)
+
 def test_quality_model_scores_by_hand():
     n = len(FEATURES)
     model = QualityModel((0.0,) * n, (1.0,) * n, (0.1,) + (0.0,) * (n - 1), 0.5, (0.0,) * n, -1.0)

@@ -45,15 +45,17 @@ def _logistic(z: np.ndarray, y: np.ndarray, penalty: float, steps: int = 50) -> 
 
 def fit_quality(
     cxr: list[dict], dice: list[float], other: list[dict], margin: float = 0.0, target: str = "dice",
-    penalty: float = RIDGE, dice_features: tuple[str, ...] | None = None,
+    penalty: float = RIDGE, dice_features: tuple[str, ...] | None = None, frontal: list[dict] | None = None,
 ) -> QualityModel:
     """Ridge of Dice (``target="dice"``) or of its logit (``"logit"``: quality = sigmoid of the prediction,
     which follows Dice's saturation near 1) on the chest X-rays' features; logistic regression of "not a
     frontal chest X-ray" on both sets. ``margin`` lowers the rejection's bias (fewer false rejections);
-    ``dice_features`` limits the Dice model to those features (the others get weight 0).
+    ``dice_features`` limits the Dice model to those features (the others get weight 0); ``frontal`` adds
+    frontal chest X-rays without a Dice (another set's films) to the rejection's fit only.
     """
     x_cxr, x_other = feature_matrix(cxr), feature_matrix(other)
-    both = np.vstack([x_cxr, x_other])
+    x_frontal = feature_matrix(frontal) if frontal else np.zeros((0, len(FEATURES)))
+    both = np.vstack([x_cxr, x_frontal, x_other])
     mean, scale = both.mean(0), np.maximum(both.std(0), 1e-6)
     y = np.asarray(dice, np.float64)
     if target == "logit":
@@ -62,7 +64,7 @@ def fit_quality(
     coef, dice_bias = _ridge(((x_cxr - mean) / scale)[:, keep], y, penalty)
     dice_coef = np.zeros(len(FEATURES))
     dice_coef[keep] = coef
-    labels = np.r_[np.zeros(len(x_cxr)), np.ones(len(x_other))]
+    labels = np.r_[np.zeros(len(x_cxr) + len(x_frontal)), np.ones(len(x_other))]
     reject_coef, reject_bias = _logistic((both - mean) / scale, labels, RIDGE)
     return QualityModel(tuple(mean), tuple(scale), tuple(dice_coef), dice_bias, tuple(reject_coef),
                         reject_bias - margin, target == "logit")  # fmt: skip
