@@ -28,3 +28,10 @@ def test_segment_writes_thumbnails_that_the_report_reuses(tmp_path):
     assert main(["report", str(out)]) == 0
     assert thumbs[0].stat().st_mtime_ns == before[thumbs[0]]  # reused, not made again
     assert thumbs[1].is_file()  # a missing one is made from its overlay
+
+
+def test_no_report_means_no_thumbnails(tmp_path):
+    shutil.copy(sample_path(), tmp_path / "a.png")
+    out = tmp_path / "out"
+    assert main(["segment", str(tmp_path / "a.png"), "-o", str(out), "--no-report"]) == 0
+    assert (out / "a_overlay.png").is_file() and not (out / "report_files").exists()

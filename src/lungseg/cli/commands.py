@@ -118,7 +118,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     )  # fmt: skip
     parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers,
-                          parallel=parallel)
+                          parallel=parallel, thumbnails=args.report)
     if args.shard:
         from lungseg.inference.shards import shard_file, shard_slice
 

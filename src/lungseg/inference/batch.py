@@ -127,7 +127,9 @@ def result_row(job: Job, result: SegmentationResult) -> dict:
     return {k: (("" if math.isnan(v) else f"{v:.6g}") if isinstance(v, float) else v) for k, v in values.items()}
 
 
-def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out_dir: Path | None = None) -> None:
+def write_outputs(
+    job: Job, result: SegmentationResult, probabilities: bool, out_dir: Path | None = None, thumbnail: bool = True
+) -> None:
     """Save mask (0/255), labels (0/1/2/3), heart, overlay (RGB), its report thumbnail and optionally the
     16-bit probability map.
 
@@ -150,7 +152,7 @@ def write_outputs(job: Job, result: SegmentationResult, probabilities: bool, out
     for done in saved:
         done.result()
     save_png_atomic(job.output("overlay"), drawn, FAST_PNG)
-    if job.root is not None:  # the report's thumbnail, while the overlay is in memory (after it: not stale)
+    if thumbnail and job.root is not None:  # the report's thumbnail, while the overlay is in memory (after it)
         save_thumbnail(drawn, job.root / thumbnail_path(job.output("overlay").relative_to(job.root)))
     if probabilities:
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
@@ -241,6 +243,7 @@ class SegmentOptions:
     workers: int = 0
     parallel: int = 1  # batches segmented at once, in threads (see stream)
     rows_file: str = MEASUREMENTS  # a shard of a job array writes its own (see shards.py)
+    thumbnails: bool = True  # the report's overlay thumbnails (off with --no-report)
 
 
 def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> int:
@@ -256,7 +259,8 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> 
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
         results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers, opts.parallel)
         for job, result in zip(todo, results, strict=True):
-            write = pool.submit(write_outputs, job, result, opts.probabilities, opts.output) if result.ok else None
+            write = (pool.submit(write_outputs, job, result, opts.probabilities, opts.output, opts.thumbnails)
+                     if result.ok else None)  # fmt: skip
             pending.append((job, result, write))
             while len(pending) > WRITE_QUEUE or (pending and pending[0][2] is None):
                 failed += _record(*pending.popleft(), rows, journal, bar)
