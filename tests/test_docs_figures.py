@@ -166,3 +166,11 @@ def test_validation_round6_figures_are_its_json():
               ("soupDF", "simulated_mean"), ("soupDF", "heart"), ("soupDF", "v7_pneumonia")}  # fmt: skip
     for label, key in quoted:
         assert f"{results[label][key]:.4f}" in card, (label, key)
+
+
+def test_validation_round6_v7h_figures_are_its_json():
+    results = load("validation_choice_round6_v7H.json")["results"]
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    for key in ("lung_over_heart", "v7_pneumonia", "clean", "simulated_mean", "heart"):
+        low, high = sorted(results[label][key] for label in ("v7H_best", "v7H_last"))
+        assert f"{low:.4f}-{high:.4f}" in card, key
