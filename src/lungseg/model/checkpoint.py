@@ -19,12 +19,12 @@ from lungseg.model.unet import ModelConfig, UNet
 FORMAT = "lungseg-checkpoint-v1"
 
 
-def save_checkpoint(path: str | Path, model: UNet, **extra: Any) -> None:
-    """Write ``model`` and ``extra`` entries (configs, epoch, metrics, optimizer...) atomically."""
+def write_tagged(path: str | Path, fmt: str, model_config: dict, model: torch.nn.Module, **extra: Any) -> None:
+    """Write weights + config + version under the format tag ``fmt`` (and ``extra``) atomically."""
     payload = {
-        "format": FORMAT,
+        "format": fmt,
         "lungseg_version": __version__,
-        "model_config": model.config.to_dict(),
+        "model_config": model_config,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         **extra,
     }
@@ -32,17 +32,22 @@ def save_checkpoint(path: str | Path, model: UNet, **extra: Any) -> None:
         torch.save(payload, tmp)
 
 
-def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """Load a checkpoint dict safely; a ValueError names the file and the problem."""
+def save_checkpoint(path: str | Path, model: UNet, **extra: Any) -> None:
+    """Write ``model`` and ``extra`` entries (configs, epoch, metrics, optimizer...) atomically."""
+    write_tagged(path, FORMAT, model.config.to_dict(), model, **extra)
+
+
+def read_checkpoint(path: str | Path, fmt: str = FORMAT, kind: str = "lungseg checkpoint") -> dict[str, Any]:
+    """Load a checkpoint dict tagged ``fmt`` safely; a ValueError names the file and the problem."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: checkpoint not found; pass the best.pt or last.pt of a training run")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
-        raise ValueError(f"{path}: not a readable lungseg checkpoint ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a lungseg checkpoint (no '{FORMAT}' format tag)")
+        raise ValueError(f"{path}: not a readable {kind} ({exc})") from exc
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise ValueError(f"{path}: not a {kind} (no '{fmt}' format tag)")
     return payload
 
 

@@ -16,8 +16,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from lungseg import __version__
-from lungseg.io.atomic import atomic_path
+from lungseg.model.checkpoint import read_checkpoint, write_tagged
 
 FORMAT = "lungseg-view-v1"
 
@@ -60,22 +59,13 @@ class ViewNet(nn.Module):
 
 def save_view_model(path: str | Path, model: ViewNet, **extra: Any) -> None:
     """Write weights + config + version (+ ``extra``: provenance, metrics) atomically."""
-    payload = {"format": FORMAT, "lungseg_version": __version__,
-               "model_config": {**asdict(model.config), "channels": list(model.config.channels)},
-               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()}, **extra}  # fmt: skip
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    config = {**asdict(model.config), "channels": list(model.config.channels)}
+    write_tagged(path, FORMAT, config, model, **extra)
 
 
 def load_view_model(path: str | Path) -> tuple[ViewNet, dict[str, Any]]:
     """Rebuild a :class:`ViewNet` from its checkpoint (eval mode); ValueError names a bad file."""
-    path = Path(path)
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for missing, corrupt or foreign files
-        raise ValueError(f"{path}: not a readable view-model checkpoint ({exc})") from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a lungseg view model (no '{FORMAT}' format tag)")
+    payload = read_checkpoint(path, FORMAT, kind="lungseg view model")
     cfg = dict(payload["model_config"])
     model = ViewNet(ViewConfig(size=cfg["size"], channels=tuple(cfg["channels"])))
     model.load_state_dict(payload["state_dict"])
