@@ -8,6 +8,9 @@ validation films (``heart``) and the share of their manual heart covered by pred
 ``splits/v7_pediatric.json``, by patient apart from the training and test films) on the zones both lung
 conventions agree on (``v7_pneumonia``, ``v7_normal``). Test sets are never used to choose.
 
+Each model after the first also gets its paired difference from the first on the v7 pneumonia films
+(``v7_pneumonia_vs_<first>``: mean, bootstrap 95% interval, films up and down).
+
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default [--output F]
 """
 
@@ -57,13 +60,24 @@ def heart_dice(model: str, hearts: list) -> float | None:
     return round(float(np.mean(dice)), 4)
 
 
-def v7_scores(seg: Segmenter, films: list) -> dict[str, float]:
-    """Mean agreement-zone Dice per group on the v7 validation films ((image, mask, zone, group) each)."""
+def v7_scores(seg: Segmenter, films: list) -> dict[str, list[float]]:
+    """Agreement-zone Dice per group on the v7 validation films ((image, mask, zone, group) each), per film."""
     by_group: dict[str, list[float]] = {}
     for image, mask, zone, group in films:
         pred = seg(XRay(image)).mask
         by_group.setdefault(group, []).append(overlap_metrics(pred & zone, mask & zone)["dice"])
-    return {f"v7_{g}": round(float(np.mean(v)), 4) for g, v in sorted(by_group.items())}
+    return {f"v7_{g}": v for g, v in sorted(by_group.items())}
+
+
+def paired(new: list[float], base: list[float], seed: int = 0) -> dict[str, float]:
+    """Paired difference new - base over the same films: mean, a bootstrap 95% interval (10,000 resamples of
+    the films) and how many films gain or lose; tells a real gain from what this many films cannot separate."""
+    diff = np.asarray(new) - np.asarray(base)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), (10_000, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"mean": round(float(diff.mean()), 4), "ci95": [round(float(low), 4), round(float(high), 4)],
+            "films_up": int((diff > 1e-4).sum()), "films_down": int((diff < -1e-4).sum())}  # fmt: skip
 
 
 def v7_films(root: Path, split: str) -> list:
@@ -90,7 +104,7 @@ def main() -> None:
     pairs = [(s.name, *read_labelled(s)) for s in chosen]
     hearts = [(im, read_mask(s.heart)) for s, (_, im, _) in zip(chosen, pairs, strict=True) if s.heart is not None]
     v7 = v7_films(data / "v7_pediatric", args.v7_split)
-    results = {}
+    results, per_film = {}, {}
     for spec in args.models:
         label, model = spec.split("=", 1)
         seg = Segmenter.from_pretrained(model, device="cpu", heart=None)
@@ -106,7 +120,12 @@ def main() -> None:
         results[label]["heart"] = heart_dice(model, hearts)
         with_heart = [c for c, s in zip(clean, chosen, strict=True) if s.heart is not None]
         results[label]["lung_over_heart"] = lung_over_heart(with_heart, [h for _, h in hearts])
-        results[label].update(v7_scores(seg, v7))
+        per_film[label] = v7_scores(seg, v7)
+        results[label].update({k: round(float(np.mean(v)), 4) for k, v in per_film[label].items()})
+        first = args.models[0].split("=", 1)[0]
+        if label != first:
+            gain = paired(per_film[label]["v7_pneumonia"], per_film[first]["v7_pneumonia"])
+            results[label][f"v7_pneumonia_vs_{first}"] = gain
         print(label, results[label], flush=True)
     command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)
     command += f" --output {args.output}" if args.output != "validation_choice.json" else ""
