@@ -71,3 +71,33 @@ def test_from_array_dtypes():
     np.testing.assert_allclose(from_array(rgb).pixels, 128 / 255, atol=1e-3)
     with pytest.raises(ValueError, match="shape"):
         from_array(np.zeros((2, 2, 2, 2)))
+
+
+@pytest.mark.parametrize("dtype, top", [(np.uint8, 255), (np.uint16, 4095), (np.uint16, 65535)])
+def test_png_keeps_its_integers_and_indexes_as_float(tmp_path, dtype, top):
+    from PIL import Image
+
+    from lungseg.io.reader import to_unit_float
+
+    data = np.random.default_rng(1).integers(0, top + 1, (37, 29)).astype(dtype)
+    data[0, 0] = top  # the bit depth comes from the maximum
+    Image.fromarray(data).save(tmp_path / "x.png")
+    xray = read_xray(tmp_path / "x.png")
+    assert xray.data.dtype == dtype and xray.shape == (37, 29)
+    np.testing.assert_array_equal(xray.pixels, to_unit_float(data))
+    np.testing.assert_array_equal(xray[5:20:3, ::4], to_unit_float(data)[5:20:3, ::4])
+    assert xray.pixels.dtype == np.float32 and xray.pixels.max() == 1.0
+
+
+def test_banded_resize_is_the_whole_image_resize(monkeypatch):
+    """The X-ray resized in bands of rows from its integers equals the float image resized at once."""
+    from lungseg.inference import preprocess
+    from lungseg.io.reader import XRay
+
+    monkeypatch.setattr(preprocess, "BAND_PIXELS", 20_000)  # many bands on a small image
+    rng = np.random.default_rng(2)
+    for shape in [(613, 401), (400, 800)]:
+        xray = XRay(rng.integers(0, 65536, shape).astype(np.uint16), scale=1 / 65535)
+        for size in [(256, 256), (64, 64), (301, 97)]:
+            banded = preprocess.resize_xray(xray, *size)
+            np.testing.assert_allclose(banded, preprocess.resize_float(xray.pixels, *size), atol=1e-5)

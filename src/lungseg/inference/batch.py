@@ -22,12 +22,12 @@ from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
-from lungseg.inference.preprocess import resize_float, to_byte_mask
+from lungseg.inference.preprocess import resize_xray, to_byte_mask
 from lungseg.inference.render import overlay_image
 from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.atomic import Z_RLE, is_stale_temporary, save_png_atomic
-from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
+from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, XRay, is_dicom
 from lungseg.io.thumbnails import save_thumbnail, thumbnail_path
 
 log = logging.getLogger(__name__)
@@ -158,12 +158,12 @@ def write_outputs(
         save_png_atomic(job.output("prob"), np.round(result.probabilities * 65535).astype(np.uint16), FAST_PNG)
 
 
-def bounded(image: np.ndarray, labels: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
-    """Image and labels scaled down (aspect kept) to at most ``max_side``: an overlay is for looking at."""
-    if max(image.shape) <= max_side:
-        return image, labels
-    h, w = processing_shape(image.shape, max_side)
-    return resize_float(image, h, w), _nearest(labels, (h, w))
+def bounded(xray: XRay, labels: np.ndarray, max_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixels and labels scaled down (aspect kept) to at most ``max_side``: an overlay is for looking at."""
+    if max(xray.shape) <= max_side:
+        return xray.pixels, labels
+    h, w = processing_shape(xray.shape, max_side)
+    return resize_xray(xray, h, w), _nearest(labels, (h, w))
 
 
 def _nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -176,7 +176,7 @@ def _nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def overlay_of(result: SegmentationResult, max_side: int = OVERLAY_MAX_SIDE) -> Image.Image:
     """The result's overlay (palette image, at most ``max_side``): image, labels and heart scaled down together."""
-    image, labels = bounded(result.image, result.labels, max_side)
+    image, labels = bounded(result.xray, result.labels, max_side)
     heart = _nearest(result.heart, labels.shape) if result.heart is not None else None
     return overlay_image(image, labels, heart=heart)
 

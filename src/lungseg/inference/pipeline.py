@@ -18,8 +18,15 @@ import torch
 import torch.nn.functional as F
 
 from lungseg.inference.measure import confidence, heart_measurements, measure
-from lungseg.inference.postprocess import HEART, clean_lung_labels, heart_postprocess, lung_labels, postprocess
-from lungseg.inference.preprocess import preprocess, upsample_mask
+from lungseg.inference.postprocess import (
+    HEART,
+    bounding_box,
+    clean_lung_labels,
+    heart_postprocess,
+    lung_labels,
+    postprocess,
+)
+from lungseg.inference.preprocess import normalize_intensity, resize_float, resize_xray, upsample_box, upsample_mask
 from lungseg.inference.quality import assess
 from lungseg.io.reader import XRay, from_array, read_xray
 
@@ -40,7 +47,7 @@ class SegmentationResult:
     labels: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.uint8))
     probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     measurements: dict = field(default_factory=dict)
-    image: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    xray: XRay | None = None  # the input as read (its integer data kept; see XRay)
     error: str = ""
     heart: np.ndarray | None = None  # the heart mask at the input's size, when a heart model ran
     quality_features: dict | None = None  # what the quality score was computed from (see quality.py)
@@ -48,6 +55,11 @@ class SegmentationResult:
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def image(self) -> np.ndarray:
+        """The input's pixels, float32 in [0, 1] at its own size (made on each call; empty after an error)."""
+        return self.xray.pixels if self.xray is not None else np.zeros((0, 0), np.float32)
 
 
 def as_xray(item: str | Path | np.ndarray | XRay) -> XRay:
@@ -65,7 +77,7 @@ def load_input(item, index: int, size: int, intensity: str) -> dict:
     source = str(item) if isinstance(item, str | Path) else f"array[{index}]"
     try:
         xray = as_xray(item)
-        work = to_working(xray.pixels, size, intensity)
+        work = to_working(xray, size, intensity)
     except ValueError as exc:
         return {"index": index, "source": source, "error": str(exc)}
     except Exception as exc:  # a reader bug must not end a batch of thousands
@@ -73,9 +85,10 @@ def load_input(item, index: int, size: int, intensity: str) -> dict:
     return {"index": index, "source": source, "xray": xray, "work": work, "error": ""}
 
 
-def to_working(pixels: np.ndarray, size: int, intensity: str) -> torch.Tensor:
-    """Step 2: an X-ray's [0, 1] pixels -> the model's (1, S, S) float32 input."""
-    return torch.from_numpy(preprocess(pixels, size, intensity))[None]
+def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> torch.Tensor:
+    """Step 2: an X-ray (or its [0, 1] pixels) -> the model's (1, S, S) float32 input."""
+    small = resize_xray(image, size, size) if isinstance(image, XRay) else resize_float(image, size, size)
+    return torch.from_numpy(normalize_intensity(small, intensity))[None]
 
 
 def predict_batch(predict: Predictor, batch: torch.Tensor) -> torch.Tensor:
@@ -104,8 +117,9 @@ def upsample_labels(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     stay smooth rather than blocky; a pixel claimed by two labels keeps the lower one."""
     out = np.zeros(shape, np.uint8)
     for value in sorted(int(v) for v in np.unique(labels) if v):
-        region = upsample_mask(labels == value, *shape)
-        out[region & (out == 0)] = value
+        box, region = upsample_box(labels == value, *shape)
+        part = out[box]  # a view: only the label's box is touched (no full-size temporaries)
+        part[region & (part == 0)] = value
     return out
 
 
@@ -154,14 +168,14 @@ def finish(
     """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure;
     with ``heart_logits`` also the heart (label 3 where no lung is) and the cardiothoracic ratio; with
     ``options.quality`` the quality score and the not_frontal_cxr flag."""
-    full = xray.pixels.shape
+    full = xray.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
     labels = labels_from(prob, options)
     conf = confidence(prob, labels > 0)
     assessed = None
     if options.quality and options.target == "lungs":
-        assessed = assess(prob, labels, options.threshold, conf, xray.pixels)
+        assessed = assess(prob, labels, options.threshold, conf, xray)
     heart = None
     if heart_logits is not None and heart_options is not None:
         heart_prob = probabilities_at(heart_logits, small)
@@ -179,7 +193,9 @@ def finish(
     lungs = labels > 0
     if heart is not None:
         measurements |= heart_measurements(heart, lungs, xray.spacing)
-        labels = np.where(heart & ~lungs, HEART, labels).astype(np.uint8)
+        box = bounding_box(heart, 0)  # label 3 where the heart is and no lung, set in place within its box
+        part = labels[box]
+        part[heart[box] & (part == 0)] = HEART
     features = assessed[0] if assessed is not None else None
-    return SegmentationResult(source, lungs, labels, prob, measurements, xray.pixels, heart=heart,
+    return SegmentationResult(source, lungs, labels, prob, measurements, xray, heart=heart,
                               quality_features=features)  # fmt: skip

@@ -6,15 +6,18 @@ checkpoint's config so a model is always fed what it was trained on.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
 from PIL import Image
 
 from lungseg.inference.postprocess import bounding_box
+from lungseg.io.reader import XRay
 
 Intensity = Literal["none", "minmax", "equalize"]
 INTENSITY_MODES = ("none", "minmax", "equalize")
+BAND_PIXELS = 2_000_000  # source pixels made float at a time when an X-ray is resized from its integer data
 
 
 def resize_float(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -23,6 +26,27 @@ def resize_float(image: np.ndarray, height: int, width: int) -> np.ndarray:
         return image.astype(np.float32, copy=False)
     pil = Image.fromarray(image.astype(np.float32, copy=False), mode="F")
     return np.array(pil.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+def resize_xray(xray: XRay, height: int, width: int) -> np.ndarray:
+    """``resize_float(xray.pixels, height, width)`` without the full-size float image (120 MB for a
+    5000x6000 film): bands of rows are made float and resampled one at a time, each with the filter's reach
+    above and below it and placed by PIL's ``box``, so its rows are the whole-image resize's rows."""
+    rows, cols = xray.shape
+    float_data = xray.data.dtype == np.float32 and xray.scale == 1.0
+    if float_data or rows * cols <= BAND_PIXELS or height > rows:
+        return resize_float(xray.pixels, height, width)
+    step = rows / height
+    reach = math.ceil(step) + 2  # the antialiased bilinear filter reaches one output pixel (step rows) each way
+    band = max(1, int(BAND_PIXELS / cols / step))  # output rows per band
+    out = np.empty((height, width), np.float32)
+    for r0 in range(0, height, band):
+        r1 = min(r0 + band, height)
+        y0, y1 = max(0, math.floor(r0 * step) - reach), min(rows, math.ceil(r1 * step) + reach)
+        strip = Image.fromarray(xray[y0:y1], mode="F")
+        box = (0.0, r0 * step - y0, float(cols), r1 * step - y0)
+        out[r0:r1] = np.asarray(strip.resize((width, r1 - r0), Image.Resampling.BILINEAR, box=box))
+    return out
 
 
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -37,16 +61,23 @@ def to_byte_mask(mask: np.ndarray) -> np.ndarray:
 
 
 def upsample_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
-    """Enlarge a boolean mask smoothly (bilinear indicator cut at 0.5), resampling only its bounding box.
-
-    The box (grown by two source pixels) is resampled in 8-bit with PIL's ``box`` argument, which maps the
-    same source coordinates a whole-image resize would: a lung covering a quarter of a 2500x3000 film costs
-    a quarter of the pixels, in a quarter of the bytes.
-    """
+    """Enlarge a boolean mask smoothly (bilinear indicator cut at 0.5), resampling only its bounding box."""
     out = np.zeros((height, width), bool)
+    box, region = upsample_box(mask, height, width)
+    out[box] = region
+    return out
+
+
+def upsample_box(mask: np.ndarray, height: int, width: int) -> tuple[tuple[slice, slice], np.ndarray]:
+    """The part of ``upsample_mask(mask, height, width)`` that can be set: (its box, the mask there).
+
+    The box (the mask's, grown by two source pixels) is resampled in 8-bit with PIL's ``box`` argument, which
+    maps the same source coordinates a whole-image resize would: a lung covering a quarter of a 2500x3000
+    film costs a quarter of the pixels, in a quarter of the bytes.
+    """
     rows, cols = bounding_box(mask, 2)
     if rows.stop == 0:
-        return out
+        return (slice(0, 0), slice(0, 0)), np.zeros((0, 0), bool)
     sy, sx = mask.shape[0] / height, mask.shape[1] / width
     (y0, y1), (x0, x1) = (rows.start, rows.stop), (cols.start, cols.stop)
     top, bottom = int(np.floor(y0 / sy)), min(int(np.ceil(y1 / sy)), height)
@@ -54,8 +85,7 @@ def upsample_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     pil = Image.fromarray(to_byte_mask(mask))
     box = (left * sx, top * sy, right * sx, bottom * sy)
     region = pil.resize((right - left, bottom - top), Image.Resampling.BILINEAR, box=box)
-    out[top:bottom, left:right] = np.asarray(region) >= 128
-    return out
+    return (slice(top, bottom), slice(left, right)), np.asarray(region) >= 128
 
 
 def equalize_histogram(image: np.ndarray, bins: int = 1024) -> np.ndarray:

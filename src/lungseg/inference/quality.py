@@ -25,6 +25,7 @@ from scipy import ndimage
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 from lungseg.inference.view import not_frontal_logit
+from lungseg.io.reader import XRay
 
 FEATURES = (
     "confidence", "fraction", "balance", "n_lungs", "solidity", "raw_pieces", "changed",
@@ -139,7 +140,7 @@ def _mirror_correlation(small: np.ndarray, mirrored: np.ndarray) -> float:
     return value if math.isfinite(value) else 0.0
 
 
-def image_features(pixels: np.ndarray) -> dict[str, float]:
+def image_features(pixels: np.ndarray | XRay) -> dict[str, float]:
     """Contrast, left-right symmetry, the top-bottom brightness difference and ``orientation`` (left-right
     minus top-bottom mirror symmetry: positive for an upright or upside-down chest, negative for one turned
     on its side) of the image (64 px thumbnail)."""
@@ -190,9 +191,10 @@ def bundled_quality_model() -> QualityModel | None:
 
 
 def assess(
-    prob: np.ndarray, labels: np.ndarray, threshold: float, conf: float, pixels: np.ndarray
+    prob: np.ndarray, labels: np.ndarray, threshold: float, conf: float, pixels: np.ndarray | XRay
 ) -> tuple[dict[str, float], float, bool]:
-    """(features, quality, not_frontal_cxr) of one result; ``prob`` and ``labels`` at the processing size.
+    """(features, quality, not_frontal_cxr) of one result; ``prob`` and ``labels`` at the processing size,
+    ``pixels`` the input at its own size (an XRay: only the strided samples are made float).
     Quality is NaN when no fitted model ships."""
     view = float(np.clip(not_frontal_logit(pixels), -VIEW_CLIP, VIEW_CLIP))
     features = {"confidence": conf, **shape_features(labels, prob >= threshold), **image_features(pixels), "view": view}

@@ -179,7 +179,7 @@ class Segmenter:
             return logits[:, 1:2] if self.own_heart is not None else None
         h = self.heart
         if (h.image_size, h.intensity) != (self.image_size, self.intensity):
-            work = torch.stack([to_working(b["xray"].pixels, h.image_size, h.intensity) for b in good])
+            work = torch.stack([to_working(b["xray"], h.image_size, h.intensity) for b in good])
         return h.predict_working(work)
 
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:

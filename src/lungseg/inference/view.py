@@ -13,13 +13,14 @@ import numpy as np
 import torch
 
 from lungseg.inference.preprocess import resize_float
+from lungseg.io.reader import XRay
 from lungseg.model.pretrained import PRETRAINED, VIEW_MODEL, resolve_pretrained
 from lungseg.model.viewnet import ViewNet, load_view_model
 
 MIN_STD = 0.005  # below this an image counts as flat: its faint texture is not amplified into a picture
 
 
-def thumbnail(pixels: np.ndarray, size: int = 64) -> np.ndarray:
+def thumbnail(pixels: np.ndarray | XRay, size: int = 64) -> np.ndarray:
     """(size, size) float32: the image (any shape, values in [0, 1]) squeezed to a square, zero mean, unit
     standard deviation (clipped to +-5). Strided to at most 4x the size first: cheap on a 5000x6000 film."""
     step = max(1, min(pixels.shape) // (4 * size))
@@ -36,7 +37,7 @@ def bundled_view_model() -> ViewNet | None:
     return load_view_model(resolve_pretrained(VIEW_MODEL))[0]
 
 
-def not_frontal_logit(pixels: np.ndarray, model: ViewNet | None = None) -> float:
+def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewNet | None = None) -> float:
     """Logit of P(not a frontal chest X-ray) for one image; NaN when no view model is at hand."""
     model = model if model is not None else bundled_view_model()
     if model is None:

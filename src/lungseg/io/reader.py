@@ -101,11 +101,35 @@ def read_mask(path: str | Path) -> np.ndarray:
 
 @dataclass
 class XRay:
-    """Pixels (H, W) float32 in [0, 1] and the row/column pixel spacing in mm (None if unknown)."""
+    """An X-ray's pixels and the row/column pixel spacing in mm (None if unknown).
 
-    pixels: np.ndarray
+    ``data`` is the decoded array as the file holds it (uint8 or uint16 for most PNGs) and ``scale`` maps it
+    to [0, 1]; float data is already in [0, 1] (``scale`` 1). Keeping the integers spares a 5000x6000 film
+    its 120 MB float copy: :attr:`pixels` makes the float image when one is wanted, and indexing an XRay
+    (``xray[::8, ::8]``) gives float pixels of just that part.
+    """
+
+    data: np.ndarray
     spacing: tuple[float, float] | None = None
     source: str = ""
+    scale: float = 1.0
+
+    @property
+    def pixels(self) -> np.ndarray:
+        """(H, W) float32 in [0, 1] (the data itself when it is float32 already)."""
+        return self[...]
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.data.shape
+
+    def __getitem__(self, key) -> np.ndarray:
+        """Float32 pixels in [0, 1] of ``data[key]``: only that part is converted."""
+        part = self.data[key]
+        if part.dtype == np.float32 and self.scale == 1.0:
+            return part
+        out = np.multiply(part, np.float32(self.scale), dtype=np.float32)
+        return np.minimum(out, 1.0, out=out)  # as to_unit_float: rounding never leaves [0, 1]
 
 
 def is_dicom(path: Path) -> bool:
@@ -195,7 +219,14 @@ def read_xray(path: str | Path) -> XRay:
         raise ValueError(f"{path}: empty file (0 bytes); copy or export it again")
     if is_dicom(path):
         return read_dicom(path)
-    return XRay(to_unit_float(read_gray(path)), None, str(path))
+    return scaled_xray(read_gray(path), str(path))
+
+
+def scaled_xray(arr: np.ndarray, source: str = "") -> XRay:
+    """An XRay that keeps non-negative integer data as it is, with the scale of :func:`to_unit_float`."""
+    if np.issubdtype(arr.dtype, np.integer) and arr.size and int(arr.min()) >= 0 and arr.dtype.itemsize <= 2:
+        return XRay(arr, None, source, 1 / (2 ** bit_depth(arr) - 1))
+    return XRay(to_unit_float(arr), None, source)
 
 
 def from_array(array: np.ndarray) -> XRay:
