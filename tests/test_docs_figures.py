@@ -174,3 +174,12 @@ def test_validation_round6_v7h_figures_are_its_json():
     for key in ("lung_over_heart", "v7_pneumonia", "clean", "simulated_mean", "heart"):
         low, high = sorted(results[label][key] for label in ("v7H_best", "v7H_last"))
         assert f"{low:.4f}-{high:.4f}" in card, key
+
+
+def test_shape_prior_md_is_rendered_from_its_json():
+    sys.path.insert(0, str(BENCH))
+    from shape_prior import render
+
+    result = load("shape_prior.json")
+    assert (BENCH / "shape_prior.md").read_text() == render(result)
+    assert all(r["worse"] == 0 for r in result["validation"].values())  # why the completion is on by default

@@ -85,6 +85,9 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
     p.add_argument("--tile-overlap", type=float, default=0.5, dest="tile_overlap", help="for padded models (0.5)")
     p.add_argument("--no-postprocess", action="store_true", help="keep the raw thresholded mask")
+    p.add_argument("--no-complete-lungs", action="store_false", dest="complete_lungs",
+                   help="keep a lung under half of its partner's area as found (default: completed from the "
+                   "partner's mirror image; flag lung_completed)")  # fmt: skip
     p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
     p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
     p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")

@@ -28,6 +28,7 @@ from lungseg.inference.postprocess import (
 )
 from lungseg.inference.preprocess import normalize_intensity, resize_float, resize_xray, upsample_box, upsample_mask
 from lungseg.inference.quality import assess
+from lungseg.inference.shape_prior import complete_lungs
 from lungseg.io.reader import XRay, from_array, read_xray
 
 # Thresholding, post-processing and labels run at most at this side (a 2500x3000 film: 853x1024), and
@@ -155,6 +156,7 @@ class FinishOptions:
     probabilities: bool = True
     target: str = "lungs"  # what the model segments: "lungs" (labels 1/2) or "heart" (a model of its own)
     quality: bool = False  # compute the quality score and the not_frontal_cxr flag (lungs only)
+    complete: bool = False  # complete a lost lung from its partner's mirror image (shape_prior.py)
 
 
 def finish(
@@ -172,15 +174,18 @@ def finish(
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
     labels = labels_from(prob, options)
+    heart = None
+    if heart_logits is not None and heart_options is not None:
+        h = heart_options
+        heart = binary_mask(probabilities_at(heart_logits, small), h.threshold, h.clean, h.smooth_fraction, "heart")
+    completed = options.complete and options.target == "lungs"
+    if completed:
+        found, labels = labels, complete_lungs(labels, heart)
+        completed = bool((labels != found).any())
     conf = confidence(prob, labels > 0)
     assessed = None
     if options.quality and options.target == "lungs":
         assessed = assess(prob, labels, options.threshold, conf, xray)
-    heart = None
-    if heart_logits is not None and heart_options is not None:
-        heart_prob = probabilities_at(heart_logits, small)
-        h = heart_options
-        heart = binary_mask(heart_prob, h.threshold, h.clean, h.smooth_fraction, "heart")
     if small != full:
         labels = upsample_labels(labels, full)
         heart = upsample_mask(heart, *full) if heart is not None else None
@@ -190,6 +195,8 @@ def finish(
         measurements["quality"] = assessed[1]
         if assessed[2]:
             measurements["flags"] = ";".join(f for f in (measurements["flags"], "not_frontal_cxr") if f)
+    if completed:
+        measurements["flags"] = ";".join(f for f in (measurements["flags"], "lung_completed") if f)
     lungs = labels > 0
     if heart is not None:
         measurements |= heart_measurements(heart, lungs, xray.spacing)

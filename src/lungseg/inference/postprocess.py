@@ -110,7 +110,7 @@ def lung_sides(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             left, right = first.copy(), first.copy()
             left[:, cut:] = False
             right[:, :cut] = False
-            return _largest(left), _largest(right)
+            return largest_component(left), largest_component(right)
         return (first, empty) if _is_image_left_alone(first) else (empty, first)
     return (first, partner) if _center_x(first) < _center_x(partner) else (partner, first)
 
@@ -131,7 +131,7 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return mask | ~outside[background] & (background > 0)
 
 
-def _largest(mask: np.ndarray) -> np.ndarray:
+def largest_component(mask: np.ndarray) -> np.ndarray:
     return next(_components(mask), mask)
 
 
@@ -140,7 +140,7 @@ def smooth(lung: np.ndarray, sigma: float) -> np.ndarray:
     if sigma <= 0 or not lung.any():
         return lung
     blurred = ndimage.gaussian_filter(lung.astype(np.float32), sigma) >= 0.5
-    return fill_holes(_largest(blurred)) if blurred.any() else lung
+    return fill_holes(largest_component(blurred)) if blurred.any() else lung
 
 
 def _margin(shape: tuple[int, ...], smooth_fraction: float) -> int:

@@ -58,6 +58,7 @@ class Segmenter:
         quality: bool = True,
         heart_threshold: float = 0.5,
         heart_smooth: float = 0.0,
+        complete_lungs: bool = True,
     ) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
@@ -69,6 +70,7 @@ class Segmenter:
         self.image_size, self.intensity = image_size, intensity
         self.geometry = model_tile_geometry(model.config, tile, tile_overlap) if tile else None
         self.postprocess = postprocess
+        self.complete_lungs = complete_lungs and postprocess  # a lost lung completed by the shape prior
         self.smooth = smooth
         self.threshold = threshold
         self.keep_probabilities = probabilities
@@ -167,6 +169,7 @@ class Segmenter:
             probabilities=self.keep_probabilities,
             target=self.target,
             quality=self.quality,
+            complete=self.complete_lungs,
         )
 
     def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None):
