@@ -183,3 +183,7 @@ def test_shape_prior_md_is_rendered_from_its_json():
     result = load("shape_prior.json")
     assert (BENCH / "shape_prior.md").read_text() == render(result)
     assert all(r["worse"] == 0 for r in result["validation"].values())  # why the completion is on by default
+    weak = load("shape_prior_v1.json")  # the v1 model, which loses lungs: where the prior matters
+    assert (BENCH / "shape_prior_v1.md").read_text() == render(weak)
+    v = weak["validation"]
+    assert sum(r["better"] for r in v.values()) > 5 * sum(r["worse"] for r in v.values())
