@@ -187,3 +187,9 @@ def test_shape_prior_md_is_rendered_from_its_json():
     assert (BENCH / "shape_prior_v1.md").read_text() == render(weak)
     v = weak["validation"]
     assert sum(r["better"] for r in v.values()) > 5 * sum(r["worse"] for r in v.values())
+    lost = weak["test"]["montgomery_shenzhen_lost_lung"]
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"from Dice {lost['off']:.4f} into {lost['on']:.4f} on the {lost['n']} Montgomery/Shenzhen" in readme
+    assert f"({lost['better']} better, {lost['worse']} worse;" in readme
+    changed = sum(r["changed"] for r in result["validation"].values())
+    assert f"it changes {changed} of {sum(r['n'] for r in result['validation'].values())} validation" in readme
