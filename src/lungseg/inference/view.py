@@ -14,6 +14,7 @@ import torch
 
 from lungseg.inference.preprocess import resize_float
 from lungseg.io.reader import XRay
+from lungseg.model.fuse import fused_for_inference
 from lungseg.model.pretrained import PRETRAINED, VIEW_MODEL, resolve_pretrained
 from lungseg.model.viewnet import ViewNet, load_view_model
 
@@ -31,10 +32,12 @@ def thumbnail(pixels: np.ndarray | XRay, size: int = 64) -> np.ndarray:
 
 @cache
 def bundled_view_model() -> ViewNet | None:
-    """The shipped view model (None if this build has none: the quality model then runs without it)."""
+    """The shipped view model, its BatchNorms folded and channels-last (half the time of the plain module on a
+    CPU, the same logit to 1e-6); None if this build has none (the quality model then runs without it)."""
     if VIEW_MODEL not in PRETRAINED:
         return None
-    return load_view_model(resolve_pretrained(VIEW_MODEL))[0]
+    model = fused_for_inference(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
+    return model.to(memory_format=torch.channels_last)
 
 
 def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewNet | None = None) -> float:
@@ -42,6 +45,6 @@ def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewNet | None = None) -
     model = model if model is not None else bundled_view_model()
     if model is None:
         return math.nan
-    x = torch.from_numpy(thumbnail(pixels, model.config.size))[None, None]
+    x = torch.from_numpy(thumbnail(pixels, model.config.size))[None, None].contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         return float(model(x)[0])
