@@ -136,3 +136,20 @@ def test_anatomical_targets_with_a_heart_teacher(kaggle_tree, monkeypatch):
     monkeypatch.undo()
     with pytest.raises(ValueError, match="not a heart model"):
         anatomical_targets(samples, 32, teacher="lungseg-unet-default", device="cpu")
+
+
+def test_teacher_hearts_off_keeps_the_teacher_off_the_main_films(kaggle_tree, monkeypatch):
+    """teacher_hearts: false -> films without a heart mask get no heart target (the teacher labels none)."""
+    from lungseg.training import heart_labels, loop
+
+    samples = labelled(discover(kaggle_tree)[1])[:3]
+    heart = np.zeros((32, 32), bool)
+    heart[10:20, 10:20] = True
+    monkeypatch.setattr(heart_labels, "teacher_masks", lambda samples, size, teacher, device: {
+        s.name: heart for s in samples})  # fmt: skip
+    for teacher_hearts, expected in ((True, 100), (False, 0)):
+        config = TrainConfig(target="lungs+heart", heart_teacher="any heart model", teacher_hearts=teacher_hearts,
+                             image_size=32)  # fmt: skip
+        train_ds, _ = loop.make_datasets(config, samples, samples[:1])
+        assert train_ds.has_heart.tolist() == [float(teacher_hearts)] * 3
+        assert train_ds.masks[:, 1].sum(axis=(1, 2)).tolist() == [expected] * 3

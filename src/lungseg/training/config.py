@@ -32,6 +32,7 @@ class TrainConfig:
     mask_folder: str = "masks"  # the target: masks/ (lungs) or e.g. masks_heart/ for a heart model
     target: str = "lungs"  # "lungs", "heart" (masks/ or masks_heart/), or "lungs+heart": one model, two outputs
     heart_teacher: str = ""  # lungs+heart: a heart model whose masks label the images that have no heart mask
+    teacher_hearts: bool = True  # False: the teacher only converts anatomical films; the heart learns from own masks
     heart_weight: float = 1.0  # lungs+heart: weight of the heart channel's loss beside the lungs'
     anatomical_data: str = ""  # a set whose masks draw the anatomical lung (v7_pediatric): lung loss on the
     anatomical_split: str = ""  # ... zones both conventions agree on; its films: this split JSON's train list

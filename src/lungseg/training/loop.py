@@ -114,7 +114,8 @@ def make_datasets(config: TrainConfig, train_samples, val_samples):
         cares, lungs = [None] * len(train_samples) + zones, [None] * len(train_samples) + targets
     train_hearts = val_hearts = None
     if config.target == "lungs+heart":  # validation: manual heart masks only; none for the anatomical films
-        train_hearts = heart_masks(train_samples, size, config.heart_teacher, config.device) + [None] * len(extra)
+        labeller = config.heart_teacher if config.teacher_hearts else ""
+        train_hearts = heart_masks(train_samples, size, labeller, config.device) + [None] * len(extra)
         val_hearts = heart_masks(val_samples, size)
     train_ds = SegmentationDataset(
         [*train_samples, *extra], size, intensity, augment, config.seed, weights, simulate, train_hearts, cares, lungs
