@@ -54,6 +54,16 @@ def test_full_disk_is_a_clear_error_with_nothing_half_written(tmp_path, monkeypa
         return real_save(self, fp, *args, **kwargs)
 
     monkeypatch.setattr(Image.Image, "save", enospc)
+    from lungseg.io import png
+
+    real_chunk = png._chunk
+
+    def full_after_header(kind: bytes, data: bytes) -> bytes:  # the masks' own writer: full at the first data
+        if kind == b"IDAT":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_chunk(kind, data)
+
+    monkeypatch.setattr(png, "_chunk", full_after_header)
     out = tmp_path / "out"
     assert main(["segment", str(src), "-o", str(out), "--no-heart"]) == 1
     assert "No space left on device" in caplog.text and "a.png" in caplog.text
