@@ -26,7 +26,7 @@ from lungseg.inference.postprocess import (
     lung_labels,
     postprocess,
 )
-from lungseg.inference.preprocess import normalize_intensity, resize_float, resize_xray, upsample_box, upsample_mask
+from lungseg.inference.preprocess import normalize_intensity, preprocess, resize_xray, upsample_box, upsample_mask
 from lungseg.inference.quality import assess
 from lungseg.inference.shape_prior import complete_lungs
 from lungseg.io.reader import XRay, from_array, read_xray
@@ -88,8 +88,9 @@ def load_input(item, index: int, size: int, intensity: str) -> dict:
 
 def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> torch.Tensor:
     """Step 2: an X-ray (or its [0, 1] pixels) -> the model's (1, S, S) float32 input."""
-    small = resize_xray(image, size, size) if isinstance(image, XRay) else resize_float(image, size, size)
-    return torch.from_numpy(normalize_intensity(small, intensity))[None]
+    if isinstance(image, XRay):
+        return torch.from_numpy(normalize_intensity(resize_xray(image, size, size), intensity))[None]
+    return torch.from_numpy(preprocess(image, size, intensity))[None]
 
 
 def predict_batch(predict: Predictor, batch: torch.Tensor) -> torch.Tensor:
@@ -159,6 +160,11 @@ class FinishOptions:
     complete: bool = False  # complete a lost lung from its partner's mirror image (shape_prior.py)
 
 
+def add_flag(measurements: dict, flag: str) -> None:
+    """Append ``flag`` to the row's ``;``-separated quality flags."""
+    measurements["flags"] = ";".join(f for f in (measurements["flags"], flag) if f)
+
+
 def finish(
     xray: XRay,
     logits: torch.Tensor,
@@ -194,9 +200,9 @@ def finish(
     if assessed is not None:
         measurements["quality"] = assessed[1]
         if assessed[2]:
-            measurements["flags"] = ";".join(f for f in (measurements["flags"], "not_frontal_cxr") if f)
+            add_flag(measurements, "not_frontal_cxr")
     if completed:
-        measurements["flags"] = ";".join(f for f in (measurements["flags"], "lung_completed") if f)
+        add_flag(measurements, "lung_completed")
     lungs = labels > 0
     if heart is not None:
         measurements |= heart_measurements(heart, lungs, xray.spacing)

@@ -33,8 +33,7 @@ def resize_xray(xray: XRay, height: int, width: int) -> np.ndarray:
     5000x6000 film): bands of rows are made float and resampled one at a time, each with the filter's reach
     above and below it and placed by PIL's ``box``, so its rows are the whole-image resize's rows."""
     rows, cols = xray.shape
-    float_data = xray.data.dtype == np.float32 and xray.scale == 1.0
-    if float_data or rows * cols <= BAND_PIXELS or height > rows:
+    if xray.is_float or rows * cols <= BAND_PIXELS or height > rows:
         return resize_float(xray.pixels, height, width)
     step = rows / height
     reach = math.ceil(step) + 2  # the antialiased bilinear filter reaches one output pixel (step rows) each way

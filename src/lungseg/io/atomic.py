@@ -84,14 +84,11 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-Z_RLE = 3  # zlib strategy: run lengths only; masks and labels encode 2x faster and smaller than by default
-
-
 def save_png_atomic(
-    path: str | Path, array: np.ndarray | Image.Image, compress_level: int = 6, strategy: int = -1
+    path: str | Path, array: np.ndarray | Image.Image, compress_level: int = 6
 ) -> None:
-    """Save a uint8/uint16 2-D or RGB array (or a PIL image) as PNG, atomically; ``strategy`` is zlib's
-    (-1 its default, :data:`Z_RLE` for masks)."""
+    """Save a uint8/uint16 2-D or RGB array (or a PIL image) as PNG, atomically (masks and labels go through
+    :func:`lungseg.io.png.save_gray_png_atomic`)."""
     image = array if isinstance(array, Image.Image) else Image.fromarray(array)
     with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG", compress_level=compress_level, compress_type=strategy)
+        image.save(tmp, format="PNG", compress_level=compress_level)

@@ -123,10 +123,15 @@ class XRay:
     def shape(self) -> tuple[int, int]:
         return self.data.shape
 
+    @property
+    def is_float(self) -> bool:
+        """Whether ``data`` already is the float32 [0, 1] image (nothing to convert)."""
+        return self.data.dtype == np.float32 and self.scale == 1.0
+
     def __getitem__(self, key) -> np.ndarray:
         """Float32 pixels in [0, 1] of ``data[key]``: only that part is converted."""
         part = self.data[key]
-        if part.dtype == np.float32 and self.scale == 1.0:
+        if self.is_float:
             return part
         out = np.multiply(part, np.float32(self.scale), dtype=np.float32)
         return np.minimum(out, 1.0, out=out)  # as to_unit_float: rounding never leaves [0, 1]
