@@ -20,9 +20,9 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v5\)|v4 \(previous default\)|v1"
+    who = r"\*\*shipped\*\* \(v6\)|v5 \(previous default\)|v4|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
-    assert len(rows) == 9
+    assert len(rows) == 12
     for who, test_set, n, rest in rows:
         r = results["shipped" if "shipped" in who else who.split()[0]][names[test_set.strip()]]
         cells = [c.strip().strip("*") for c in rest.split("|")]
@@ -193,3 +193,19 @@ def test_shape_prior_md_is_rendered_from_its_json():
     assert f"({lost['better']} better, {lost['worse']} worse;" in readme
     changed = sum(r["changed"] for r in result["validation"].values())
     assert f"it changes {changed} of {sum(r['n'] for r in result['validation'].values())} validation" in readme
+
+
+def test_validation_round8_figures_are_its_json():
+    results = load("validation_choice_round8.json")["results"]
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    v6, v4 = results["v7I_last"], results["v4"]
+    kept = all(v6[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
+    assert kept and v6["lung_over_heart"] <= v4["lung_over_heart"] + 0.002, "v6 must pass the shipping rule"
+    gains = {k: r["v7_pneumonia_vs_v5"]["mean"] for k, r in results.items() if "v7_pneumonia_vs_v5" in r}
+    assert max(gains, key=gains.get) == "v7I_last"
+    quoted = [f"{v6[k]:.4f}" for k in ("clean", "simulated_mean", "heart", "lung_over_heart")]
+    assert f"(clean {quoted[0]}, simulated {quoted[1]}, heart {quoted[2]}, lung over heart {quoted[3]};" in card
+    gain = v6["v7_pneumonia_vs_v5"]
+    lo, hi = gain["ci95"]
+    before, after = results["v5"]["v7_pneumonia"], v6["v7_pneumonia"]
+    assert f"{before:.4f} -> **{after:.4f}**, {gain['mean']:+.4f} [{lo:.4f}, {hi:.4f}]" in card

@@ -38,7 +38,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="553f9823fd21c02ac61bfd404f29728cbcc66543ee290c6eb28a0379cd2f0821",
+        sha256="80f4c0828173ab83ca7c605750b9022dc15a4d0c29b88dbf84b3bd1b54551a69",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -47,7 +47,9 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "with pathology simulation (v2: configs/default_model.yaml), fine-tuned with lighter simulation "
             "(v3: configs/pathology_ft.yaml), then grown a heart output (v4: configs/joint.yaml; Wingspan heart "
             "masks, the heart model's masks on the other films), then fine-tuned with 200 v7 pediatric pneumonia "
-            "films turned into the visible-field convention by the heart model (v5: configs/anatomical.yaml); "
+            "films turned into the visible-field convention by the heart model (v5: configs/anatomical.yaml), "
+            "fine-tuned with 400 v7 films (configs/anatomical_400_ft.yaml), then all 856 (v6: "
+            "configs/anatomical_all_ft.yaml, last epoch); "
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
