@@ -209,3 +209,22 @@ def test_validation_round8_figures_are_its_json():
     lo, hi = gain["ci95"]
     before, after = results["v5"]["v7_pneumonia"], v6["v7_pneumonia"]
     assert f"{before:.4f} -> **{after:.4f}**, {gain['mean']:+.4f} [{lo:.4f}, {hi:.4f}]" in card
+
+
+def test_anatomical_figures_are_its_json():
+    sys.path.insert(0, str(BENCH))
+    from anatomical import render
+
+    result = load("anatomical.json")
+    assert (BENCH / "anatomical.md").read_text() == render(result)
+    val, test = result["validation"], result["test"]
+    rules = [k for k in val if isinstance(val[k], dict)]
+    shipped = next(k for k in rules if "shipped" in k)
+    assert max(rules, key=lambda k: val[k]["dice_mean"]) == shipped  # chosen on validation
+    readme = " ".join((REPO / "README.md").read_text().split())
+    figures = (test["visible"]["dice_mean"], test[shipped]["dice_mean"], val["visible"]["dice_mean"],
+               val[shipped]["dice_mean"])  # fmt: skip
+    sentence = "Dice {} with the visible field, **{}** with the anatomical convention on the 200 test films ({} -> {}"
+    assert sentence.format(*figures) in readme
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    assert f"Dice {figures[0]} -> {figures[1]} against the anatomical masks of the 200 v7 test films" in card

@@ -88,6 +88,10 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-complete-lungs", action="store_false", dest="complete_lungs",
                    help="keep a lung under half of its partner's area as found (default: completed from the "
                    "partner's mirror image; flag lung_completed)")  # fmt: skip
+    p.add_argument("--convention", default="visible", choices=["visible", "anatomical"],
+                   help="visible: the lung field up to the heart border, as Montgomery and Shenzhen draw it "
+                   "(default); anatomical: also the lung behind the heart, down to the diaphragm, as V7's masks "
+                   "draw it (estimated from the lungs and the heart; needs the heart)")  # fmt: skip
     p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
     p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
     p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")

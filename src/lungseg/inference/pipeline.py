@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lungseg.inference.convention import anatomical_labels
 from lungseg.inference.measure import confidence, heart_measurements, measure
 from lungseg.inference.postprocess import (
     HEART,
@@ -158,6 +159,7 @@ class FinishOptions:
     target: str = "lungs"  # what the model segments: "lungs" (labels 1/2) or "heart" (a model of its own)
     quality: bool = False  # compute the quality score and the not_frontal_cxr flag (lungs only)
     complete: bool = False  # complete a lost lung from its partner's mirror image (shape_prior.py)
+    convention: str = "visible"  # "anatomical": the lungs also behind the heart (convention.py; needs the heart)
 
 
 def add_flag(measurements: dict, flag: str) -> None:
@@ -192,6 +194,8 @@ def finish(
     assessed = None
     if options.quality and options.target == "lungs":
         assessed = assess(prob, labels, options.threshold, conf, xray)
+    if options.convention == "anatomical" and heart is not None:  # after the quality score, fitted on the visible
+        labels = anatomical_labels(labels, heart)
     if small != full:
         labels = upsample_labels(labels, full)
         heart = upsample_mask(heart, *full) if heart is not None else None

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.pipeline import (
     FinishOptions,
     SegmentationResult,
@@ -59,9 +60,12 @@ class Segmenter:
         heart_threshold: float = 0.5,
         heart_smooth: float = 0.0,
         complete_lungs: bool = True,
+        convention: str = "visible",
     ) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
+        if convention not in CONVENTIONS:
+            raise ValueError(f"unknown lung convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
         self.device = resolve_device(device)
         if isinstance(model, torch.nn.Module):
             self.model = fused_for_inference(model).to(self.device, memory_format=torch.channels_last)
@@ -71,6 +75,7 @@ class Segmenter:
         self.geometry = model_tile_geometry(model.config, tile, tile_overlap) if tile else None
         self.postprocess = postprocess
         self.complete_lungs = complete_lungs and postprocess  # a lost lung completed by the shape prior
+        self.convention = convention  # "anatomical": the lungs also behind the heart (needs a heart; convention.py)
         self.smooth = smooth
         self.threshold = threshold
         self.keep_probabilities = probabilities
@@ -129,6 +134,9 @@ class Segmenter:
         if heart is not None and segmenter.target == "lungs":
             keep = {k: v for k, v in kwargs.items() if k in ("device", "precision", "postprocess")}
             segmenter.with_heart(cls.from_pretrained(heart, backend=backend, heart=None, **keep))
+        if segmenter.convention == "anatomical" and not segmenter.has_heart:
+            raise ValueError("the anatomical convention draws the lung behind the heart, so it needs a heart: "
+                             "drop --no-heart, or give a heart model with --heart-model")  # fmt: skip
         return segmenter
 
     def with_heart(self, heart: Segmenter | None) -> Segmenter:
@@ -170,6 +178,7 @@ class Segmenter:
             target=self.target,
             quality=self.quality,
             complete=self.complete_lungs,
+            convention=self.convention,
         )
 
     def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None):
