@@ -5,8 +5,9 @@ Each v7 film goes through the shipped model once; its visible-field labels and h
 the anatomical convention by each candidate rule, and every result is scored against the full v7 mask (not
 only the agreement zone). Chosen on the 100 validation films of ``splits/v7_pediatric.json``; the 200 test
 films are reported, not chosen on. Candidates: the visible field as it is; each lung's convex hull; the
-hull with the heart shadow in the lung's innermost column above its lowest row (``lungseg/inference/
-convention.py``); the same with the shadow in a band reaching a fifth of the way to the heart's centre.
+hull with the heart shadow in a band reaching a fifth of the way to the heart's centre; the hull with the
+heart shadow in the lung's innermost column above its lowest row; the same with nothing added below the
+diaphragm (``lungseg/inference/convention.py``).
 
 Usage: python benchmarks/anatomical.py [--limit N]   Writes benchmarks/anatomical.json and anatomical.md.
 """
@@ -23,7 +24,7 @@ import numpy as np
 from lungseg.data.layouts import discover, load_split, select
 from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
-from lungseg.inference.convention import anatomical_labels, fill_convex
+from lungseg.inference.convention import anatomical_labels, anatomical_lung, fill_convex
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
@@ -56,11 +57,21 @@ def wide_band(labels: np.ndarray, heart: np.ndarray, reach: float = 0.2) -> np.n
     return out
 
 
+def no_floor(labels: np.ndarray, heart: np.ndarray) -> np.ndarray:
+    """The rule without its floor: each lung's hull with the heart shadow, also below the domes."""
+    out = labels > 0
+    for label, image_left in ((RIGHT_LUNG, True), (LEFT_LUNG, False)):
+        out |= anatomical_lung(labels == label, heart, image_left)
+    return out
+
+
 RULES = {
     "visible": lambda labels, heart: labels > 0,
     "hull": hull_only,
-    "hull + heart shadow, innermost column (shipped)": lambda labels, heart: anatomical_labels(labels, heart) > 0,
     "hull + heart shadow, band to 1/5 of the heart": wide_band,
+    "hull + heart shadow, innermost column": no_floor,
+    "hull + heart shadow, innermost column, floor at the diaphragm (shipped)":
+        lambda labels, heart: anatomical_labels(labels, heart) > 0,
 }
 
 

@@ -75,3 +75,17 @@ def test_the_anatomical_convention_needs_a_heart_and_says_so(tmp_path, caplog):
         Segmenter.from_pretrained(convention="medial")
     assert main(["segment", "-o", str(tmp_path / "out"), "--no-heart", "--convention", "anatomical"]) != 0
     assert "needs a heart" in caplog.text
+
+
+def test_nothing_is_added_below_the_diaphragm():
+    """A lung whose lower border rises between two low corners (a dome): its hull would fill under the
+    dome, the floor keeps it out; in the heart's columns the heart's lower border is the floor."""
+    labels = np.zeros((14, 12), np.uint8)
+    labels[0:10, 0:3] = RIGHT_LUNG
+    labels[0:6, 3:7] = RIGHT_LUNG  # the dome: rows 6-9 of columns 3-6 lie under it
+    labels[0:10, 7] = RIGHT_LUNG
+    np.testing.assert_array_equal(anatomical_labels(labels, np.zeros((14, 12), bool)), labels)
+    heart = np.zeros((14, 12), bool)
+    heart[4:8, 3:7] = True  # a heart in those columns, ending at row 7: rows 6-7 may be lung, 8-9 not
+    grown = (anatomical_labels(labels, heart) == RIGHT_LUNG) & (labels == 0)
+    assert grown[6:8, 3:7].all() and not grown[8:].any()
