@@ -68,10 +68,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     data = args.data[0] if len(args.data) == 1 else args.data
     s = evaluate(
-        args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups
+        args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups,
+        convention=args.convention,
     )
     post = "post-processed" if s["postprocess"] else "raw"
-    echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks)")
+    echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks, {args.convention} "
+         "lungs)")  # fmt: skip
     columns = [("all", s), *s["groups"].items()]
     heads = [f"{name} (n={g['n_images']})" for name, g in columns]
     echo(f"{'metric':<16}" + "".join(f"{h:>22}" for h in heads))

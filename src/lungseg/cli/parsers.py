@@ -59,6 +59,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
     p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
+    p.add_argument("--convention", default="visible", choices=["visible", "anatomical"],
+                   help="the manual masks' lung convention: visible (up to the heart border, default) or "
+                   "anatomical (also behind the heart; see lungseg segment --convention)")  # fmt: skip
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:

@@ -154,14 +154,16 @@ def evaluate(
     postprocess: bool = True,
     groups_file: str | Path | None = None,
     heart: str | Path | None = "auto",
+    convention: str = "visible",
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
     The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
-    ``threshold`` is given) and post-processing (unless ``postprocess`` is False).
+    ``threshold`` is given) and post-processing (unless ``postprocess`` is False), in the lung
+    ``convention`` of the manual masks ("anatomical" for masks that include the lung behind the heart).
     """
     segmenter = Segmenter.from_pretrained(
-        model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart
+        model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart, convention=convention
     )
     layout, samples = discover(data)
     chosen = choose_samples(samples, split, segmenter.payload.get("split"))
@@ -176,7 +178,7 @@ def evaluate(
          **evaluate_sample(segmenter, sample, output)}
         for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
     ]  # fmt: skip
-    settings = {"threshold": segmenter.threshold, "postprocess": postprocess}
+    settings = {"threshold": segmenter.threshold, "postprocess": postprocess, "convention": convention}
     summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     write_tables(rows, summary, output)
     evaluate_report(output, rows, {"model": str(model_path), "split": split})
