@@ -228,3 +228,4 @@ def test_anatomical_figures_are_its_json():
     assert sentence.format(*figures) in readme
     card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
     assert f"Dice {figures[0]} -> {figures[1]} against the anatomical masks of the 200 v7 test films" in card
+    assert f"it is the difference between Dice {figures[0]} and {figures[1]}" in readme
