@@ -59,9 +59,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
     p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
-    p.add_argument("--convention", default="visible", choices=["visible", "anatomical"],
-                   help="the manual masks' lung convention: visible (up to the heart border, default) or "
-                   "anatomical (also behind the heart; see lungseg segment --convention)")  # fmt: skip
+    _add_convention(p)
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:
@@ -91,10 +89,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-complete-lungs", action="store_false", dest="complete_lungs",
                    help="keep a lung under half of its partner's area as found (default: completed from the "
                    "partner's mirror image; flag lung_completed)")  # fmt: skip
-    p.add_argument("--convention", default="visible", choices=["visible", "anatomical"],
-                   help="visible: the lung field up to the heart border, as Montgomery and Shenzhen draw it "
-                   "(default); anatomical: also the lung behind the heart, down to the diaphragm, as V7's masks "
-                   "draw it (estimated from the lungs and the heart; needs the heart)")  # fmt: skip
+    _add_convention(p)
     p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
     p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
     p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")
@@ -169,6 +164,14 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8000, help="(8000)")
     p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
     p.add_argument("--max-upload-mb", type=float, default=50.0, dest="max_upload_mb", help="upload size limit (50)")
+    _add_convention(p)
+
+
+def _add_convention(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--convention", default="visible", choices=["visible", "anatomical"],
+                   help="lung masks: visible (the lung field up to the heart border, as Montgomery and Shenzhen "
+                   "draw it; default) or anatomical (also the lung behind the heart, down to the diaphragm, as V7's "
+                   "masks draw it; estimated from the lungs and the heart, so it needs the heart)")  # fmt: skip
 
 
 SUBCOMMANDS = (_add_train, _add_evaluate, _add_segment, _add_merge, _add_report, _add_serve, _add_preview,

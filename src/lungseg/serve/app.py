@@ -116,10 +116,10 @@ def create_app(segmenter: Segmenter, max_bytes: int):
     return app
 
 
-def serve(host: str, port: int, model: str | None, max_bytes: int) -> None:
+def serve(host: str, port: int, model: str | None, max_bytes: int, convention: str = "visible") -> None:
     """Run the app with uvicorn until interrupted."""
     _, uvicorn = _fastapi()
-    app = create_app(Segmenter.from_pretrained(model), max_bytes)
+    app = create_app(Segmenter.from_pretrained(model, convention=convention), max_bytes)
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: anyone who can reach this address can upload X-rays", host)
     log.info("lungseg serve: open http://%s:%d/ (Ctrl-C stops it)", host, port)
