@@ -167,6 +167,39 @@ def add_flag(measurements: dict, flag: str) -> None:
     measurements["flags"] = ";".join(f for f in (measurements["flags"], flag) if f)
 
 
+def heart_at(heart_logits: torch.Tensor | None, options: FinishOptions | None, shape: tuple[int, int]):
+    """The post-processed heart mask at ``shape``; None without heart logits."""
+    if heart_logits is None or options is None:
+        return None
+    return binary_mask(probabilities_at(heart_logits, shape), options.threshold, options.clean,
+                       options.smooth_fraction, "heart")  # fmt: skip
+
+
+def completed_lungs(labels: np.ndarray, heart: np.ndarray | None, options: FinishOptions) -> tuple[np.ndarray, bool]:
+    """Labels with a lost lung completed by the shape prior when asked, and whether that changed them."""
+    if not (options.complete and options.target == "lungs"):
+        return labels, False
+    found, labels = labels, complete_lungs(labels, heart)
+    return labels, bool((labels != found).any())
+
+
+def record_flags(measurements: dict, assessed: tuple | None, completed: bool) -> None:
+    """The quality score and flags into the row: not_frontal_cxr, lung_completed."""
+    if assessed is not None:
+        measurements["quality"] = assessed[1]
+        if assessed[2]:
+            add_flag(measurements, "not_frontal_cxr")
+    if completed:
+        add_flag(measurements, "lung_completed")
+
+
+def mark_heart(labels: np.ndarray, heart: np.ndarray) -> None:
+    """Label 3 where the heart is and no lung, set in place within the heart's box."""
+    box = bounding_box(heart, 0)
+    part = labels[box]
+    part[heart[box] & (part == 0)] = HEART
+
+
 def finish(
     xray: XRay,
     logits: torch.Tensor,
@@ -181,15 +214,8 @@ def finish(
     full = xray.shape
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
-    labels = labels_from(prob, options)
-    heart = None
-    if heart_logits is not None and heart_options is not None:
-        h = heart_options
-        heart = binary_mask(probabilities_at(heart_logits, small), h.threshold, h.clean, h.smooth_fraction, "heart")
-    completed = options.complete and options.target == "lungs"
-    if completed:
-        found, labels = labels, complete_lungs(labels, heart)
-        completed = bool((labels != found).any())
+    heart = heart_at(heart_logits, heart_options, small)
+    labels, completed = completed_lungs(labels_from(prob, options), heart, options)
     conf = confidence(prob, labels > 0)
     assessed = None
     if options.quality and options.target == "lungs":
@@ -201,18 +227,11 @@ def finish(
         heart = upsample_mask(heart, *full) if heart is not None else None
         prob = probabilities_at(logits, full) if options.probabilities else np.zeros((0, 0), np.float32)
     measurements = measure(labels, conf, xray.spacing)
-    if assessed is not None:
-        measurements["quality"] = assessed[1]
-        if assessed[2]:
-            add_flag(measurements, "not_frontal_cxr")
-    if completed:
-        add_flag(measurements, "lung_completed")
+    record_flags(measurements, assessed, completed)
     lungs = labels > 0
     if heart is not None:
         measurements |= heart_measurements(heart, lungs, xray.spacing)
-        box = bounding_box(heart, 0)  # label 3 where the heart is and no lung, set in place within its box
-        part = labels[box]
-        part[heart[box] & (part == 0)] = HEART
+        mark_heart(labels, heart)
     features = assessed[0] if assessed is not None else None
     return SegmentationResult(source, lungs, labels, prob, measurements, xray, heart=heart,
                               quality_features=features)  # fmt: skip
