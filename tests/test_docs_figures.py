@@ -229,3 +229,4 @@ def test_anatomical_figures_are_its_json():
     card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
     assert f"Dice {figures[0]} -> {figures[1]} against the anatomical masks of the 200 v7 test films" in card
     assert f"it is the difference between Dice {figures[0]} and {figures[1]}" in readme
+    assert f"scores higher on the children's test films ({result['learned']['test']['dice_mean']})" in readme
