@@ -61,11 +61,14 @@ def floor(labels: np.ndarray, heart: np.ndarray) -> np.ndarray:
     """Where a grown lung may not reach: below the diaphragm. In a column of the heart that is below the
     heart's lowest pixel; in another column with lung, below the lung's lowest pixel (the dome)."""
     rows = np.arange(labels.shape[0])[:, None]
-    lowest = labels.shape[0] - 1 - np.argmax(heart[::-1], axis=0)
     lung = labels > 0
-    lung_lowest = labels.shape[0] - 1 - np.argmax(lung[::-1], axis=0)
     in_heart, in_lung = heart.any(axis=0), lung.any(axis=0)
-    return (in_heart & (rows > lowest)) | (~in_heart & in_lung & (rows > lung_lowest))
+    return (in_heart & (rows > lowest_rows(heart))) | (~in_heart & in_lung & (rows > lowest_rows(lung)))
+
+
+def lowest_rows(mask: np.ndarray) -> np.ndarray:
+    """Each column's lowest row of ``mask`` (meaningless where the column is empty)."""
+    return mask.shape[0] - 1 - np.argmax(mask[::-1], axis=0)
 
 
 def anatomical_labels(labels: np.ndarray, heart: np.ndarray) -> np.ndarray:
