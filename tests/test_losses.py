@@ -74,3 +74,18 @@ def test_two_target_loss_counts_the_heart_only_where_it_is_known():
     assert two_target_loss(get_loss("weighted_ce"), logits, target, weights, rows, 0.5).item() == pytest.approx(
         some.item()
     )
+
+
+def test_two_target_loss_scores_the_heart_with_its_own_loss_when_given():
+    from lungseg.training.config import TrainConfig
+    from lungseg.training.losses import dice_bce_loss, two_target_loss
+
+    torch.manual_seed(1)
+    logits, target = torch.randn(2, 2, 4, 4), (torch.rand(2, 2, 4, 4) > 0.5).float()
+    weights = torch.full((2, 2, 4, 4), 3.0)  # the lungs' weighted CE: 3x plain BCE; the heart's Dice+BCE ignores it
+    rows = torch.ones(2)
+    got = two_target_loss(get_loss("weighted_ce"), logits, target, weights, rows, 1.0, get_loss("dice_bce"))
+    want = 3 * bce_loss(logits[:, :1], target[:, :1]) + dice_bce_loss(logits[:, 1:], target[:, 1:])
+    assert got.item() == pytest.approx(want.item())
+    with pytest.raises(ValueError, match="heart_loss"):
+        TrainConfig(heart_loss="focal")

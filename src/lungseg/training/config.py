@@ -34,6 +34,7 @@ class TrainConfig:
     heart_teacher: str = ""  # lungs+heart: a heart model whose masks label the images that have no heart mask
     teacher_hearts: bool = True  # False: the teacher only converts anatomical films; the heart learns from own masks
     heart_weight: float = 1.0  # lungs+heart: weight of the heart channel's loss beside the lungs'
+    heart_loss: str = ""  # lungs+heart: the heart channel's own loss (one of LOSSES); "" = the lungs' loss
     anatomical_data: str = ""  # a set whose masks draw the anatomical lung (v7_pediatric): lung loss on the
     anatomical_split: str = ""  # ... zones both conventions agree on; its films: this split JSON's train list
     anatomical_limit: int = 0  # the first N of those films (0 = all)
@@ -84,6 +85,7 @@ class TrainConfig:
                 f"target {self.target} needs model out_channels {2 if self.target == 'lungs+heart' else 1}",
             ),
             (self.heart_weight >= 0, f"heart_weight must be >= 0, got {self.heart_weight}"),
+            (self.heart_loss in ("", *LOSSES), f"heart_loss must be one of {', '.join(LOSSES)} or empty"),
             (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),
             (self.epochs > 0, f"epochs must be positive, got {self.epochs}"),
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),

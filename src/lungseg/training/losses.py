@@ -75,16 +75,18 @@ def two_target_loss(
     weight: torch.Tensor | None,
     has_heart: torch.Tensor,
     heart_weight: float = 1.0,
+    heart_fn: LossFn | None = None,
 ) -> torch.Tensor:
     """Lungs + heart in one model: ``loss_fn`` on channel 0 for every image plus ``heart_weight`` times
     ``loss_fn`` on channel 1 for the images whose heart is known (``has_heart`` (N,) > 0).
 
     Shapes: ``logits``, ``target`` and ``weight`` (N, 2, H, W). Images without a heart mask add nothing
-    to the heart term, so sets with and without heart masks train together.
+    to the heart term, so sets with and without heart masks train together. ``heart_fn`` (default
+    ``loss_fn``) scores the heart channel: a loss of its own, e.g. one without the class-balance weight.
     """
     lung = loss_fn(logits[:, :1], target[:, :1], None if weight is None else weight[:, :1])
     rows = has_heart > 0
     if heart_weight == 0 or not bool(rows.any()):
         return lung + 0.0 * logits[:, 1:].sum()  # keeps the heart channel in the graph (DDP)
     heart_w = None if weight is None else weight[rows, 1:]
-    return lung + heart_weight * loss_fn(logits[rows, 1:], target[rows, 1:], heart_w)
+    return lung + heart_weight * (heart_fn or loss_fn)(logits[rows, 1:], target[rows, 1:], heart_w)
