@@ -23,7 +23,8 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from lungseg.data.layouts import discover, load_split
 from lungseg.evaluation.evaluate import evaluate
-from lungseg.inference.onnx_backend import export_onnx, load_onnx
+from lungseg.inference.onnx_backend import load_onnx
+from lungseg.inference.onnx_export import export_onnx
 from lungseg.inference.predict import cpu_has_native_bf16
 from lungseg.inference.quantize import export_int8, with_metadata
 from lungseg.model.checkpoint import load_model
@@ -55,7 +56,7 @@ def latency_ms(model: str) -> float:
     x = torch.rand(1, 1, 256, 256)
     if model.endswith(".onnx"):
         predictor = load_onnx(model)[0]
-        return median_s(lambda: predictor(x)) * 1000
+        return median_s(lambda: predictor(x.numpy())) * 1000
 
 
     return forward_ms(load_model(resolve_model(model))[0], 256, bf16=cpu_has_native_bf16())

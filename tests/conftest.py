@@ -46,6 +46,15 @@ def write_kaggle_tree(root: Path, n_shenzhen: int = 6, n_montgomery: int = 4, si
     return root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def onnx_cache(tmp_path_factory) -> Path:
+    """One ONNX cache folder for the whole run (the bundled models' ONNX copies are written once), never the
+    user's own ~/.cache/lungseg."""
+    folder = tmp_path_factory.mktemp("onnx_cache")
+    os.environ["LUNGSEG_CACHE"] = str(folder)
+    return folder
+
+
 @pytest.fixture
 def kaggle_tree(tmp_path: Path) -> Path:
     return write_kaggle_tree(tmp_path / "kaggle")

@@ -106,3 +106,45 @@ def test_int8_calibration_needs_enough_readable_films(tmp_path):
         Image.fromarray(np.full((40, 40), 20 * k, np.uint8)).save(files[k])
     inputs = calibration_inputs(files, 32, "equalize")
     assert len(inputs) == 9 and inputs[0].shape == (1, 1, 32, 32)
+
+
+def test_onnxruntime_backend_runs_without_importing_torch(tmp_path, onnx_cache):
+    """The first run writes the bundled models' ONNX copies to the cache (with torch); later runs never import
+    torch, which is what makes them start a second sooner."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from lungseg.cli import main; rc = main(['segment', '-o', sys.argv[1], '--backend', "
+              "'onnxruntime', '--no-report']); print(rc, 'torch' in sys.modules)")  # fmt: skip
+    env = {**os.environ, "LUNGSEG_CACHE": str(tmp_path / "cache")}
+    def run(folder: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", script, str(tmp_path / folder)], env=env, capture_output=True,
+                              text=True)  # fmt: skip
+        return done.stdout.split()[-2:]
+
+    assert run("a") == ["0", "True"]
+    assert sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("*.onnx")) == ["unet", "view"]
+    assert run("b") == ["0", "False"]
+    a, b = (np.asarray(Image.open(tmp_path / d / "sample_cxr_labels.png")) for d in "ab")
+    assert (a == b).all()
+
+
+def test_a_damaged_cached_copy_is_written_again(tmp_path, monkeypatch, caplog):
+    from lungseg.inference.onnx_backend import bundled_onnx, cache_dir
+
+    monkeypatch.setenv("LUNGSEG_CACHE", str(tmp_path))
+    good = bundled_onnx("lungseg-view")
+    (cached,) = cache_dir().glob("lungseg-view-*.onnx")
+    cached.write_bytes(b"not an onnx file")
+    again = bundled_onnx("lungseg-view")
+    assert "unusable cached ONNX model" in caplog.text
+    x = np.zeros((1, 1, 64, 64), np.float32)
+    assert np.allclose(good(x), again(x)) and cached.stat().st_size > 1000
+
+
+def test_onnxruntime_refuses_tiles_and_a_gpu_with_the_fix():
+    with pytest.raises(ValueError, match="--tile runs with the torch backend"):
+        Segmenter.from_pretrained(backend="onnxruntime", tile=256)
+    with pytest.raises(ValueError, match="runs on the CPU"):
+        Segmenter.from_pretrained(backend="onnxruntime", device="cuda")

@@ -205,7 +205,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.int8:
         path = _export_int8(args)
     elif args.format == "onnx":
-        from lungseg.inference.onnx_backend import export_onnx
+        from lungseg.inference.onnx_export import export_onnx
 
         path = export_onnx(args.model, args.output)
     else:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from lungseg.inference.pipeline import SegmentationResult, load_input, processing_shape
@@ -187,7 +186,7 @@ def is_done(job: Job, rows: dict[str, dict], probabilities: bool, heart: bool = 
     return bool(row) and not row.get("error") and all(job.output(k).is_file() for k in kinds)
 
 
-class _Inputs(Dataset):
+class _Inputs:
     """Steps 1-2 (read, preprocess) for DataLoader workers, so decoding runs ahead of the model."""
 
     def __init__(self, items: list, size: int, intensity: str) -> None:
@@ -208,9 +207,7 @@ def stream(
     the model and most array work release the GIL, so one batch's decoding and post-processing overlap the next
     one's forward pass)."""
     if workers or parallel <= 1:
-        loader = DataLoader(_Inputs(items, segmenter.image_size, segmenter.intensity), batch_size=batch_size,
-                            num_workers=workers, collate_fn=list, prefetch_factor=2 if workers else None)  # fmt: skip
-        batches = iter(loader)
+        batches = read_batches(_Inputs(items, segmenter.image_size, segmenter.intensity), batch_size, workers)
         run = segmenter.segment_prepared
     else:
         batches = (list(range(k, min(k + batch_size, len(items)))) for k in range(0, len(items), batch_size))
@@ -231,6 +228,18 @@ def stream(
                 yield from running.popleft().result()
         while running:
             yield from running.popleft().result()
+
+
+def read_batches(inputs: _Inputs, batch_size: int, workers: int) -> Iterator[list[dict]]:
+    """Lists of ``batch_size`` loaded inputs, in order; with ``workers``, read ahead in that many processes (a
+    torch DataLoader, so only then is torch imported for reading)."""
+    if not workers:
+        for start in range(0, len(inputs), batch_size):
+            yield [inputs[k] for k in range(start, min(start + batch_size, len(inputs)))]
+        return
+    from torch.utils.data import DataLoader
+
+    yield from DataLoader(inputs, batch_size=batch_size, num_workers=workers, collate_fn=list, prefetch_factor=2)
 
 
 @dataclass

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+from scipy.special import expit
 
 from lungseg.inference.convention import anatomical_labels
 from lungseg.inference.measure import confidence, heart_measurements, measure
@@ -27,7 +26,14 @@ from lungseg.inference.postprocess import (
     lung_labels,
     postprocess,
 )
-from lungseg.inference.preprocess import normalize_intensity, preprocess, resize_xray, upsample_box, upsample_mask
+from lungseg.inference.preprocess import (
+    normalize_intensity,
+    preprocess,
+    resize_bilinear,
+    resize_xray,
+    upsample_box,
+    upsample_mask,
+)
 from lungseg.inference.quality import assess
 from lungseg.inference.shape_prior import complete_lungs
 from lungseg.io.reader import XRay, from_array, read_xray
@@ -36,8 +42,9 @@ from lungseg.io.reader import XRay, from_array, read_xray
 # the labels are upsampled once: the model sees 256 px, so finer processing adds time, not detail.
 PROCESSING_MAX_SIDE = 1024
 
-# (N, 1, S, S) preprocessed batch -> (N, 1, S, S) logits (a model, a tiler, or a test stub)
-Predictor = Callable[[torch.Tensor], torch.Tensor]
+# (N, 1, S, S) preprocessed batch -> (N, C, S, S) logits (a torch model, ONNX Runtime, a tiler or a test stub);
+# numpy in and out, so these steps never import torch (the ONNX Runtime path starts a second sooner without it)
+Predictor = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass
@@ -87,26 +94,25 @@ def load_input(item, index: int, size: int, intensity: str) -> dict:
     return {"index": index, "source": source, "xray": xray, "work": work, "error": ""}
 
 
-def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> torch.Tensor:
+def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> np.ndarray:
     """Step 2: an X-ray (or its [0, 1] pixels) -> the model's (1, S, S) float32 input."""
     if isinstance(image, XRay):
-        return torch.from_numpy(normalize_intensity(resize_xray(image, size, size), intensity))[None]
-    return torch.from_numpy(preprocess(image, size, intensity))[None]
+        return normalize_intensity(resize_xray(image, size, size), intensity)[None]
+    return preprocess(image, size, intensity)[None]
 
 
-def predict_batch(predict: Predictor, batch: torch.Tensor) -> torch.Tensor:
-    """Step 3: logits (N, 1, S, S) as float32 on the CPU."""
-    return predict(batch).float().cpu()
+def predict_batch(predict: Predictor, batch: np.ndarray) -> np.ndarray:
+    """Step 3: logits (N, C, S, S) as a float32 array."""
+    return np.asarray(predict(batch), np.float32)
 
 
-def probabilities_at(logits: torch.Tensor, shape: tuple[int, int]) -> np.ndarray:
+def probabilities_at(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """Step 4: one image's logits (1, S, S) -> probabilities (H, W) at the input's own size.
 
     Logits are resized (bilinear) before the sigmoid, which keeps edges sharper than resizing
     probabilities.
     """
-    resized = F.interpolate(logits[None].float(), size=shape, mode="bilinear", align_corners=False)
-    return torch.sigmoid(resized)[0, 0].numpy()
+    return expit(resize_bilinear(np.asarray(logits)[0], *shape))
 
 
 def processing_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
@@ -160,6 +166,7 @@ class FinishOptions:
     quality: bool = False  # compute the quality score and the not_frontal_cxr flag (lungs only)
     complete: bool = False  # complete a lost lung from its partner's mirror image (shape_prior.py)
     convention: str = "visible"  # "anatomical": the lungs also behind the heart (convention.py; needs the heart)
+    backend: str = "torch"  # what runs the quality score's view model: the segmentation model's backend
 
 
 def add_flag(measurements: dict, flag: str) -> None:
@@ -167,7 +174,7 @@ def add_flag(measurements: dict, flag: str) -> None:
     measurements["flags"] = ";".join(f for f in (measurements["flags"], flag) if f)
 
 
-def heart_at(heart_logits: torch.Tensor | None, options: FinishOptions | None, shape: tuple[int, int]):
+def heart_at(heart_logits: np.ndarray | None, options: FinishOptions | None, shape: tuple[int, int]):
     """The post-processed heart mask at ``shape``; None without heart logits."""
     if heart_logits is None or options is None:
         return None
@@ -202,10 +209,10 @@ def mark_heart(labels: np.ndarray, heart: np.ndarray) -> None:
 
 def finish(
     xray: XRay,
-    logits: torch.Tensor,
+    logits: np.ndarray,
     source: str,
     options: FinishOptions,
-    heart_logits: torch.Tensor | None = None,
+    heart_logits: np.ndarray | None = None,
     heart_options: FinishOptions | None = None,
 ) -> SegmentationResult:
     """Steps 4-8 for one image: resize, threshold, post-process, label (at a bounded size), measure;
@@ -219,7 +226,7 @@ def finish(
     conf = confidence(prob, labels > 0)
     assessed = None
     if options.quality and options.target == "lungs":
-        assessed = assess(prob, labels, options.threshold, conf, xray)
+        assessed = assess(prob, labels, options.threshold, conf, xray, options.backend)
     if options.convention == "anatomical" and heart is not None:  # after the quality score, fitted on the visible
         labels = anatomical_labels(labels, heart)
     if small != full:

@@ -6,6 +6,7 @@ checkpoint's config so a model is always fed what it was trained on.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Literal
 
@@ -26,6 +27,31 @@ def resize_float(image: np.ndarray, height: int, width: int) -> np.ndarray:
         return image.astype(np.float32, copy=False)
     pil = Image.fromarray(image.astype(np.float32, copy=False), mode="F")
     return np.array(pil.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=32)
+def linear_taps(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lower index, upper index, weight of the upper) per output pixel of 1-D linear interpolation with
+    half-pixel centres and the edge repeated: ``torch.nn.functional.interpolate(..., mode="bilinear",
+    align_corners=False)``, without antialiasing, computed in float32 as torch does."""
+    scale = np.float32(n_in / n_out)
+    src = np.maximum((np.arange(n_out, dtype=np.float32) + np.float32(0.5)) * scale - np.float32(0.5), np.float32(0))
+    lo = np.minimum(src.astype(np.int64), n_in - 1)
+    hi = np.minimum(lo + 1, n_in - 1)
+    frac = src - lo.astype(np.float32)
+    for array in (lo, hi, frac):
+        array.flags.writeable = False  # shared by every call with these sides
+    return lo, hi, frac
+
+
+def resize_bilinear(array: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A float (h, w) array resized to (height, width) by bilinear interpolation, rows then columns, two taps
+    each: the logits of a 256 px model at a 1024 px film's size in a few milliseconds, with numpy alone."""
+    lo, hi, frac = linear_taps(array.shape[0], height)
+    array = np.asarray(array, np.float32)
+    rows = array[lo] * (1 - frac)[:, None] + array[hi] * frac[:, None]
+    lo, hi, frac = linear_taps(array.shape[1], width)
+    return rows[:, lo] * (1 - frac) + rows[:, hi] * frac
 
 
 def resize_xray(xray: XRay, height: int, width: int) -> np.ndarray:

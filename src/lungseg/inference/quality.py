@@ -191,12 +191,14 @@ def bundled_quality_model() -> QualityModel | None:
 
 
 def assess(
-    prob: np.ndarray, labels: np.ndarray, threshold: float, conf: float, pixels: np.ndarray | XRay
+    prob: np.ndarray, labels: np.ndarray, threshold: float, conf: float, pixels: np.ndarray | XRay,
+    backend: str = "torch",
 ) -> tuple[dict[str, float], float, bool]:
     """(features, quality, not_frontal_cxr) of one result; ``prob`` and ``labels`` at the processing size,
-    ``pixels`` the input at its own size (an XRay: only the strided samples are made float).
+    ``pixels`` the input at its own size (an XRay: only the strided samples are made float); ``backend`` runs
+    the view model (the segmentation model's).
     Quality is NaN when no fitted model ships."""
-    view = float(np.clip(not_frontal_logit(pixels), -VIEW_CLIP, VIEW_CLIP))
+    view = float(np.clip(not_frontal_logit(pixels, backend=backend), -VIEW_CLIP, VIEW_CLIP))
     features = {"confidence": conf, **shape_features(labels, prob >= threshold), **image_features(pixels), "view": view}
     model = bundled_quality_model()
     if model is None:

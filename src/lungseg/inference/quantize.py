@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lungseg.inference.onnx_backend import META_KEY, _require, export_onnx
+from lungseg.inference.onnx_backend import META_KEY, require
+from lungseg.inference.onnx_export import export_onnx
 from lungseg.inference.pipeline import load_input
 from lungseg.io.atomic import atomic_path
 
@@ -31,7 +32,7 @@ def calibration_inputs(files: list[Path], size: int, intensity: str) -> list[np.
         if item["error"]:
             log.warning("calibration: %s", item["error"])
             continue
-        out.append(item["work"][None].numpy())
+        out.append(item["work"][None])
     if len(out) < MIN_FILMS:
         raise ValueError(f"int8 calibration needs at least {MIN_FILMS} readable chest X-rays, got {len(out)}; "
                          "pass more with --calibration FILES_OR_FOLDERS (20-50 of your own films)")  # fmt: skip
@@ -49,8 +50,8 @@ def with_metadata(model, metadata_props):
 def export_int8(source: str | Path | None, target: str | Path, films: list[Path]) -> Path:
     """Write ``source`` (checkpoint or bundled name) as a statically quantised int8 ONNX file, atomically, with
     the same lungseg metadata as the fp32 export."""
-    onnx = _require("onnx")
-    _require("onnxruntime")
+    onnx = require("onnx")
+    require("onnxruntime")
     quant = importlib.import_module("onnxruntime.quantization")
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_onnx(source, Path(tmp) / "fp32.onnx")

@@ -9,26 +9,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.pipeline import (
     FinishOptions,
+    Predictor,
     SegmentationResult,
     finish,
     load_input,
     predict_batch,
     to_working,
 )
-from lungseg.inference.predict import autocast, predict_logits, resolve_device, use_bf16
-from lungseg.inference.tiling import model_tile_geometry, sliding_window
 from lungseg.io.reader import XRay
-from lungseg.model.checkpoint import load_model
-from lungseg.model.fuse import fused_for_inference
 from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, resolve_model
-from lungseg.model.unet import UNet
+
+if TYPE_CHECKING:  # torch is imported only by the torch backend (lungseg.inference.torch_predictor)
+    from lungseg.model.unet import UNet
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +37,8 @@ class Segmenter:
 
     The constructor takes the threshold explicitly (a checkpoint's calibrated one is what
     :meth:`from_pretrained` passes) and works on its own copy of ``model``: the caller's model keeps
-    its mode and device.
+    its mode and device. ``model`` is a U-Net (run by PyTorch) or an ONNX Runtime predictor
+    (:class:`~lungseg.inference.onnx_backend.OnnxModel`); only the first imports torch.
     """
 
     def __init__(
@@ -66,13 +66,10 @@ class Segmenter:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
         if convention not in CONVENTIONS:
             raise ValueError(f"unknown lung convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
-        self.device = resolve_device(device)
-        if isinstance(model, torch.nn.Module):
-            self.model = fused_for_inference(model).to(self.device, memory_format=torch.channels_last)
-        else:  # an ONNX Runtime predictor: runs on the CPU in fp32
-            self.model, self.device, precision = model, torch.device("cpu"), "fp32"
+        self.predictor = _predictor(model, device, precision, tile, tile_overlap)
+        self.model = getattr(self.predictor, "model", model)  # the (folded) U-Net, or the ONNX predictor
+        self.backend = getattr(model, "backend", "torch")
         self.image_size, self.intensity = image_size, intensity
-        self.geometry = model_tile_geometry(model.config, tile, tile_overlap) if tile else None
         self.postprocess = postprocess
         self.complete_lungs = complete_lungs and postprocess  # a lost lung completed by the shape prior
         self.convention = convention  # "anatomical": the lungs also behind the heart (needs a heart; convention.py)
@@ -88,7 +85,7 @@ class Segmenter:
             self.own_heart = FinishOptions(
                 heart_threshold, postprocess, heart_smooth, probabilities=False, target="heart"
             )
-        self.precision = "bf16" if use_bf16(self.device, precision) else "fp32"
+        self.precision = getattr(self.predictor, "precision", "fp32")  # ONNX Runtime: fp32 on the CPU
         self.payload: dict = {}
 
     @classmethod
@@ -110,11 +107,15 @@ class Segmenter:
         """
         if backend not in ("torch", "onnxruntime"):
             raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
-        if backend == "onnxruntime" or str(name_or_path or "").endswith(".onnx"):
+        if str(name_or_path or "").endswith(".onnx"):
+            backend = "onnxruntime"  # a heart model beside it runs there too
+        if backend == "onnxruntime":
             from lungseg.inference.onnx_backend import load_onnx  # optional dependency
 
             model, payload = load_onnx(name_or_path)
         else:
+            from lungseg.model.checkpoint import load_model  # torch
+
             model, payload = load_model(resolve_model(name_or_path))
         cfg = payload.get("train_config", {})
         threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
@@ -158,15 +159,10 @@ class Segmenter:
             raise ValueError(result.error)
         return result
 
-    @torch.inference_mode()
-    def predict_working(self, work: torch.Tensor) -> torch.Tensor:
+    def predict_working(self, work: np.ndarray) -> np.ndarray:
         """Logits (N, C, S, S) for preprocessed inputs (N, 1, S, S), in one pass or by tiles; C = 2 for a
         lungs + heart model (channel 0 the lungs, 1 the heart)."""
-        work = work.to(self.device, memory_format=torch.channels_last)
-        with autocast(self.device, self.precision):
-            if self.geometry is None:
-                return predict_batch(lambda x: predict_logits(self.model, x), work)
-            return predict_batch(lambda x: sliding_window(x, self.model, self.geometry), work)
+        return predict_batch(self.predictor, work)
 
     @property
     def options(self) -> FinishOptions:
@@ -179,19 +175,20 @@ class Segmenter:
             quality=self.quality,
             complete=self.complete_lungs,
             convention=self.convention,
+            backend=self.backend,
         )
 
-    def finish(self, xray: XRay, logits: torch.Tensor, source: str, heart_logits=None):
+    def finish(self, xray: XRay, logits: np.ndarray, source: str, heart_logits=None):
         """Steps 4-8 (resize, threshold, post-process, label, measure) with this segmenter's settings."""
         heart_options = self.heart.options if self.heart is not None else self.own_heart
         return finish(xray, logits[:1], source, self.options, heart_logits, heart_options)
 
-    def _heart_logits(self, good: list[dict], work: torch.Tensor, logits: torch.Tensor) -> torch.Tensor | None:
+    def _heart_logits(self, good: list[dict], work: np.ndarray, logits: np.ndarray) -> np.ndarray | None:
         if self.heart is None:
             return logits[:, 1:2] if self.own_heart is not None else None
         h = self.heart
         if (h.image_size, h.intensity) != (self.image_size, self.intensity):
-            work = torch.stack([to_working(b["xray"], h.image_size, h.intensity) for b in good])
+            work = np.stack([to_working(b["xray"], h.image_size, h.intensity) for b in good])
         return h.predict_working(work)
 
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
@@ -199,7 +196,7 @@ class Segmenter:
         good = [b for b in batch if not b["error"]]
         outputs = {}
         if good:
-            work = torch.stack([b["work"] for b in good])
+            work = np.stack([b["work"] for b in good])
             logits = self.predict_working(work)
             hearts = self._heart_logits(good, work, logits)
             for k, b in enumerate(good):
@@ -218,3 +215,17 @@ class Segmenter:
                 batch = []
         if batch:
             yield from self.segment_prepared(batch)
+
+
+def _predictor(model, device: str, precision: str, tile: int | None, tile_overlap: float) -> Predictor:
+    """The model as a numpy predictor: an ONNX Runtime one as it is (CPU, fp32, one pass), a U-Net wrapped by
+    the torch backend (device, bf16, tiles)."""
+    if getattr(model, "backend", "torch") != "torch":
+        if tile:
+            raise ValueError("--tile runs with the torch backend only; drop --tile or use --backend torch")
+        if device not in ("auto", "cpu"):
+            raise ValueError(f"the ONNX Runtime backend runs on the CPU; drop --device {device} or use --backend torch")
+        return model
+    from lungseg.inference.torch_predictor import TorchPredictor
+
+    return TorchPredictor(model, device, precision, tile, tile_overlap)

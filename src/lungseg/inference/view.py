@@ -1,24 +1,25 @@
 """The view check: a 64 px thumbnail of the whole input through the bundled :class:`ViewNet`.
 
 Its logit (positive: not a frontal chest X-ray) is one of the quality model's features. The thumbnail is
-standardised per image, so a film's windowing does not matter and a blank image becomes all zeros.
+standardised per image, so a film's windowing does not matter and a blank image becomes all zeros. It runs
+with the segmentation model's backend: PyTorch, or ONNX Runtime (then without importing torch).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from functools import cache
 
 import numpy as np
-import torch
 
 from lungseg.inference.preprocess import resize_float
 from lungseg.io.reader import XRay
-from lungseg.model.fuse import fused_for_inference
 from lungseg.model.pretrained import PRETRAINED, VIEW_MODEL, resolve_pretrained
-from lungseg.model.viewnet import ViewNet, load_view_model
 
 MIN_STD = 0.005  # below this an image counts as flat: its faint texture is not amplified into a picture
+# (N, 1, S, S) standardised thumbnails -> (N,) logits
+ViewModel = Callable[[np.ndarray], np.ndarray]
 
 
 def thumbnail(pixels: np.ndarray | XRay, size: int = 64) -> np.ndarray:
@@ -30,21 +31,43 @@ def thumbnail(pixels: np.ndarray | XRay, size: int = 64) -> np.ndarray:
     return np.clip((small - small.mean()) / max(std, MIN_STD), -5, 5).astype(np.float32)
 
 
+def torch_view_model(model) -> ViewModel:
+    """A :class:`ViewNet` as a numpy predictor, its BatchNorms folded and channels-last (half the time of the
+    plain module on a CPU, the same logit to 1e-6)."""
+    import torch
+
+    from lungseg.model.fuse import fused_for_inference
+
+    fused = fused_for_inference(model).to(memory_format=torch.channels_last)
+
+    def run(x: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return fused(torch.from_numpy(x).contiguous(memory_format=torch.channels_last)).numpy()
+
+    run.size = model.config.size  # type: ignore[attr-defined]
+    return run
+
+
 @cache
-def bundled_view_model() -> ViewNet | None:
-    """The shipped view model, its BatchNorms folded and channels-last (half the time of the plain module on a
-    CPU, the same logit to 1e-6); None if this build has none (the quality model then runs without it)."""
+def bundled_view_model(backend: str = "torch") -> ViewModel | None:
+    """The shipped view model run by ``backend``; None if this build has none (the quality model then runs
+    without it)."""
     if VIEW_MODEL not in PRETRAINED:
         return None
-    model = fused_for_inference(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
-    return model.to(memory_format=torch.channels_last)
+    if backend == "onnxruntime":
+        from lungseg.inference.onnx_backend import bundled_onnx
+
+        model = bundled_onnx(VIEW_MODEL)
+        model.size = int(model.meta["size"])  # type: ignore[attr-defined]
+        return model
+    from lungseg.model.viewnet import load_view_model
+
+    return torch_view_model(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
 
 
-def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewNet | None = None) -> float:
+def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewModel | None = None, backend: str = "torch") -> float:
     """Logit of P(not a frontal chest X-ray) for one image; NaN when no view model is at hand."""
-    model = model if model is not None else bundled_view_model()
+    model = model if model is not None else bundled_view_model(backend)
     if model is None:
         return math.nan
-    x = torch.from_numpy(thumbnail(pixels, model.config.size))[None, None].contiguous(memory_format=torch.channels_last)
-    with torch.inference_mode():
-        return float(model(x)[0])
+    return float(model(thumbnail(pixels, model.size)[None, None])[0])

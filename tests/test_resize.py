@@ -1,0 +1,32 @@
+"""The numpy bilinear resize of logits: known answers, and the same values as torch's interpolate."""
+
+import numpy as np
+import pytest
+
+from lungseg.inference.pipeline import probabilities_at
+from lungseg.inference.preprocess import linear_taps, resize_bilinear
+
+
+def test_linear_taps_have_half_pixel_centres_and_repeat_the_edge():
+    # 2 -> 4: output centres at source -0.25 (the edge), 0.25, 0.75, 1.25 (the edge)
+    lo, hi, frac = linear_taps(2, 4)
+    assert lo.tolist() == [0, 0, 0, 1] and hi.tolist() == [1, 1, 1, 1]  # the last: both taps on the edge pixel
+    assert np.allclose(frac, [0, 0.25, 0.75, 0.25])
+    lo, hi, frac = linear_taps(4, 2)  # 4 -> 2: the midpoints, no antialiasing
+    assert lo.tolist() == [0, 2] and hi.tolist() == [1, 3] and np.allclose(frac, 0.5)
+    lo, _, frac = linear_taps(5, 5)
+    assert lo.tolist() == list(range(5)) and not frac.any()
+
+
+def test_resize_bilinear_reproduces_a_plane_and_matches_torch():
+    yy, xx = np.mgrid[:16, :16].astype(np.float32)
+    plane = 2 * yy - 3 * xx
+    out = resize_bilinear(plane, 64, 32)  # a linear function is interpolated exactly away from the edges
+    ys, xs = (np.arange(64) + 0.5) / 4 - 0.5, (np.arange(32) + 0.5) / 2 - 0.5
+    want = 2 * np.clip(ys, 0, 15)[:, None] - 3 * np.clip(xs, 0, 15)[None, :]
+    assert np.allclose(out, want, atol=1e-4)
+    torch = pytest.importorskip("torch")
+    logits = np.random.default_rng(0).normal(0, 8, (1, 256, 256)).astype(np.float32)
+    resized = torch.nn.functional.interpolate(torch.from_numpy(logits)[None], (853, 1024), mode="bilinear")
+    ref = torch.sigmoid(resized)[0, 0].numpy()
+    assert np.abs(probabilities_at(logits, (853, 1024)) - ref).max() < 1e-5
