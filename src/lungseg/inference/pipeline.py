@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import expit
 
 from lungseg.inference.convention import anatomical_labels
 from lungseg.inference.measure import confidence, heart_measurements, measure
@@ -112,7 +111,15 @@ def probabilities_at(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     Logits are resized (bilinear) before the sigmoid, which keeps edges sharper than resizing
     probabilities.
     """
-    return expit(resize_bilinear(np.asarray(logits)[0], *shape))
+    return sigmoid(resize_bilinear(np.asarray(logits)[0], *shape))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function in float32 without overflow (as tanh; scipy.special would add 0.2 s of imports)."""
+    out = np.tanh(x * np.float32(0.5))
+    out += np.float32(1)
+    out *= np.float32(0.5)
+    return out
 
 
 def processing_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
