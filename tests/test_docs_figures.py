@@ -90,6 +90,12 @@ def test_speed_md_is_rendered_from_its_json():
     from speed import render
 
     assert (BENCH / "speed.md").read_text() == render(load("speed.json"))
+    s = load("speed.json")
+    new, ort = s["new"], s["new_onnxruntime"]
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"{new['png512']['images_per_s']} / {ort['png512']['images_per_s']} images/s" in readme
+    assert f"{ort['png5000']['seconds']} s and {ort['png5000']['peak_rss_mb']} MB**" in readme
+    assert f"one-image run {new['first_mask_s']} / **{ort['first_mask_s']} s**" in readme
 
 
 def test_reliability_figures_are_their_jsons():

@@ -78,7 +78,8 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
         "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
     )
     p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"], help="(torch; onnxruntime: pip "
-                   "install 'lungseg[onnx]'; a .onnx --model always runs on onnxruntime)")  # fmt: skip
+                   "install 'lungseg[onnx]', starts sooner without torch, CPU fp32; a .onnx --model always runs "
+                   "on onnxruntime)")  # fmt: skip
     p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
     p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
     p.add_argument("--parallel", type=_at_least_one, default=None, metavar="N",
