@@ -227,3 +227,17 @@ def test_parallel_must_be_positive(tmp_path, capsys):
     assert main(["segment", str(tmp_path / "a.png"), "-o", str(tmp_path / "o"), "--parallel", "0"]) == 2
     assert "at least 1" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_batches_close_early_at_the_byte_budget(tmp_path):
+    """Small files batch up to batch_size; a large file goes alone, so threads share a few large films evenly."""
+    from lungseg.inference.batch import index_batches
+
+    sizes = [10, 10, 10, 10, 10, 500, 10, 600, 10]
+    files = []
+    for k, size in enumerate(sizes):
+        files.append(tmp_path / f"f{k}.png")
+        files[-1].write_bytes(b"x" * size)
+    assert list(index_batches(files, 4, max_bytes=400)) == [[0, 1, 2, 3], [4, 5], [6, 7], [8]]
+    missing = [tmp_path / "gone.png", *files[:2]]  # an unreadable file counts 0 bytes; it fails when read
+    assert list(index_batches(missing, 2, max_bytes=400)) == [[0, 1], [2]]
