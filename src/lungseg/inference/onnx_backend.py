@@ -46,7 +46,7 @@ class OnnxModel:
         ort = require("onnxruntime")
         options = ort.SessionOptions()
         # half the cores per run: `lungseg segment` runs two batches at once (its --parallel), and two runs
-        # fighting over one pool of all cores are slower (100 films of 512 px: 7.25 s with 2 threads, 6.0 with 1)
+        # contending for one pool of all the cores are slower than each on its half
         options.intra_op_num_threads = threads or max(1, (os.cpu_count() or 1) // 2)
         self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self.meta: dict[str, Any] = json.loads(self.session.get_modelmeta().custom_metadata_map[META_KEY])
