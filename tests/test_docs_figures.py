@@ -236,3 +236,13 @@ def test_anatomical_figures_are_its_json():
     assert f"Dice {figures[0]} -> {figures[1]} against the anatomical masks of the 200 v7 test films" in card
     assert f"it is the difference between Dice {figures[0]} and {figures[1]}" in readme
     assert f"scores higher on the children's test films ({result['learned']['test']['dice_mean']})" in readme
+
+
+def test_validation_round9_figures_are_its_json():
+    results = load("validation_choice_round9.json")["results"]
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    v6, best, last = results["v6"], results["v7K_best"], results["v7K_last"]
+    assert f"{best['heart']:.4f} (best epoch) and {last['heart']:.4f} (last) against v6's {v6['heart']:.4f}" in card
+    gain = best["v7_pneumonia_vs_v6"]
+    assert f"({gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}])" in card
+    assert f"({last['lung_over_heart']:.4f} vs {v6['lung_over_heart']:.4f})" in card
