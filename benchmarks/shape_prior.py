@@ -1,21 +1,23 @@
-"""Does the shape prior help? The completion of a lost lung (``lungseg/inference/shape_prior.py``; on by
-default, off with ``--no-complete-lungs``) on and off.
+"""Does the shape prior help? The completion of a lost lung or lung base (``lungseg/inference/shape_prior.py``;
+on by default, off with ``--no-complete-lungs``) on and off.
 
-Each image goes through the model once; its result is finished twice, without and with the completion of a
-lost lung from its partner's mirror image. Chosen on validation: the 50 validation films of
-``splits/pathology.json`` clean, with each simulated disease of ``pathology_kinds.py`` (the seeds of
-``validation_choice.py``) and with ``lost_lung`` (a stress kind made here: one hemithorax fully opaque, the
-failure the prior is for), and the 100 v7 validation films on the zones both conventions agree on. Reported,
-not chosen on: the Montgomery and Shenzhen test images clean and with ``lost_lung``, the Wingspan test part,
-and the 200 v7 test films of ``pathology.py``.
+Each image goes through the model once; its result is finished twice, without and with the completion from
+the partner lung's mirror image (``--base-gap inf``: the whole-lung completion only). Chosen on validation: the
+50 validation films of ``splits/pathology.json`` clean, with each simulated disease of ``pathology_kinds.py``
+(the seeds of ``validation_choice.py``), with ``lost_lung`` (a stress kind made here: one hemithorax fully
+opaque) and ``lost_base`` (the lower 40-55% of one lung fully opaque), the failures the prior is for, and the
+100 v7 validation films on the zones both conventions agree on. Reported, not chosen on: the Montgomery and
+Shenzhen test images clean and with both stress kinds, the Wingspan test part, and the 200 v7 test films of
+``pathology.py``.
 
-Usage: python benchmarks/shape_prior.py [--model lungseg-unet-default] [--limit N] [--output NAME]
+Usage: python benchmarks/shape_prior.py [--model lungseg-unet-default] [--base-gap G] [--limit N] [--output NAME]
 Writes benchmarks/shape_prior.json and benchmarks/shape_prior.md (NAME.json and NAME.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from validation_choice import v7_films
 from lungseg.data.layouts import discover, load_split, select
 from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference import pipeline as lungseg_pipeline
+from lungseg.inference import shape_prior
 from lungseg.inference.pipeline import load_input
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
@@ -44,6 +48,21 @@ def lost_lung(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> 
     if not halves:
         return image
     region = ndimage.binary_dilation(halves[int(rng.integers(len(halves)))], iterations=3)
+    alpha = ndimage.gaussian_filter(region.astype(np.float32), 2.0)
+    return pathology.blend(image, np.clip(alpha * 1.2, 0, 1), pathology.dense_level(image, mask, rng))
+
+
+def lost_base(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The lower 40-55% of one lung at full soft-tissue density (a large effusion, lower-lobe collapse): the model
+    sees a lung that ends too high, the failure the base completion is for."""
+    halves = pathology.lung_halves(mask)
+    if not halves:
+        return image
+    lung = halves[int(rng.integers(len(halves)))]
+    rows = np.flatnonzero(lung.any(axis=1))
+    region = lung.copy()
+    region[: rows[-1] - int(rng.uniform(0.4, 0.55) * (rows[-1] - rows[0] + 1))] = False
+    region = ndimage.binary_dilation(region, iterations=3)
     alpha = ndimage.gaussian_filter(region.astype(np.float32), 2.0)
     return pathology.blend(image, np.clip(alpha * 1.2, 0, 1), pathology.dense_level(image, mask, rng))
 
@@ -94,6 +113,7 @@ def validation_sets(data: Path, limit: int) -> dict[str, list]:
     sets = {"clean": [(im, m, None) for im, m in pairs]}
     sets |= simulated(pairs, {**UNSEEN, **SEEN}, 1000)  # validation_choice.py's seeds
     sets |= simulated(pairs, {"lost_lung": lost_lung}, 1100)
+    sets |= simulated(pairs, {"lost_base": lost_base}, 1200)
     v7 = v7_films(data / "v7_pediatric", str(SPLITS / "v7_pediatric.json"))[: limit or None]
     sets["v7"] = [(im, m, zone) for im, m, zone, _ in v7]
     return sets
@@ -107,6 +127,7 @@ def test_sets(data: Path, limit: int) -> dict[str, list]:
     v7 = [read_labelled(s) for s in v7_sample(data / "v7_pediatric")[0]][: limit or None]
     return {"montgomery_shenzhen_clean": [(im, m, None) for im, m in pairs],
             **{f"montgomery_shenzhen_{k}": v for k, v in simulated(pairs, {"lost_lung": lost_lung}, 2100).items()},
+            **{f"montgomery_shenzhen_{k}": v for k, v in simulated(pairs, {"lost_base": lost_base}, 2200).items()},
             "wingspan": [(im, m, None) for im, m in (read_labelled(s) for s in wing[: limit or None])],
             "v7": [(im, m, agreement_zone(m)) for im, m in v7]}  # fmt: skip
 
@@ -132,10 +153,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     parser.add_argument("--limit", type=int, default=0, help="films per set (smoke runs)")
     parser.add_argument("--output", default="shape_prior", help="name of the .json and .md in benchmarks/")
+    parser.add_argument("--base-gap", type=float, default=shape_prior.BASE_GAP,
+                        help="complete a lung base this far above its partner's (inf: never; the shipped default)")
     args = parser.parse_args()
     seg = Segmenter.from_pretrained(args.model, device="cpu")
+    lungseg_pipeline.complete_lungs = functools.partial(shape_prior.complete_lungs, base_gap=args.base_gap)
     command = "python benchmarks/shape_prior.py"
     command += f" --model {args.model}" if args.model != "lungseg-unet-default" else ""
+    command += f" --base-gap {args.base_gap}" if args.base_gap != shape_prior.BASE_GAP else ""
     command += f" --output {args.output}" if args.output != "shape_prior" else ""
     result = {"command": command}
     for part, make in (("validation", validation_sets), ("test", test_sets)):
