@@ -2,7 +2,8 @@
 on by default, off with ``--no-complete-lungs``) on and off.
 
 Each image goes through the model once; its result is finished twice, without and with the completion from
-the partner lung's mirror image (``--base-gap inf``: the whole-lung completion only). Chosen on validation: the
+the partner lung's mirror image (``--base-gap 0.35``: also of a lung base that stops 0.35 of the partner's
+height too high; off in the shipped default). Chosen on validation: the
 50 validation films of ``splits/pathology.json`` clean, with each simulated disease of ``pathology_kinds.py``
 (the seeds of ``validation_choice.py``), with ``lost_lung`` (a stress kind made here: one hemithorax fully
 opaque) and ``lost_base`` (the lower 40-55% of one lung fully opaque), the failures the prior is for, and the
@@ -154,7 +155,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="films per set (smoke runs)")
     parser.add_argument("--output", default="shape_prior", help="name of the .json and .md in benchmarks/")
     parser.add_argument("--base-gap", type=float, default=shape_prior.BASE_GAP,
-                        help="complete a lung base this far above its partner's (inf: never; the shipped default)")
+                        help="complete a lung base this far above its partner's (default inf: never, as shipped)")
     args = parser.parse_args()
     seg = Segmenter.from_pretrained(args.model, device="cpu")
     lungseg_pipeline.complete_lungs = functools.partial(shape_prior.complete_lungs, base_gap=args.base_gap)

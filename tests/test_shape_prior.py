@@ -73,13 +73,14 @@ def test_a_lost_base_is_grown_down_from_the_partner_and_kept_off_the_heart():
     labels[55:80, 20:40] = 0  # the image-left lung stops 25 of 60 rows (0.42 of its partner's height) too high
     heart = np.zeros_like(labels, bool)
     heart[70:80, 35:50] = True  # the heart shadow overlaps the mirror image's inner lower corner
-    out = complete_lungs(labels, heart)
+    np.testing.assert_array_equal(complete_lungs(labels, heart), labels)  # off by default (shape_prior_base.md)
+    out = complete_lungs(labels, heart, base_gap=0.35)
     np.testing.assert_array_equal(out == RIGHT_LUNG, (full == RIGHT_LUNG) & ~heart)
     np.testing.assert_array_equal(out == LEFT_LUNG, full == LEFT_LUNG)  # the partner is untouched
 
 
 def test_a_base_asymmetry_within_the_healthy_range_is_left_alone():
     labels = pair()
-    labels[62:80, 20:40] = 0  # 18 of 60 rows: 0.30, below BASE_GAP (the 99.5th percentile of manual pairs)
-    np.testing.assert_array_equal(complete_lungs(labels), labels)
+    labels[62:80, 20:40] = 0  # 18 of 60 rows: 0.30, below 0.35 (the 99.5th percentile of manual pairs)
+    np.testing.assert_array_equal(complete_lungs(labels, base_gap=0.35), labels)
     np.testing.assert_array_equal(complete_lungs(labels, base_gap=0.25) == RIGHT_LUNG, pair() == RIGHT_LUNG)

@@ -11,16 +11,20 @@ left alone. Whether this helps is measured, not assumed: ``benchmarks/shape_prio
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG, fill_holes, largest_component
 
 MIN_RATIO = 0.5  # complete a lung smaller than this share of its partner's area
 GAP = 0.23  # median gap between the lungs' inner borders over the wider lung's width (704 manual masks)
-# complete a lung's base that stops this share of its partner's height above the partner's base: on the 862
-# manual mask pairs of Montgomery, Shenzhen and Wingspan the gap is 0.036 at the median, 0.245 at the 99th
-# percentile and above 0.35 in 4 films (tuberculosis with volume loss), which a higher value leaves alone
-BASE_GAP = 0.35
+# Complete a lung's base that stops this share of its partner's height above the partner's base. Off (inf) by
+# default, as measured (benchmarks/shape_prior_base.md): at 0.35 (on the 862 manual mask pairs of Montgomery,
+# Shenzhen and Wingspan the gap is 0.036 at the median, 0.245 at the 99th percentile, above 0.35 in 4 films)
+# it lifts a weak model's lost bases, but with the shipped model it changed only infants' rotated films, worse:
+# their right lung sits high, and the mirror image ran into the liver.
+BASE_GAP = math.inf
 
 
 def _cols(mask: np.ndarray) -> tuple[int, int]:
