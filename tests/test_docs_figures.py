@@ -246,3 +246,20 @@ def test_validation_round9_figures_are_its_json():
     gain = best["v7_pneumonia_vs_v6"]
     assert f"({gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}])" in card
     assert f"({last['lung_over_heart']:.4f} vs {v6['lung_over_heart']:.4f})" in card
+
+
+def test_lost_base_figures_are_their_jsons():
+    readme = " ".join((REPO / "README.md").read_text().split())
+    weak, weak_base = load("shape_prior_v1.json"), load("shape_prior_v1_base.json")
+    shipped, shipped_base = load("shape_prior.json"), load("shape_prior_base.json")
+    for part, name in (("test", "montgomery_shenzhen_lost_base"), ("validation", "lost_base")):
+        assert f"{weak[part][name]['on']:.4f}" in readme and f"{weak_base[part][name]['on']:.4f}" in readme
+    more = sum(shipped_base["validation"][k]["changed"] - r["changed"] for k, r in shipped["validation"].items())
+    worse = sum(shipped_base["validation"][k]["worse"] - r["worse"] for k, r in shipped["validation"].items())
+    assert more == worse == 1 and f"it changes {more} more validation film, for the worse" in readme
+    adults = ("montgomery_shenzhen_clean", "montgomery_shenzhen_lost_lung", "montgomery_shenzhen_lost_base", "wingspan")
+    assert all(shipped_base["test"][k]["changed"] == 0 for k in adults)  # "and no adult test film"
+    stats = load("mask_stats.json")
+    gaps = [stats[s]["base_gap"] for s in ("Lung Segmentation", "wingspan", "v7_pediatric")]
+    assert " / ".join(f"{g['median']:.3f}" for g in gaps) in readme
+    assert f"above 0.35 in {gaps[0]['above_0.35']} of 704 / {gaps[1]['above_0.35']} of 158" in readme

@@ -20,10 +20,9 @@ from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG, fill_holes, lar
 MIN_RATIO = 0.5  # complete a lung smaller than this share of its partner's area
 GAP = 0.23  # median gap between the lungs' inner borders over the wider lung's width (704 manual masks)
 # Complete a lung's base that stops this share of its partner's height above the partner's base. Off (inf) by
-# default, as measured (benchmarks/shape_prior_base.md): at 0.35 (on the 862 manual mask pairs of Montgomery,
-# Shenzhen and Wingspan the gap is 0.036 at the median, 0.245 at the 99th percentile, above 0.35 in 4 films)
-# it lifts a weak model's lost bases, but with the shipped model it changed only infants' rotated films, worse:
-# their right lung sits high, and the mirror image ran into the liver.
+# default, as measured (benchmarks/shape_prior_base.md): at 0.35 (above the 99th percentile of the manual mask
+# pairs, benchmarks/mask_stats.json) it lifts a weak model's lost bases, but with the shipped model it changed
+# only infants' rotated films, for the worse: their right lung sits high, and the mirror image ran into the liver.
 BASE_GAP = math.inf
 
 
