@@ -18,7 +18,7 @@ from lungseg.io.reader import XRay
 from lungseg.model.pretrained import PRETRAINED, VIEW_MODEL, resolve_pretrained
 
 MIN_STD = 0.005  # below this an image counts as flat: its faint texture is not amplified into a picture
-# (N, 1, S, S) standardised thumbnails -> (N,) logits
+# (N, 1, S, S) standardised thumbnails -> (N,) logits, with ``.size`` = S (TorchViewModel, or OnnxModel)
 ViewModel = Callable[[np.ndarray], np.ndarray]
 
 
@@ -31,21 +31,23 @@ def thumbnail(pixels: np.ndarray | XRay, size: int = 64) -> np.ndarray:
     return np.clip((small - small.mean()) / max(std, MIN_STD), -5, 5).astype(np.float32)
 
 
-def torch_view_model(model) -> ViewModel:
-    """A :class:`ViewNet` as a numpy predictor, its BatchNorms folded and channels-last (half the time of the
-    plain module on a CPU, the same logit to 1e-6)."""
-    import torch
+class TorchViewModel:
+    """A :class:`ViewNet` as a numpy predictor (``size``: its input side), BatchNorms folded and channels-last
+    (half the time of the plain module on a CPU, the same logit to 1e-6)."""
 
-    from lungseg.model.fuse import fused_for_inference
+    def __init__(self, model) -> None:
+        import torch
 
-    fused = fused_for_inference(model).to(memory_format=torch.channels_last)
+        from lungseg.model.fuse import fused_for_inference
 
-    def run(x: np.ndarray) -> np.ndarray:
+        self.size = model.config.size
+        self.model = fused_for_inference(model).to(memory_format=torch.channels_last)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        import torch
+
         with torch.inference_mode():
-            return fused(torch.from_numpy(x).contiguous(memory_format=torch.channels_last)).numpy()
-
-    run.size = model.config.size  # type: ignore[attr-defined]
-    return run
+            return self.model(torch.from_numpy(x).contiguous(memory_format=torch.channels_last)).numpy()
 
 
 @cache
@@ -57,12 +59,10 @@ def bundled_view_model(backend: str = "torch") -> ViewModel | None:
     if backend == "onnxruntime":
         from lungseg.inference.onnx_backend import bundled_onnx
 
-        model = bundled_onnx(VIEW_MODEL)
-        model.size = int(model.meta["size"])  # type: ignore[attr-defined]
-        return model
+        return bundled_onnx(VIEW_MODEL)
     from lungseg.model.viewnet import load_view_model
 
-    return torch_view_model(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
+    return TorchViewModel(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
 
 
 def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewModel | None = None, backend: str = "torch") -> float:
