@@ -203,7 +203,7 @@ def test_odd_names_and_a_symlink_loop(checkpoint, tmp_path):
 
 
 def test_parallel_batches_keep_input_order_and_results(segmenter, tmp_path):
-    from lungseg.inference.batch import stream
+    from lungseg.inference.streaming import stream
 
     items = []
     for k in range(9):
@@ -231,7 +231,7 @@ def test_parallel_must_be_positive(tmp_path, capsys):
 
 def test_batches_close_early_at_the_byte_budget(tmp_path):
     """Small files batch up to batch_size; a large file goes alone, so threads share a few large films evenly."""
-    from lungseg.inference.batch import index_batches
+    from lungseg.inference.streaming import index_batches
 
     sizes = [10, 10, 10, 10, 10, 500, 10, 600, 10]
     files = []
