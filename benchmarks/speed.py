@@ -112,6 +112,22 @@ def run_version(src: Path, folders: dict, tmp: Path, label: str, extra: tuple = 
     return out
 
 
+INT8_COMMAND = ("lungseg export --model lungseg-unet-default --format onnx --int8 --calibration FILMS -o int8.onnx "
+                "(FILMS: the 32 training films of benchmarks/onnx_int8.py)")
+
+
+def int8_model(data: Path, tmp: Path) -> Path:
+    """The bundled model as static int8 ONNX, calibrated as ``benchmarks/onnx_int8.py`` does (never test films)."""
+    from onnx_int8 import calibration_films
+
+    target = tmp / "int8.onnx"
+    films = [str(f) for f in calibration_films(data)]
+    argv = [sys.executable, "-m", "lungseg", "export", "--model", "lungseg-unet-default", "--format", "onnx",
+            "--int8", "--calibration", *films, "-o", str(target)]  # fmt: skip
+    subprocess.run(argv, env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, check=True, capture_output=True)
+    return target
+
+
 def same_model_runs(old_tree: Path, folders: dict, tmp: Path) -> None:
     """The new pipeline with the old commit's weights and no heart: masks comparable with the old run's."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
@@ -122,10 +138,11 @@ def same_model_runs(old_tree: Path, folders: dict, tmp: Path) -> None:
         subprocess.run(argv, env=env, check=True, capture_output=True)
 
 
-def agreement(tmp: Path, case: str) -> list[float]:
+def agreement(tmp: Path, case: str, new_label: str = "same", old_label: str = "old") -> list[float]:
+    """Dice per image between two runs' full-size masks of one case."""
     dice = []
-    for new in sorted((tmp / f"same_{case}").rglob("*_mask.png")):
-        old = tmp / f"old_{case}" / new.relative_to(tmp / f"same_{case}")
+    for new in sorted((tmp / f"{new_label}_{case}").rglob("*_mask.png")):
+        old = tmp / f"{old_label}_{case}" / new.relative_to(tmp / f"{new_label}_{case}")
         a, b = np.asarray(Image.open(new)) > 0, np.asarray(Image.open(old)) > 0
         dice.append(round(float(2 * (a & b).sum() / max(a.sum() + b.sum(), 1)), 5))
     return dice
@@ -138,7 +155,7 @@ CASES = {"png512": "100 PNGs, 512x512", "png2500": "5 X-rays, 2500x3000, 16-bit 
 def render(results: dict) -> str:
     """benchmarks/speed.md from speed.json (tests/test_docs_figures.py checks they agree)."""
     old, new = results["old"], results["new"]
-    onnx, lungs = results["new_onnxruntime"], results["new_lungs_only"]
+    onnx, lungs, int8 = results["new_onnxruntime"], results["new_lungs_only"], results["new_onnxruntime_int8"]
     lines = ["# Speed end to end", "", f"Generated from `speed.json` by `{results['command']}` "
              "(`--render` rewrites this file from the JSON).", f"Machine: {results['machine']}. "
              "`lungseg segment` on a folder, default outputs (mask, labels, heart, overlay), start-up included (each "
@@ -146,16 +163,19 @@ def render(results: dict) -> str:
              "peak memory = the process's maximum resident set. Old = the first product commit; new = this",
              "checkout with the torch backend (bf16 where the CPU has it), with `--backend onnxruntime` (fp32, no",
              "torch imported; the bundled models' ONNX copies already in the cache: the run that wrote them took "
-             f"{onnx.get('cache_write_s', '-')} s), and with `--no-heart` (lungs only, torch).", "",
-             "| case | old img/s | new img/s | onnxruntime img/s | lungs only img/s | old s | new s | onnxruntime s | "
-             "old peak MB | new peak MB | onnxruntime peak MB |", "|---" * 11 + "|"]  # fmt: skip
+             f"{onnx.get('cache_write_s', '-')} s), with a static int8 ONNX model (`{results['int8_command']}`, "
+             "then `--model int8.onnx`), and with `--no-heart` (lungs only, torch).", "",
+             "| case | old img/s | new img/s | onnxruntime img/s | int8 onnxruntime img/s | lungs only img/s | old s | "
+             "new s | onnxruntime s | int8 s | old peak MB | new peak MB | onnxruntime peak MB | int8 peak MB |",
+             "|---" * 14 + "|"]  # fmt: skip
     for case, title in CASES.items():
-        o, n, x = old[case], new[case], onnx[case]
+        o, n, x, q = old[case], new[case], onnx[case], int8[case]
         lines.append(f"| {title} | {o['images_per_s']} | **{n['images_per_s']}** | {x['images_per_s']} "
-                     f"| {lungs[case]['images_per_s']} | {o['seconds']} | {n['seconds']} | {x['seconds']} "
-                     f"| {o['peak_rss_mb']} | {n['peak_rss_mb']} | {x['peak_rss_mb']} |")  # fmt: skip
+                     f"| {q['images_per_s']} | {lungs[case]['images_per_s']} | {o['seconds']} | {n['seconds']} "
+                     f"| {x['seconds']} | {q['seconds']} | {o['peak_rss_mb']} | {n['peak_rss_mb']} "
+                     f"| {x['peak_rss_mb']} | {q['peak_rss_mb']} |")  # fmt: skip
     for key, title in (("version_s", "`lungseg --version` (s)"), ("first_mask_s", "first mask of a one-image run (s)")):
-        lines.append(f"| {title} | | | | | {old[key]} | {new[key]} | {onnx.get(key, '')} | | | |")
+        lines.append(f"| {title} | | | | | | {old[key]} | {new[key]} | {onnx[key]} | {int8[key]} | | | | |")
     lines.append("")
     m = results["model"]
     lines += ["## The model alone", "",
@@ -173,6 +193,9 @@ def render(results: dict) -> str:
     lines.append("The new pipeline's full-size masks against the old pipeline's, both with the old weights and no "
                  "heart (Dice per image, minimum): "
                  + ", ".join(f"{CASES[c]} {min(v):.4f}" for c, v in agree.items() if v) + ".")  # fmt: skip
+    lines += ["", "The int8 ONNX model's full-size masks against the torch backend's, this checkout (Dice per image, "
+              "minimum): " + ", ".join(f"{CASES[c]} {min(v):.4f}" for c, v in results["int8_vs_torch_dice"].items())
+              + "; its test Dice: `benchmarks/onnx_int8.md`."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
@@ -195,14 +218,18 @@ def main() -> None:
             results = {"old": run_version(old / "src", folders, tmp, "old"),
                        "new": run_version(ROOT / "src", folders, tmp, "new"),
                        "new_onnxruntime": run_version(ROOT / "src", folders, tmp, "onnx", ("--backend", "onnxruntime")),
+                       "new_onnxruntime_int8": run_version(ROOT / "src", folders, tmp, "int8",
+                                                           ("--model", str(int8_model(Path(args.data), tmp)))),
                        "new_lungs_only": run_version(ROOT / "src", folders, tmp, "lungs", ("--no-heart",),
                                                      startup=False)}  # fmt: skip
             same_model_runs(old, folders, tmp)
             results["mask_agreement_dice"] = {c: agreement(tmp, c) for c in ("png512", "png2500", "png5000")}
+            results["int8_vs_torch_dice"] = {c: agreement(tmp, c, "int8", "new") for c in SIZES}
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     results["model"] = model_speed()
     results["command"] = f"python benchmarks/speed.py --old-commit {args.old_commit}"
+    results["int8_command"] = INT8_COMMAND
     results["machine"] = f"{os.cpu_count()} CPU cores; nothing else running"
     (HERE / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
     (HERE / "speed.md").write_text(render(results))

@@ -91,11 +91,14 @@ def test_speed_md_is_rendered_from_its_json():
 
     assert (BENCH / "speed.md").read_text() == render(load("speed.json"))
     s = load("speed.json")
-    new, ort = s["new"], s["new_onnxruntime"]
+    new, ort, int8 = s["new"], s["new_onnxruntime"], s["new_onnxruntime_int8"]
     readme = " ".join((REPO / "README.md").read_text().split())
-    assert f"{new['png512']['images_per_s']} / {ort['png512']['images_per_s']} images/s" in readme
-    assert f"{ort['png5000']['seconds']} s and {ort['png5000']['peak_rss_mb']} MB**" in readme
-    assert f"one-image run {new['first_mask_s']} / **{ort['first_mask_s']} s**" in readme
+    rate = [r["png512"]["images_per_s"] for r in (new, ort, int8)]
+    assert f"{rate[0]} / {rate[1]} / **{rate[2]}** images/s" in readme
+    assert f"**{ort['png5000']['seconds']} s and {ort['png5000']['peak_rss_mb']} MB**" in readme
+    assert f"one-image run {new['first_mask_s']} / **{ort['first_mask_s']}** / {int8['first_mask_s']} s" in readme
+    worst = min(min(v) for v in s["int8_vs_torch_dice"].values())
+    assert f"at Dice {worst:.4f} or more per image" in readme
 
 
 def test_reliability_figures_are_their_jsons():
