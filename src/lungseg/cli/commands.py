@@ -120,6 +120,9 @@ def cmd_segment(args: argparse.Namespace) -> int:
         backend=args.backend, heart=args.heart,
     )  # fmt: skip
     parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
+    # ONNX Runtime: each batch in flight on its share of the cores (runs contending for one pool of all of them
+    # are slower); torch keeps its own threads
+    model_args["threads"] = max(1, (os.cpu_count() or 1) // parallel)
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers,
                           parallel=parallel, thumbnails=args.report)
     if args.shard:

@@ -45,9 +45,8 @@ class OnnxModel:
     def __init__(self, data: bytes, threads: int | None = None) -> None:
         ort = require("onnxruntime")
         options = ort.SessionOptions()
-        # half the cores per run: `lungseg segment` runs two batches at once (its --parallel), and two runs
-        # contending for one pool of all the cores are slower than each on its half
-        options.intra_op_num_threads = threads or max(1, (os.cpu_count() or 1) // 2)
+        if threads:  # None: all the cores (`lungseg segment` gives each of its parallel batches a share)
+            options.intra_op_num_threads = threads
         self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self.meta: dict[str, Any] = json.loads(self.session.get_modelmeta().custom_metadata_map[META_KEY])
         self.config = ModelConfig(**self.meta["model_config"]) if "model_config" in self.meta else None
@@ -64,13 +63,13 @@ def cache_dir() -> Path:
     return Path(os.environ.get("LUNGSEG_CACHE") or Path(base) / "lungseg")
 
 
-def bundled_onnx(name: str) -> OnnxModel:
+def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
     """A bundled model (segmentation or view) under ONNX Runtime, from the cache or written to it first."""
     cfg = PRETRAINED[name]
     path = cache_dir() / f"{cfg.name}-{cfg.sha256[:16]}-{__version__}.onnx"
     if path.is_file():
         try:
-            return OnnxModel(path.read_bytes())
+            return OnnxModel(path.read_bytes(), threads)
         except Exception as exc:  # a damaged or foreign file in the cache: rebuilt below
             log.warning("%s: unusable cached ONNX model (%s); writing it again", path, exc)
     log.info("writing the ONNX Runtime copy of %s to %s (once)", name, path)
@@ -84,12 +83,12 @@ def bundled_onnx(name: str) -> OnnxModel:
             tmp.write_bytes(data)
     except OSError as exc:
         log.warning("cannot keep the ONNX copy in %s (%s); set LUNGSEG_CACHE to a writable folder", path.parent, exc)
-    return OnnxModel(data)
+    return OnnxModel(data, threads)
 
 
-def load_onnx(name_or_path: str | Path | None) -> tuple[OnnxModel, dict[str, Any]]:
+def load_onnx(name_or_path: str | Path | None, threads: int | None = None) -> tuple[OnnxModel, dict[str, Any]]:
     """(predictor, payload-like metadata) from an .onnx file, a bundled model's name (None: the default), or a
-    checkpoint file (exported in memory, with torch)."""
+    checkpoint file (exported in memory, with torch); ``threads`` per run (None: all the cores)."""
     require("onnxruntime")
     if name_or_path is not None and str(name_or_path).endswith(".onnx"):
         path = Path(name_or_path)
@@ -100,14 +99,14 @@ def load_onnx(name_or_path: str | Path | None) -> tuple[OnnxModel, dict[str, Any
         name = str(name_or_path or DEFAULT_MODEL)
         if name == VIEW_MODEL:
             raise ValueError(f"{name!r} is the bundled view model, not a segmentation model; use {DEFAULT_MODEL}")
-        model = bundled_onnx(name)
+        model = bundled_onnx(name, threads)
         return model, model.meta
     else:
         from lungseg.inference.onnx_export import onnx_bytes  # torch
 
         data = onnx_bytes(name_or_path)
     try:
-        model = OnnxModel(data)
+        model = OnnxModel(data, threads)
     except Exception as exc:  # a foreign or damaged ONNX file
         raise ValueError(f"{name_or_path}: not an ONNX file written by lungseg export ({exc})") from exc
     if model.config is None:

@@ -95,6 +95,7 @@ class Segmenter:
         threshold: float | None = None,
         backend: str = "torch",
         heart: str | Path | None = "auto",
+        threads: int | None = None,
         **kwargs,
     ) -> Segmenter:
         """The bundled default model, a bundled model by name, a checkpoint file from ``lungseg train``, or
@@ -104,6 +105,7 @@ class Segmenter:
         ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime. ``heart``: "auto"
         takes the model's own heart output (a lungs + heart model) or else the bundled heart model when
         there is one; a heart model's name or file runs that one beside the lung model; None runs none.
+        ``threads``: ONNX Runtime's threads per forward pass (None: all the cores; torch sets its own).
         """
         if backend not in ("torch", "onnxruntime"):
             raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
@@ -112,7 +114,7 @@ class Segmenter:
         if backend == "onnxruntime":
             from lungseg.inference.onnx_backend import load_onnx  # optional dependency
 
-            model, payload = load_onnx(name_or_path)
+            model, payload = load_onnx(name_or_path, threads)
         else:
             from lungseg.model.checkpoint import load_model  # torch
 
@@ -134,7 +136,7 @@ class Segmenter:
             heart = HEART_MODEL if HEART_MODEL in PRETRAINED else None
         if heart is not None and segmenter.target == "lungs":
             keep = {k: v for k, v in kwargs.items() if k in ("device", "precision", "postprocess")}
-            segmenter.with_heart(cls.from_pretrained(heart, backend=backend, heart=None, **keep))
+            segmenter.with_heart(cls.from_pretrained(heart, backend=backend, heart=None, threads=threads, **keep))
         if segmenter.convention == "anatomical" and not segmenter.has_heart:
             raise ValueError("the anatomical convention draws the lung behind the heart, so it needs a heart: "
                              "drop --no-heart, or give a heart model with --heart-model")  # fmt: skip

@@ -59,7 +59,7 @@ def bundled_view_model(backend: str = "torch") -> ViewModel | None:
     if backend == "onnxruntime":
         from lungseg.inference.onnx_backend import bundled_onnx
 
-        return bundled_onnx(VIEW_MODEL)
+        return bundled_onnx(VIEW_MODEL, threads=1)  # a 64 px pass: a thread pool costs more than it saves
     from lungseg.model.viewnet import load_view_model
 
     return TorchViewModel(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
