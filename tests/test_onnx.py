@@ -148,3 +148,24 @@ def test_onnxruntime_refuses_tiles_and_a_gpu_with_the_fix():
         Segmenter.from_pretrained(backend="onnxruntime", tile=256)
     with pytest.raises(ValueError, match="runs on the CPU"):
         Segmenter.from_pretrained(backend="onnxruntime", device="cuda")
+
+
+def test_segment_gives_each_batch_in_flight_its_share_of_the_cores(monkeypatch, tmp_path):
+    """Two ONNX Runtime runs contending for one pool of all the cores are slower than each on its share."""
+    import os
+
+    from lungseg.inference import segmenter as segmenter_module
+
+    seen = {}
+    real = segmenter_module.Segmenter.from_pretrained
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(segmenter_module.Segmenter, "from_pretrained", spy)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert main(["segment", "-o", str(tmp_path / "o"), "--backend", "onnxruntime", "--parallel", "2"]) == 0
+    assert seen["threads"] == 4 and seen["backend"] == "onnxruntime"
+    assert Segmenter.from_pretrained(backend="onnxruntime", threads=3).model.session.get_session_options(
+    ).intra_op_num_threads == 3  # fmt: skip
