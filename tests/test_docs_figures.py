@@ -164,7 +164,12 @@ def test_int8_md_is_rendered_from_its_json():
     sys.path.insert(0, str(BENCH))
     from onnx_int8 import render
 
-    assert (BENCH / "onnx_int8.md").read_text() == render(load("onnx_int8.json"))
+    result = load("onnx_int8.json")
+    assert (BENCH / "onnx_int8.md").read_text() == render(result)
+    v = result["variants"]
+    readme = " ".join((REPO / "README.md").read_text().split())
+    ms = [v[k]["forward_ms"] for k in ("onnx_int8_static", "onnx_fp32", "torch")]
+    assert f"{ms[0]} vs {ms[1]} ms, torch bf16 {ms[2]}" in readme
 
 
 def test_validation_round6_figures_are_its_json():
