@@ -169,3 +169,22 @@ def test_segment_gives_each_batch_in_flight_its_share_of_the_cores(monkeypatch, 
     assert seen["threads"] == 4 and seen["backend"] == "onnxruntime"
     assert Segmenter.from_pretrained(backend="onnxruntime", threads=3).model.session.get_session_options(
     ).intra_op_num_threads == 3  # fmt: skip
+
+
+def test_evaluate_with_onnxruntime_scores_as_the_torch_backend(real_data, tmp_path):
+    """Eight Montgomery test films: the same Dice within 0.002 (fp32 ONNX Runtime vs bf16 torch), the backend named."""
+    import json
+
+    from .test_bundled_model import MONTGOMERY_TEST_20
+
+    split = tmp_path / "eight.json"
+    split.write_text(json.dumps({"test": MONTGOMERY_TEST_20[:8]}))
+    dice = {}
+    for backend in ("torch", "onnxruntime"):
+        argv = ["evaluate", "--model", "lungseg-unet-default", "--data", str(real_data), "--split", str(split),
+                "--output", str(tmp_path / backend), "--backend", backend]  # fmt: skip
+        assert main(argv) == 0
+        summary = json.loads((tmp_path / backend / "summary.json").read_text())
+        assert summary["n_images"] == 8 and summary["backend"] == backend
+        dice[backend] = summary["dice_mean"]
+    assert abs(dice["torch"] - dice["onnxruntime"]) <= 0.002 and dice["torch"] > 0.95

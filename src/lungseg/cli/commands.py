@@ -69,7 +69,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data = args.data[0] if len(args.data) == 1 else args.data
     s = evaluate(
         args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups,
-        convention=args.convention,
+        convention=args.convention, backend=args.backend,
     )
     post = "post-processed" if s["postprocess"] else "raw"
     echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks, {args.convention} "

@@ -51,7 +51,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help="score a checkpoint against manual masks")
-    p.add_argument("--model", required=True, help="checkpoint (.pt) written by lungseg train")
+    p.add_argument("--model", required=True, help="checkpoint (.pt) written by lungseg train, a bundled name, or .onnx")
     p.add_argument("--data", required=True, nargs="+", help="data folder(s) with masks")
     p.add_argument("--split", default="test", help="test, val (from the checkpoint), all, or a split FILE")
     p.add_argument("--groups", metavar="FILE", help="CSV image,group: report every metric per group too")
@@ -60,6 +60,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
     p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
     _add_convention(p)
+    _add_backend(p)
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:
@@ -77,9 +78,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
     )
-    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"], help="(torch; onnxruntime: pip "
-                   "install 'lungseg[onnx]', starts sooner without torch, CPU fp32; a .onnx --model always runs "
-                   "on onnxruntime)")  # fmt: skip
+    _add_backend(p)
     p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
     p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")
     p.add_argument("--parallel", type=_at_least_one, default=None, metavar="N",
@@ -166,6 +165,12 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
     p.add_argument("--max-upload-mb", type=float, default=50.0, dest="max_upload_mb", help="upload size limit (50)")
     _add_convention(p)
+
+
+def _add_backend(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"], help="(torch; onnxruntime: pip "
+                   "install 'lungseg[onnx]', starts sooner without torch, CPU fp32; a .onnx --model always runs "
+                   "on onnxruntime)")  # fmt: skip
 
 
 def _add_convention(p: argparse.ArgumentParser) -> None:

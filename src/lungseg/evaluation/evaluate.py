@@ -155,15 +155,18 @@ def evaluate(
     groups_file: str | Path | None = None,
     heart: str | Path | None = "auto",
     convention: str = "visible",
+    backend: str = "torch",
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
     The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
     ``threshold`` is given) and post-processing (unless ``postprocess`` is False), in the lung
-    ``convention`` of the manual masks ("anatomical" for masks that include the lung behind the heart).
+    ``convention`` of the manual masks ("anatomical" for masks that include the lung behind the heart), run by
+    ``backend`` (torch or onnxruntime, as ``lungseg segment --backend``).
     """
     segmenter = Segmenter.from_pretrained(
-        model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart, convention=convention
+        model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart, convention=convention,
+        backend=backend,
     )
     layout, samples = discover(data)
     chosen = choose_samples(samples, split, segmenter.payload.get("split"))
@@ -178,7 +181,8 @@ def evaluate(
          **evaluate_sample(segmenter, sample, output)}
         for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
     ]  # fmt: skip
-    settings = {"threshold": segmenter.threshold, "postprocess": postprocess, "convention": convention}
+    settings = {"threshold": segmenter.threshold, "postprocess": postprocess, "convention": convention,
+                "backend": segmenter.backend}  # fmt: skip
     summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     write_tables(rows, summary, output)
     evaluate_report(output, rows, {"model": str(model_path), "split": split})
