@@ -150,6 +150,11 @@ class Segmenter:
         return self
 
     @property
+    def device(self) -> str:
+        """Where the forward pass runs: "cpu" or "cuda" (ONNX Runtime: always the CPU)."""
+        return str(getattr(self.predictor, "device", "cpu"))
+
+    @property
     def has_heart(self) -> bool:
         """Whether results carry the heart and the CTR (from this model's own output or a heart model)."""
         return self.heart is not None or self.own_heart is not None
