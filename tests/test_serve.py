@@ -64,3 +64,24 @@ def test_client_names_never_become_paths():
     assert display_name("C:\\x\\y.dcm") == "y.dcm"
     assert display_name("a\x00b\nc.png") == "abc.png"
     assert display_name("") == "upload" and len(display_name("x" * 500)) == 80
+
+
+def test_the_page_runs_on_onnxruntime_too(monkeypatch):
+    """``lungseg serve --backend onnxruntime``: the serve command builds its segmenter on that backend, and the
+    page gives the library's ONNX Runtime mask."""
+    pytest.importorskip("onnxruntime")
+    from lungseg.cli import main
+    from lungseg.serve import app as serve_app
+
+    built = {}
+
+    def fake_run(app, **kwargs):  # stands in for uvicorn.run: keep the app instead of serving forever
+        built["app"] = app
+
+    import fastapi
+
+    monkeypatch.setattr(serve_app, "_fastapi", lambda: (fastapi, type("U", (), {"run": staticmethod(fake_run)})))
+    assert main(["serve", "--backend", "onnxruntime", "--port", "8123"]) == 0
+    reply = TestClient(built["app"]).post("/api/segment", content=sample_path().read_bytes())
+    expected = Segmenter.from_pretrained(backend="onnxruntime")(sample_path())
+    assert reply.status_code == 200 and np.array_equal(decode(reply.json()["mask"]) > 0, expected.mask)

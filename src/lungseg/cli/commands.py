@@ -162,7 +162,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from lungseg.serve.app import serve
 
-    serve(args.host, args.port, args.model, int(args.max_upload_mb * 1024 * 1024), args.convention)
+    serve(args.host, args.port, args.model, int(args.max_upload_mb * 1024 * 1024), args.convention, args.backend)
     return 0
 
 

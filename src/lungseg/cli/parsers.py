@@ -165,6 +165,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
     p.add_argument("--max-upload-mb", type=float, default=50.0, dest="max_upload_mb", help="upload size limit (50)")
     _add_convention(p)
+    _add_backend(p)
 
 
 def _add_backend(p: argparse.ArgumentParser) -> None:

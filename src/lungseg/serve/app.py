@@ -116,10 +116,12 @@ def create_app(segmenter: Segmenter, max_bytes: int):
     return app
 
 
-def serve(host: str, port: int, model: str | None, max_bytes: int, convention: str = "visible") -> None:
-    """Run the app with uvicorn until interrupted."""
+def serve(
+    host: str, port: int, model: str | None, max_bytes: int, convention: str = "visible", backend: str = "torch"
+) -> None:
+    """Run the app with uvicorn until interrupted (``backend``: as ``lungseg segment --backend``)."""
     _, uvicorn = _fastapi()
-    app = create_app(Segmenter.from_pretrained(model, convention=convention), max_bytes)
+    app = create_app(Segmenter.from_pretrained(model, convention=convention, backend=backend), max_bytes)
     if host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("serving on %s: anyone who can reach this address can upload X-rays", host)
     log.info("lungseg serve: open http://%s:%d/ (Ctrl-C stops it)", host, port)
