@@ -7,7 +7,7 @@ from pydicom.sequence import Sequence
 
 from lungseg.io.reader import read_xray
 
-from .dicom_factory import empty_dx
+from .dicom_factory import empty_dx, write_dicom
 
 
 def dataset(path, pixels: np.ndarray, **tags) -> FileDataset:
@@ -84,3 +84,25 @@ def test_missing_transfer_syntax_still_reads_or_says_why(tmp_path):
         assert "t.dcm" in str(exc)
     else:
         assert pixels.shape == (48, 64)
+
+
+@pytest.mark.parametrize(
+    ("monochrome1", "slope", "intercept", "window"),
+    [(False, 1.0, 0.0, None), (True, 1.0, 0.0, None), (False, 2.0, -100.0, None), (True, -0.5, 30.0, None),
+     (False, 2.0, -100.0, (900.0, 1200.0))],
+)  # fmt: skip
+def test_plain_dicoms_keep_their_integers_with_the_same_pixels(tmp_path, monochrome1, slope, intercept, window):
+    """Without a window or lookup table, the integers stay as stored (no full-size float copy) and the pixels
+    are those of the full float path (min-max scaled; MONOCHROME1 or a negative slope flipped)."""
+    import pydicom
+
+    from lungseg.io.reader import _decoded, _dicom_pixels
+
+    values = np.random.default_rng(3).integers(200, 3000, (40, 30)).astype(np.float64) * abs(slope) + intercept
+    path = tmp_path / "x.dcm"
+    write_dicom(path, values, monochrome1=monochrome1, slope=slope, intercept=intercept, window=window)
+    xray = read_xray(path)
+    ds = pydicom.dcmread(path)
+    expected = _dicom_pixels(ds, _decoded(ds, path))
+    np.testing.assert_allclose(xray.pixels, expected, atol=2e-6)
+    assert np.issubdtype(xray.data.dtype, np.integer) == (window is None)

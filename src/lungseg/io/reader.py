@@ -113,6 +113,7 @@ class XRay:
     spacing: tuple[float, float] | None = None
     source: str = ""
     scale: float = 1.0
+    offset: float = 0.0  # pixels = (data - offset) * scale: a DICOM's min-max scaling, or its MONOCHROME1 flip
 
     @property
     def pixels(self) -> np.ndarray:
@@ -126,13 +127,17 @@ class XRay:
     @property
     def is_float(self) -> bool:
         """Whether ``data`` already is the float32 [0, 1] image (nothing to convert)."""
-        return self.data.dtype == np.float32 and self.scale == 1.0
+        return self.data.dtype == np.float32 and self.scale == 1.0 and self.offset == 0.0
 
     def __getitem__(self, key) -> np.ndarray:
         """Float32 pixels in [0, 1] of ``data[key]``: only that part is converted."""
         part = self.data[key]
         if self.is_float:
             return part
+        if self.offset:
+            out = np.subtract(part, np.float32(self.offset), dtype=np.float32)
+            out *= np.float32(self.scale)
+            return np.clip(out, 0.0, 1.0, out=out)
         out = np.multiply(part, np.float32(self.scale), dtype=np.float32)
         return np.minimum(out, 1.0, out=out)  # as to_unit_float: rounding never leaves [0, 1]
 
@@ -162,16 +167,20 @@ def _spacing(ds) -> tuple[float, float] | None:
     return None
 
 
-def _dicom_pixels(ds, path: Path) -> np.ndarray:
-    """Decode, apply modality rescale and VOI LUT/window, invert MONOCHROME1; float32 in [0, 1]."""
-    from pydicom.pixels import apply_modality_lut, apply_voi_lut
-
+def _decoded(ds, path: Path) -> np.ndarray:
+    """The DICOM's pixel array; a ValueError naming the transfer syntax and the plugins when none decodes it."""
     try:
-        raw = ds.pixel_array
+        return ds.pixel_array
     except Exception as exc:  # pydicom raises several types when no decoder fits
         syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
         name = getattr(syntax, "name", "unknown transfer syntax")
         raise ValueError(f"{path}: cannot decode DICOM pixel data ({name}: {exc}); {DICOM_PLUGINS}") from exc
+
+
+def _dicom_pixels(ds, raw: np.ndarray) -> np.ndarray:
+    """Apply modality rescale and VOI LUT/window, invert MONOCHROME1; float32 in [0, 1]."""
+    from pydicom.pixels import apply_modality_lut, apply_voi_lut
+
     if raw.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
         raw = raw[0]  # multi-frame: take the first frame
     if raw.ndim == 3:  # colour DICOM (rare for X-rays): luminance
@@ -186,6 +195,27 @@ def _dicom_pixels(ds, path: Path) -> np.ndarray:
     if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
         pixels = 1.0 - pixels
     return pixels
+
+
+def _plain_dicom(ds, raw: np.ndarray, spacing, source: str) -> XRay | None:
+    """A grey X-ray without a window or lookup table, as an XRay that keeps its integers and the min-max scaling
+    of :func:`_dicom_pixels` as (offset, scale): no full-size float copy. A linear rescale drops out of min-max
+    scaling but for its sign. None for anything else."""
+    slope = float(ds.get("RescaleSlope", 1) or 1)
+    lut = any(k in ds for k in ("ModalityLUTSequence", "WindowCenter", "VOILUTSequence"))
+    if lut or ds.get("SamplesPerPixel", 1) != 1:
+        return None
+    stored = int(ds.get("BitsStored", 0) or 0)
+    if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.integer) or raw.dtype.itemsize > 2 or not raw.size:
+        return None
+    if stored and stored < raw.dtype.itemsize * 8 and not ds.get("PixelRepresentation", 0):
+        raw = raw & ((1 << stored) - 1)
+    lo, hi = int(raw.min()), int(raw.max())
+    if hi <= lo:
+        return None
+    if (str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1") != (slope < 0):
+        return XRay(raw, spacing, source, -1.0 / (hi - lo), float(hi))
+    return XRay(raw, spacing, source, 1.0 / (hi - lo), float(lo))
 
 
 def read_dicom(path: Path) -> XRay:
@@ -206,7 +236,8 @@ def read_dicom(path: Path) -> XRay:
         raise ValueError(f"{path}: DICOM file without pixel data (not an image); pass the image series instead")
     try:
         check_size(path, int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0))
-        return XRay(_dicom_pixels(ds, path), _spacing(ds), str(path))
+        raw, spacing = _decoded(ds, path), _spacing(ds)
+        return _plain_dicom(ds, raw, spacing, str(path)) or XRay(_dicom_pixels(ds, raw), spacing, str(path))
     except ValueError as exc:
         if str(exc).startswith(str(path)):
             raise
