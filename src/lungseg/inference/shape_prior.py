@@ -26,9 +26,10 @@ GAP = 0.23  # median gap between the lungs' inner borders over the wider lung's 
 BASE_GAP = math.inf
 
 
-def _cols(mask: np.ndarray) -> tuple[int, int]:
-    xs = np.flatnonzero(mask.any(axis=0))
-    return int(xs[0]), int(xs[-1])
+def _span(mask: np.ndarray, axis: int) -> tuple[int, int]:
+    """First and last index along the other axis where ``mask`` has pixels (axis 0: columns, 1: rows)."""
+    found = np.flatnonzero(mask.any(axis=axis))
+    return int(found[0]), int(found[-1])
 
 
 def mirror(mask: np.ndarray, axis_x: float) -> np.ndarray:
@@ -43,10 +44,10 @@ def mirror(mask: np.ndarray, axis_x: float) -> np.ndarray:
 
 def midline(big: np.ndarray, small: np.ndarray, big_is_left: bool) -> float:
     """The column half way between the two lungs' inner borders; beside ``big`` if ``small`` is empty."""
-    b0, b1 = _cols(big)
+    b0, b1 = _span(big, 0)
     inner_big = b1 if big_is_left else b0
     if small.any():
-        s0, s1 = _cols(small)
+        s0, s1 = _span(small, 0)
         return (inner_big + (s0 if big_is_left else s1)) / 2
     half_gap = GAP * (b1 - b0 + 1) / 2
     return inner_big + half_gap if big_is_left else inner_big - half_gap
@@ -82,17 +83,12 @@ def _joined(labels: np.ndarray, found: np.ndarray, guess: np.ndarray, heart: np.
 def _complete_base(labels, image_left, image_right, heart, base_gap: float) -> np.ndarray:
     """A lung whose base stops ``base_gap`` of its partner's height above the partner's base (an opaque lower
     zone: effusion, consolidation) is grown down by the partner's mirror image below its own lowest rows."""
-    (top_l, bottom_l), (top_r, bottom_r) = _rows(image_left), _rows(image_right)
-    long_is_left = bottom_l >= bottom_r
+    long_is_left = _span(image_left, 1)[1] >= _span(image_right, 1)[1]
     long, short = (image_left, image_right) if long_is_left else (image_right, image_left)
-    (top, bottom), (s_top, s_bottom) = ((top_l, bottom_l), (top_r, bottom_r))[:: 1 if long_is_left else -1]
+    (top, bottom), (s_top, s_bottom) = _span(long, 1), _span(short, 1)
     if bottom - s_bottom < base_gap * (bottom - top + 1):
         return labels
     guess = mirror(long, midline(long, short, long_is_left)) & ~long
     guess[: s_bottom - (s_bottom - s_top + 1) // 10] = False  # below the base found, overlapping its last tenth
     return _joined(labels, short, guess, heart, LEFT_LUNG if long_is_left else RIGHT_LUNG)
 
-
-def _rows(mask: np.ndarray) -> tuple[int, int]:
-    ys = np.flatnonzero(mask.any(axis=1))
-    return int(ys[0]), int(ys[-1])

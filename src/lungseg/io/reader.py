@@ -185,16 +185,21 @@ def _dicom_pixels(ds, raw: np.ndarray) -> np.ndarray:
         raw = raw[0]  # multi-frame: take the first frame
     if raw.ndim == 3:  # colour DICOM (rare for X-rays): luminance
         raw = raw[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    stored = int(ds.get("BitsStored", 0) or 0)
-    if np.issubdtype(raw.dtype, np.integer) and stored and stored < raw.dtype.itemsize * 8:
-        raw = raw & ((1 << stored) - 1) if not ds.get("PixelRepresentation", 0) else raw
-    values = apply_modality_lut(raw, ds).astype(np.float32)
+    values = apply_modality_lut(_stored_bits(ds, raw), ds).astype(np.float32)
     if "WindowCenter" in ds or "VOILUTSequence" in ds:
         values = apply_voi_lut(values, ds, prefer_lut=True).astype(np.float32)
     pixels = to_unit_float(values)
     if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
         pixels = 1.0 - pixels
     return pixels
+
+
+def _stored_bits(ds, raw: np.ndarray) -> np.ndarray:
+    """Unsigned integer pixels with the bits above BitsStored cleared (some writers leave overlay data there)."""
+    stored = int(ds.get("BitsStored", 0) or 0)
+    if np.issubdtype(raw.dtype, np.integer) and stored and stored < raw.dtype.itemsize * 8:
+        return raw & ((1 << stored) - 1) if not ds.get("PixelRepresentation", 0) else raw
+    return raw
 
 
 def _plain_dicom(ds, raw: np.ndarray, spacing, source: str) -> XRay | None:
@@ -205,11 +210,9 @@ def _plain_dicom(ds, raw: np.ndarray, spacing, source: str) -> XRay | None:
     lut = any(k in ds for k in ("ModalityLUTSequence", "WindowCenter", "VOILUTSequence"))
     if lut or ds.get("SamplesPerPixel", 1) != 1:
         return None
-    stored = int(ds.get("BitsStored", 0) or 0)
     if raw.ndim != 2 or not np.issubdtype(raw.dtype, np.integer) or raw.dtype.itemsize > 2 or not raw.size:
         return None
-    if stored and stored < raw.dtype.itemsize * 8 and not ds.get("PixelRepresentation", 0):
-        raw = raw & ((1 << stored) - 1)
+    raw = _stored_bits(ds, raw)
     lo, hi = int(raw.min()), int(raw.max())
     if hi <= lo:
         return None
