@@ -256,6 +256,20 @@ def test_validation_round9_figures_are_its_json():
     assert f"({last['lung_over_heart']:.4f} vs {v6['lung_over_heart']:.4f})" in card
 
 
+def test_validation_round10_figures_are_its_json():
+    results = load("validation_choice_round10.json")["results"]
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    v6, best, last = results["v6"], results["v8W_best"], results["v8W_last"]
+    for model in (best, last):
+        gain = model["v7_pneumonia_vs_v6"]
+        assert f"{gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}]" in card
+    assert f"{last['v7_pneumonia_vs_v6']['films_up']} films up, {last['v7_pneumonia_vs_v6']['films_down']} down" in card
+    assert f"({last['lung_over_heart']:.4f} vs v6's {v6['lung_over_heart']:.4f}" in card
+    assert f"clean Dice ({last['clean']:.4f} vs {v6['clean']:.4f})" in card
+    assert f"the heart ({best['heart']:.4f} vs {v6['heart']:.4f}) and simulated disease" in card
+    assert f"({best['simulated_mean']:.4f} vs {v6['simulated_mean']:.4f})" in card
+
+
 def test_lost_base_figures_are_their_jsons():
     readme = " ".join((REPO / "README.md").read_text().split())
     weak, weak_base = load("shape_prior_v1.json"), load("shape_prior_v1_base.json")
