@@ -15,6 +15,16 @@ def load(name: str) -> dict:
     return json.loads((BENCH / name).read_text())
 
 
+def flat(name: str) -> str:
+    """A document of the repository with its line breaks and runs of spaces made single spaces."""
+    return " ".join((REPO / name).read_text().split())
+
+
+def interval(gain: dict) -> str:
+    """A paired gain as the card quotes it: mean [low, high], signed."""
+    return f"{gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}]"
+
+
 def test_model_card_metrics_table_is_accuracy_json():
     results = load("accuracy.json")["results"]
     card = (REPO / "MODEL_CARD.md").read_text()
@@ -92,7 +102,7 @@ def test_speed_md_is_rendered_from_its_json():
     assert (BENCH / "speed.md").read_text() == render(load("speed.json"))
     s = load("speed.json")
     new, ort, int8 = s["new"], s["new_onnxruntime"], s["new_onnxruntime_int8"]
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     rate = [r["png512"]["images_per_s"] for r in (new, ort, int8)]
     assert f"{rate[0]} / {rate[1]} / **{rate[2]}** images/s" in readme
     assert f"**{ort['png5000']['seconds']} s and {ort['png5000']['peak_rss_mb']} MB**" in readme
@@ -127,7 +137,7 @@ def test_scaling_figures_are_scaling_json():
 
     result = load("scaling.json")
     assert (BENCH / "scaling.md").read_text() == render(result)
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     train = {(c["processes"], c["threads_each"]): c["images_per_s"] for c in result["train"]}
     assert f"training at {train[1, 1]} images/s in 1 process x 1 thread, {train[1, 2]} in 1 x 2 threads" in readme
     assert f"and {train[2, 1]} in 2 processes x 1 thread" in readme
@@ -143,7 +153,7 @@ def test_quality_figures_are_quality_json():
     result = load("quality.json")
     assert (BENCH / "quality.md").read_text() == render(result)
     e = result["eval"]
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     assert f"Spearman with true Dice {e['quality']['spearman']} and AUROC {e['quality']['auroc_bad']}" in readme
     assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']}:" in readme
     assert e["false_rejections_clean"] == 0 and "none of the 173 clean test films was rejected" in readme
@@ -167,14 +177,14 @@ def test_int8_md_is_rendered_from_its_json():
     result = load("onnx_int8.json")
     assert (BENCH / "onnx_int8.md").read_text() == render(result)
     v = result["variants"]
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     ms = [v[k]["forward_ms"] for k in ("onnx_int8_static", "onnx_fp32", "torch")]
     assert f"{ms[0]} vs {ms[1]} ms, torch bf16 {ms[2]}" in readme
 
 
 def test_validation_round6_figures_are_its_json():
     results = load("validation_choice_round6.json")["results"]
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     quoted = {("v7F_last", "v7_pneumonia"), ("v5", "v7_pneumonia"), ("v7F_last", "lung_over_heart"),
               ("v4", "lung_over_heart"), ("v7G_best", "heart"), ("soupDF", "lung_over_heart"), ("soupDF", "clean"),
               ("soupDF", "simulated_mean"), ("soupDF", "heart"), ("soupDF", "v7_pneumonia")}  # fmt: skip
@@ -184,7 +194,7 @@ def test_validation_round6_figures_are_its_json():
 
 def test_validation_round6_v7h_figures_are_its_json():
     results = load("validation_choice_round6_v7H.json")["results"]
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     for key in ("lung_over_heart", "v7_pneumonia", "clean", "simulated_mean", "heart"):
         low, high = sorted(results[label][key] for label in ("v7H_best", "v7H_last"))
         assert f"{low:.4f}-{high:.4f}" in card, key
@@ -202,7 +212,7 @@ def test_shape_prior_md_is_rendered_from_its_json():
     v = weak["validation"]
     assert sum(r["better"] for r in v.values()) > 5 * sum(r["worse"] for r in v.values())
     lost = weak["test"]["montgomery_shenzhen_lost_lung"]
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     assert f"from Dice {lost['off']:.4f} into {lost['on']:.4f} on the {lost['n']} Montgomery/Shenzhen" in readme
     assert f"({lost['better']} better, {lost['worse']} worse;" in readme
     changed = sum(r["changed"] for r in result["validation"].values())
@@ -211,7 +221,7 @@ def test_shape_prior_md_is_rendered_from_its_json():
 
 def test_validation_round8_figures_are_its_json():
     results = load("validation_choice_round8.json")["results"]
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     v6, v4 = results["v7I_last"], results["v4"]
     kept = all(v6[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
     assert kept and v6["lung_over_heart"] <= v4["lung_over_heart"] + 0.002, "v6 must pass the shipping rule"
@@ -235,12 +245,12 @@ def test_anatomical_figures_are_its_json():
     rules = [k for k in val if isinstance(val[k], dict)]
     shipped = next(k for k in rules if "shipped" in k)
     assert max(rules, key=lambda k: val[k]["dice_mean"]) == shipped  # chosen on validation
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     figures = (test["visible"]["dice_mean"], test[shipped]["dice_mean"], val["visible"]["dice_mean"],
                val[shipped]["dice_mean"])  # fmt: skip
     sentence = "Dice {} with the visible field, **{}** with the anatomical convention on the 200 test films ({} -> {}"
     assert sentence.format(*figures) in readme
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     assert f"Dice {figures[0]} -> {figures[1]} against the anatomical masks of the 200 v7 test films" in card
     assert f"it is the difference between Dice {figures[0]} and {figures[1]}" in readme
     assert f"scores higher on the children's test films ({result['learned']['test']['dice_mean']})" in readme
@@ -248,21 +258,19 @@ def test_anatomical_figures_are_its_json():
 
 def test_validation_round9_figures_are_its_json():
     results = load("validation_choice_round9.json")["results"]
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     v6, best, last = results["v6"], results["v7K_best"], results["v7K_last"]
     assert f"{best['heart']:.4f} (best epoch) and {last['heart']:.4f} (last) against v6's {v6['heart']:.4f}" in card
     gain = best["v7_pneumonia_vs_v6"]
-    assert f"({gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}])" in card
+    assert f"({interval(gain)})" in card
     assert f"({last['lung_over_heart']:.4f} vs {v6['lung_over_heart']:.4f})" in card
 
 
 def test_validation_round10_figures_are_its_json():
     results = load("validation_choice_round10.json")["results"]
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     v6, best, last = results["v6"], results["v8W_best"], results["v8W_last"]
-    for model in (best, last):
-        gain = model["v7_pneumonia_vs_v6"]
-        assert f"{gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}]" in card
+    assert all(interval(model["v7_pneumonia_vs_v6"]) in card for model in (best, last))
     assert f"{last['v7_pneumonia_vs_v6']['films_up']} films up, {last['v7_pneumonia_vs_v6']['films_down']} down" in card
     assert f"({last['lung_over_heart']:.4f} vs v6's {v6['lung_over_heart']:.4f}" in card
     assert f"clean Dice ({last['clean']:.4f} vs {v6['clean']:.4f})" in card
@@ -272,11 +280,9 @@ def test_validation_round10_figures_are_its_json():
 
 def test_validation_round11_figures_are_its_json():
     results = load("validation_choice_round11.json")["results"]
-    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    card = flat("MODEL_CARD.md")
     best, last = results["v7L_best"], results["v7L_last"]
-    for model in (best, last):
-        gain = model["v7_pneumonia_vs_v6"]
-        assert f"{gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}]" in card
+    assert all(interval(model["v7_pneumonia_vs_v6"]) in card for model in (best, last))
     assert f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f}," in card
     assert f"lung over the heart {last['lung_over_heart']:.4f}, just under the 0.0229 allowed" in card
     v4_round8 = load("validation_choice_round8.json")["results"]["v4"]["lung_over_heart"]
@@ -284,7 +290,7 @@ def test_validation_round11_figures_are_its_json():
 
 
 def test_lost_base_figures_are_their_jsons():
-    readme = " ".join((REPO / "README.md").read_text().split())
+    readme = flat("README.md")
     weak, weak_base = load("shape_prior_v1.json"), load("shape_prior_v1_base.json")
     shipped, shipped_base = load("shape_prior.json"), load("shape_prior_base.json")
     for part, name in (("test", "montgomery_shenzhen_lost_base"), ("validation", "lost_base")):

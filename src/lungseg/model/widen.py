@@ -42,18 +42,17 @@ def widen(model: UNet, base_channels: int, seed: int = 0) -> UNet:
     cfg = model.config
     if base_channels < cfg.base_channels:
         raise ValueError(f"base_channels {base_channels} < the model's {cfg.base_channels}: widen only grows")
-    torch.manual_seed(seed)
-    wide = UNet.from_config(ModelConfig(**{**cfg.to_dict(), "base_channels": base_channels}))
+    with torch.random.fork_rng(devices=[]):  # the new channels' start is seeded; the caller's RNG is left alone
+        torch.manual_seed(seed)
+        wide = UNet.from_config(ModelConfig(**{**cfg.to_dict(), "base_channels": base_channels}))
     old_layout, new_layout = _segments(model), _segments(wide)
     state, new_state = model.state_dict(), wide.state_dict()
     for key, value in state.items():
         layer, name = key.rsplit(".", 1)
-        if layer.endswith((".1", ".4")):  # BatchNorm of the convolution before it: output channels only
-            layer = layer[:-1] + ("0" if layer.endswith(".1") else "3")
-            out_pos, in_pos = _positions(old_layout[layer][0], new_layout[layer][0]), None
-        else:
-            out_pos = _positions(old_layout[layer][0], new_layout[layer][0])
-            in_pos = _positions(old_layout[layer][1], new_layout[layer][1])
+        if layer.endswith((".1", ".4")):  # a DoubleConv's BatchNorm: the output channels of the convolution before it
+            layer = f"{layer[:-1]}{int(layer[-1]) - 1}"
+        out_pos = _positions(old_layout[layer][0], new_layout[layer][0])
+        in_pos = _positions(old_layout[layer][1], new_layout[layer][1])
         target = new_state[key]
         if name == "num_batches_tracked":
             target.copy_(value)
