@@ -30,7 +30,7 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v6\)|v5 \(previous default\)|v4|v1"
+    who = r"\*\*shipped\*\* \(v6\.1\)|v6 \(previous default\)|v4|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
     assert len(rows) == 12
     for who, test_set, n, rest in rows:
@@ -304,3 +304,19 @@ def test_lost_base_figures_are_their_jsons():
     gaps = [stats[s]["base_gap"] for s in ("Lung Segmentation", "wingspan", "v7_pediatric")]
     assert " / ".join(f"{g['median']:.3f}" for g in gaps) in readme
     assert f"above 0.35 in {gaps[0]['above_0.35']} of 704 / {gaps[1]['above_0.35']} of 158" in readme
+
+
+def test_v61_release_figures_are_their_jsons():
+    """The card's v6 -> v6.1 test figures (round 11) are pathology.json's and heart.json's."""
+    real = load("pathology.json")["results"]
+    old, new = real["runs/v6_default_fp16.pt"]["real"], real["lungseg-unet-default"]["real"]
+    card = flat("MODEL_CARD.md")
+    for group in ("pneumonia", "normal"):
+        before, after = (r["v7_pediatric"]["groups"][group]["dice_mean"] for r in (old, new))
+        assert f"{before:.4f} -> {after:.4f}" in card, group
+    before, after = (r["montgomery"]["groups"]["abnormal"]["dice_mean"] for r in (old, new))
+    assert f"the Montgomery tuberculosis films {before:.4f} -> {after:.4f}" in card
+    for name, label in (("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
+        assert f"{label} {new[name]['dice_mean'] - old[name]['dice_mean']:+.4f}" in card, name
+    heart = load("heart.json")["wingspan_test"]["heart_dice_mean"]
+    assert f"heart Dice 0.9270 -> {heart:.4f}" in card

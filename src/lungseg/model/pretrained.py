@@ -38,7 +38,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="80f4c0828173ab83ca7c605750b9022dc15a4d0c29b88dbf84b3bd1b54551a69",
+        sha256="44a6510a74c62961a6f0277b47c88d77fc00d95941b873372f0f3c55929963d6",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -49,7 +49,8 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "masks, the heart model's masks on the other films), then fine-tuned with 200 v7 pediatric pneumonia "
             "films turned into the visible-field convention by the heart model (v5: configs/anatomical.yaml), "
             "fine-tuned with 400 v7 films (configs/anatomical_400_ft.yaml), then all 856 (v6: "
-            "configs/anatomical_all_ft.yaml, last epoch); "
+            "configs/anatomical_all_ft.yaml, last epoch), then 6 more epochs at lr 3e-4 (v6.1: "
+            "configs/narrow16_ft.yaml, last epoch); "
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
