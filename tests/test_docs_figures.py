@@ -320,3 +320,32 @@ def test_v61_release_figures_are_their_jsons():
         assert f"{label} {new[name]['dice_mean'] - old[name]['dice_mean']:+.4f}" in card, name
     heart = load("heart.json")["wingspan_test"]["heart_dice_mean"]
     assert f"heart Dice 0.9270 -> {heart:.4f}" in card
+
+
+def test_polarity_figures_are_their_json():
+    sys.path.insert(0, str(BENCH))
+    from polarity_model import render
+
+    result = load("polarity_model.json")
+    assert (BENCH / "polarity_model.md").read_text() == render(result)
+    t, d = result["test"], result["montgomery_test_inverted"]
+    readme = flat("README.md")
+    assert f"Dice {d['keep']['dice_mean']} as they are and {d['auto']['dice_mean']} with the check" in readme
+    wrong = sum(r["upright_called_inverted"] + r["inverted_missed"] for r in t.values())
+    assert f"{wrong} of {2 * sum(r['n'] for r in t.values())} held-out films" in readme
+    kinds = sorted({k for r in t.values() for k in r["error_kinds"]})
+    assert kinds == ["inverted+rotate"] and "all of one corruption, `inverted+rotate`" in readme
+
+
+def test_validation_round12_figures_are_its_json():
+    results = load("validation_choice_round12.json")["results"]
+    card = flat("MODEL_CARD.md")
+    v61, best, last = results["v61"], results["v7M_best"], results["v7M_last"]
+    assert f"(0.0188 vs v6.1's {v61['lung_over_heart']:.4f})" in card and last["lung_over_heart"] == 0.0188
+    assert f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f})" in card
+    assert all(interval(model["v7_pneumonia_vs_v61"]) in card for model in (best, last))
+    assert f"covers more of the heart ({best['lung_over_heart']:.4f})" in card
+    assert f"loses heart Dice ({best['heart']:.4f})" in card
+    v4 = load("validation_choice_round8.json")["results"]["v4"]
+    fails = best["lung_over_heart"] > v4["lung_over_heart"] + 0.002 or best["heart"] < v4["heart"] - 0.001
+    assert fails and last["v7_pneumonia_vs_v61"]["mean"] < 0  # why neither ships

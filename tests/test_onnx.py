@@ -124,7 +124,7 @@ def test_onnxruntime_backend_runs_without_importing_torch(tmp_path, onnx_cache):
         return done.stdout.split()[-2:]
 
     assert run("a") == ["0", "True"]
-    assert sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("*.onnx")) == ["unet", "view"]
+    assert sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("*.onnx")) == ["polarity", "unet", "view"]
     assert run("b") == ["0", "False"]
     a, b = (np.asarray(Image.open(tmp_path / d / "sample_cxr_labels.png")) for d in "ab")
     assert (a == b).all()

@@ -140,3 +140,21 @@ def test_convex_hull_matches_qhull_on_random_outlines():
         reference = ConvexHull(points)
         area, perimeter = hull_area_perimeter(convex_hull(points))
         assert area == pytest.approx(reference.volume) and perimeter == pytest.approx(reference.area)
+
+
+def test_region_hull_is_the_convex_hull_of_all_pixels():
+    """The row-extremes hull gives convex_hull's vertices, in its order, for blobs, holes, lines and points."""
+    from lungseg.inference.quality import convex_hull, region_hull
+
+    rng = np.random.default_rng(1)
+    masks = [np.zeros((5, 5), bool), np.eye(6, dtype=bool), np.ones((1, 7), bool), np.ones((7, 1), bool)]
+    masks += [np.pad(np.ones((1, 1), bool), 2), two_lungs() == 1, two_lungs() > 0]
+    for _ in range(200):
+        mask = np.zeros((int(rng.integers(2, 60)), int(rng.integers(2, 60))), bool)
+        for _ in range(int(rng.integers(1, 4))):  # rectangles, some pixels knocked out
+            r, c = rng.integers(0, mask.shape[0]), rng.integers(0, mask.shape[1])
+            mask[r : r + rng.integers(1, 30), c : c + rng.integers(1, 30)] = True
+        masks.append(mask & (rng.random(mask.shape) > 0.1))
+    for mask in masks:
+        expected = convex_hull(np.argwhere(mask)) if mask.any() else np.zeros((0, 2), np.int64)
+        np.testing.assert_array_equal(region_hull(mask), expected)

@@ -116,7 +116,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     model_args = dict(
         name_or_path=args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
-        complete_lungs=args.complete_lungs, convention=args.convention,
+        complete_lungs=args.complete_lungs, convention=args.convention, polarity=args.polarity,
         backend=args.backend, heart=args.heart,
     )  # fmt: skip
     parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)

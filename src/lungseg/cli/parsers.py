@@ -90,6 +90,9 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
                    help="keep a lung under half of its partner's area as found (default: completed from the "
                    "partner's mirror image; flag lung_completed)")  # fmt: skip
     _add_convention(p)
+    p.add_argument("--polarity", default="auto", choices=["auto", "keep"],
+                   help="auto (default): an input the bundled polarity model calls inverted (bone dark, air "
+                   "bright) is turned back before segmenting, flag inverted_input; keep: the grey scale as it is")
     p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
     p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
     p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")

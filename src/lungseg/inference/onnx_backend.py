@@ -19,7 +19,7 @@ import numpy as np
 
 from lungseg import __version__
 from lungseg.io.atomic import atomic_path
-from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED, VIEW_MODEL, resolve_pretrained
+from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED, resolve_pretrained
 from lungseg.model.shapes import ModelConfig
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
     from lungseg.inference import onnx_export  # torch, this once
 
     weights = resolve_pretrained(name)
-    data = onnx_export.view_onnx_bytes(weights) if cfg.task == "view" else onnx_export.onnx_bytes(weights)
+    data = onnx_export.onnx_bytes(weights) if cfg.task == "segmentation" else onnx_export.view_onnx_bytes(weights)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
@@ -97,8 +97,9 @@ def load_onnx(name_or_path: str | Path | None, threads: int | None = None) -> tu
         data = path.read_bytes()
     elif name_or_path is None or (str(name_or_path) in PRETRAINED and not Path(name_or_path).is_file()):
         name = str(name_or_path or DEFAULT_MODEL)
-        if name == VIEW_MODEL:
-            raise ValueError(f"{name!r} is the bundled view model, not a segmentation model; use {DEFAULT_MODEL}")
+        if PRETRAINED[name].task != "segmentation":
+            raise ValueError(f"{name!r} is the bundled {PRETRAINED[name].task} model, not a segmentation model; "
+                             f"use {DEFAULT_MODEL}")  # fmt: skip
         model = bundled_onnx(name, threads)
         return model, model.meta
     else:

@@ -42,6 +42,19 @@ def _shrink(mask: np.ndarray, side: int = FEATURE_SIDE) -> np.ndarray:
     return mask[::step, ::step]
 
 
+def _chain(points: list) -> list:
+    """One half of Andrew's monotone chain over points sorted along it: the counter-clockwise turns kept."""
+    chain: list = []
+    for p in points:
+        while len(chain) >= 2 and (
+            (chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1])
+            - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])
+        ) <= 0:
+            chain.pop()
+        chain.append(p)
+    return chain
+
+
 def convex_hull(points: np.ndarray) -> np.ndarray:
     """Vertices (K, 2) of the convex hull of integer points (N, 2), counter-clockwise (Andrew's monotone chain).
 
@@ -50,19 +63,25 @@ def convex_hull(points: np.ndarray) -> np.ndarray:
     pts = np.unique(np.asarray(points, np.int64), axis=0)  # sorted by x, then y
     if len(pts) < 3:
         return pts
+    lower, upper = _chain(pts.tolist()), _chain(pts[::-1].tolist())
+    return np.array(lower[:-1] + upper[:-1])
 
-    def half(seq: np.ndarray) -> list:
-        chain: list = []
-        for p in seq.tolist():
-            while len(chain) >= 2 and (
-                (chain[-1][0] - chain[-2][0]) * (p[1] - chain[-2][1])
-                - (chain[-1][1] - chain[-2][1]) * (p[0] - chain[-2][0])
-            ) <= 0:
-                chain.pop()
-            chain.append(p)
-        return chain
 
-    lower, upper = half(pts), half(pts[::-1])
+def region_hull(region: np.ndarray) -> np.ndarray:
+    """``convex_hull`` of a mask's pixels (the same vertices, in the same order), from each row's first and
+    last pixel: the lower chain can only turn at a row's first pixel and the upper at its last, so each
+    chain walks one pixel a row (a lung at 256 px: about 0.3 ms instead of 1 ms)."""
+    rows = np.flatnonzero(region.any(axis=1))
+    if len(rows) == 0:
+        return np.zeros((0, 2), np.int64)
+    sub = region[rows]
+    first = sub.argmax(axis=1)
+    last = sub.shape[1] - 1 - sub[:, ::-1].argmax(axis=1)
+    if len(rows) + int((last != first).sum()) < 3:  # a point or a segment: as convex_hull returns it
+        return convex_hull(np.concatenate([np.stack([rows, first], 1), np.stack([rows, last], 1)]))
+    left, right = np.stack([rows, first], 1).tolist(), np.stack([rows, last], 1).tolist()
+    lower = _chain(left + ([right[-1]] if right[-1] != left[-1] else []))
+    upper = _chain(right[::-1] + ([left[0]] if left[0] != right[0] else []))
     return np.array(lower[:-1] + upper[:-1])
 
 
@@ -77,19 +96,19 @@ def hull_area_perimeter(hull: np.ndarray) -> tuple[float, float]:
 
 
 def _solidity(region: np.ndarray) -> float:
-    """Area over convex-hull area; the hull is built from the outline's pixels only (the same hull)."""
+    """Area over convex-hull area (the hull through the pixels' centres, half a perimeter and one pixel added)."""
     area = int(region.sum())
     if area < 4:
         return 0.0
-    points = np.argwhere(region & ~ndimage.binary_erosion(region))
-    hull_area, perimeter = hull_area_perimeter(convex_hull(points))
+    hull_area, perimeter = hull_area_perimeter(region_hull(region))
     if hull_area == 0:  # all points on a line
         return 0.0
     return float(min(1.0, area / max(hull_area + perimeter / 2 + 1, 1.0)))
 
 
 def _compactness(region: np.ndarray) -> float:
-    """Perimeter^2 / (4 pi area): 1 for a disc, larger for ragged outlines."""
+    """Perimeter^2 / (4 pi area): 1 for a disc, larger for ragged outlines. ``region`` may be cropped to its
+    bounding box: the erosion's border counts as background, as the pixels beyond the box are."""
     area = region.sum()
     if area == 0:
         return 0.0
@@ -97,41 +116,54 @@ def _compactness(region: np.ndarray) -> float:
     return float(perimeter**2 / (4 * math.pi * area))
 
 
-def _extent(region: np.ndarray, axis: int) -> tuple[int, int]:
-    idx = np.flatnonzero(region.any(axis=axis))
-    return (int(idx[0]), int(idx[-1]) + 1) if len(idx) else (0, 0)
-
-
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
     shortest = min(a[1] - a[0], b[1] - b[0])
     return max(0, min(a[1], b[1]) - max(a[0], b[0])) / shortest if shortest > 0 else 0.0
 
 
+def _lungs(labels: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int], tuple[int, int]]]:
+    """(the lung cropped to its bounding box, its rows, its columns) per lung present, right then left."""
+    boxes = ndimage.find_objects(labels, max_label=max(RIGHT_LUNG, LEFT_LUNG))
+    out = []
+    for value in (RIGHT_LUNG, LEFT_LUNG):
+        box = boxes[value - 1]
+        if box is not None:
+            out.append((labels[box] == value, (box[0].start, box[0].stop), (box[1].start, box[1].stop)))
+    return out
+
+
 def shape_features(labels: np.ndarray, raw: np.ndarray) -> dict[str, float]:
-    """Plausibility of the post-processed lungs (``labels`` 0/1/2) and how much post-processing changed ``raw``."""
+    """Plausibility of the post-processed lungs (``labels`` 0/1/2) and how much post-processing changed ``raw``.
+
+    Each lung is measured within its bounding box (``ndimage.find_objects``): the same figures as on the
+    whole frame, for a fraction of the array work."""
     labels, raw = _shrink(labels), _shrink(raw)
-    lungs = [labels == v for v in (RIGHT_LUNG, LEFT_LUNG) if (labels == v).any()]
-    areas = [int(m.sum()) for m in lungs]
+    lungs = _lungs(labels)
+    areas = [int(m.sum()) for m, _, _ in lungs]
     clean = labels > 0
     pieces = ndimage.label(raw)[1]
-    rows = [_extent(m, 1) for m in lungs]
-    cols = [_extent(m, 0) for m in lungs]
+    rows = [r for _, r, _ in lungs]
+    cols = [c for _, _, c in lungs]
     out = {
         "fraction": float(clean.mean()),
         "balance": min(areas) / max(areas) if len(areas) == 2 else 0.0,
         "n_lungs": float(len(lungs)),
-        "solidity": min((_solidity(m) for m in lungs), default=0.0),
+        "solidity": min((_solidity(m) for m, _, _ in lungs), default=0.0),
         "raw_pieces": math.log1p(pieces),
         "changed": float((raw ^ clean).sum() / max(clean.sum(), 1)),
-        "compactness": float(np.mean([_compactness(m) for m in lungs])) if lungs else 0.0,
+        "compactness": float(np.mean([_compactness(m) for m, _, _ in lungs])) if lungs else 0.0,
         "row_overlap": _overlap(*rows) if len(lungs) == 2 else 0.0,
         "col_overlap": _overlap(*cols) if len(lungs) == 2 else 1.0,
         "lung_aspect": float(np.mean([(r[1] - r[0]) / max(c[1] - c[0], 1) for r, c in zip(rows, cols, strict=True)]))
         if lungs else 0.0,
     }  # fmt: skip
-    top, bottom = _extent(clean, 1)
+    per_row = clean.sum(axis=1)
+    filled = np.flatnonzero(per_row)
+    top, bottom = (int(filled[0]), int(filled[-1]) + 1) if len(filled) else (0, 0)
     out["lung_height"] = (bottom - top) / clean.shape[0]  # of the image: tall on a frontal film, short on a CT slice
-    out["centroid_y"] = float((np.argwhere(clean)[:, 0].mean() - top) / max(bottom - top, 1)) if clean.any() else 0.0
+    total = int(per_row.sum())
+    mean_row = int(per_row @ np.arange(len(per_row))) / total if total else 0.0
+    out["centroid_y"] = float((mean_row - top) / max(bottom - top, 1)) if total else 0.0
     return out
 
 

@@ -18,11 +18,15 @@ from lungseg.inference.pipeline import (
     FinishOptions,
     Predictor,
     SegmentationResult,
+    add_flag,
     finish,
     load_input,
     predict_batch,
     to_working,
 )
+from lungseg.inference.polarity import FLAG as POLARITY_FLAG
+from lungseg.inference.polarity import check_polarity, inverted, is_inverted
+from lungseg.inference.polarity import polarity_model as polarity_model_for
 from lungseg.io.reader import XRay
 from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, resolve_model
 
@@ -61,6 +65,8 @@ class Segmenter:
         heart_smooth: float = 0.0,
         complete_lungs: bool = True,
         convention: str = "visible",
+        polarity: str = "keep",
+        polarity_model: str | Path | None = None,
     ) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
@@ -86,6 +92,10 @@ class Segmenter:
                 heart_threshold, postprocess, heart_smooth, probabilities=False, target="heart"
             )
         self.precision = getattr(self.predictor, "precision", "fp32")  # ONNX Runtime: fp32 on the CPU
+        # "auto" (from_pretrained's default): an input the polarity model calls inverted is turned back first
+        # (polarity.py); "keep" (a model object given here: the caller knows its inputs): as it is
+        self.polarity = check_polarity(polarity)
+        self.polarity_check = polarity_model_for(self.backend, polarity_model) if polarity == "auto" else None
         self.payload: dict = {}
 
     @classmethod
@@ -126,6 +136,7 @@ class Segmenter:
         kwargs.setdefault("target", cfg.get("target", "lungs"))
         kwargs.setdefault("heart_threshold", float(payload.get("heart_threshold", 0.5)))
         kwargs.setdefault("heart_smooth", float(payload.get("heart_smooth", 0.0)))
+        kwargs.setdefault("polarity", "auto")  # a trained model has seen upright films only (polarity.py)
         segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
         segmenter.payload = payload
         if heart != "auto":
@@ -136,6 +147,7 @@ class Segmenter:
             heart = HEART_MODEL if HEART_MODEL in PRETRAINED else None
         if heart is not None and segmenter.target == "lungs":
             keep = {k: v for k, v in kwargs.items() if k in ("device", "precision", "postprocess")}
+            keep["polarity"] = "keep"  # it sees the lung model's inputs, already turned upright
             segmenter.with_heart(cls.from_pretrained(heart, backend=backend, heart=None, threads=threads, **keep))
         if segmenter.convention == "anatomical" and not segmenter.has_heart:
             raise ValueError("the anatomical convention draws the lung behind the heart, so it needs a heart: "
@@ -198,9 +210,17 @@ class Segmenter:
             work = np.stack([to_working(b["xray"], h.image_size, h.intensity) for b in good])
         return h.predict_working(work)
 
+    def upright(self, item: dict) -> dict:
+        """A loaded input as the model wants it: turned back (``inverted``: True) when the polarity check
+        calls it inverted, else as it is."""
+        if not is_inverted(item["xray"], self.polarity_check):
+            return item
+        xray = inverted(item["xray"])
+        return {**item, "xray": xray, "work": to_working(xray, self.image_size, self.intensity), "inverted": True}
+
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
-        good = [b for b in batch if not b["error"]]
+        good = [self.upright(b) for b in batch if not b["error"]]
         outputs = {}
         if good:
             work = np.stack([b["work"] for b in good])
@@ -208,7 +228,9 @@ class Segmenter:
             hearts = self._heart_logits(good, work, logits)
             for k, b in enumerate(good):
                 heart = hearts[k] if hearts is not None else None
-                outputs[b["index"]] = self.finish(b["xray"], logits[k], b["source"], heart)
+                outputs[b["index"]] = result = self.finish(b["xray"], logits[k], b["source"], heart)
+                if b.get("inverted"):
+                    add_flag(result.measurements, POLARITY_FLAG)
         return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
 
     def segment_many(self, items: Iterable, batch_size: int = 4) -> Iterator[SegmentationResult]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
@@ -51,18 +52,23 @@ class TorchViewModel:
 
 
 @cache
-def bundled_view_model(backend: str = "torch") -> ViewModel | None:
-    """The shipped view model run by ``backend``; None if this build has none (the quality model then runs
-    without it)."""
-    if VIEW_MODEL not in PRETRAINED:
+def bundled_view_model(backend: str = "torch", name: str = VIEW_MODEL) -> ViewModel | None:
+    """A shipped thumbnail model (the view model, or the polarity model: the same network) run by ``backend``;
+    None if this build has none (the quality model then runs without it)."""
+    if name not in PRETRAINED:
         return None
     if backend == "onnxruntime":
         from lungseg.inference.onnx_backend import bundled_onnx
 
-        return bundled_onnx(VIEW_MODEL, threads=1)  # a 64 px pass: a thread pool costs more than it saves
+        return bundled_onnx(name, threads=1)  # a 64 px pass: a thread pool costs more than it saves
+    return thumbnail_model_file(resolve_pretrained(name))
+
+
+def thumbnail_model_file(path: str | Path) -> ViewModel:
+    """A thumbnail model (:class:`ViewNet`) from a checkpoint file, run by PyTorch."""
     from lungseg.model.viewnet import load_view_model
 
-    return TorchViewModel(load_view_model(resolve_pretrained(VIEW_MODEL))[0])
+    return TorchViewModel(load_view_model(path)[0])
 
 
 def not_frontal_logit(pixels: np.ndarray | XRay, model: ViewModel | None = None, backend: str = "torch") -> float:

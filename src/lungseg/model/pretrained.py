@@ -14,6 +14,7 @@ from pathlib import Path
 DEFAULT_MODEL = "lungseg-unet-default"
 HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
 VIEW_MODEL = "lungseg-view"  # frontal chest X-ray or not: a feature of the quality score (lungseg/model/viewnet.py)
+POLARITY_MODEL = "lungseg-polarity"  # is the film inverted (bone dark)? turned back before segmenting (polarity.py)
 # The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
 # share-alike. The heart model is fine-tuned from the lung model on Wingspan, so it carries the same terms.
 WEIGHTS_LICENCE = "CC-BY-NC-SA-4.0"
@@ -31,7 +32,7 @@ class PretrainedCfg:
     intensity: str
     training_data: str
     licence: str  # SPDX id of the weights' licence (they inherit the training masks' terms)
-    task: str = "segmentation"  # or "view": not a U-Net, never loaded as a segmentation model
+    task: str = "segmentation"  # or "view" / "polarity": a thumbnail CNN, never loaded as a segmentation model
 
 
 PRETRAINED: dict[str, PretrainedCfg] = {
@@ -82,6 +83,21 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         ),
         licence="CC-BY-4.0",  # v7 images (Kermany et al.); NLM images are public for research; Wingspan MIT
         task="view",
+    ),
+    POLARITY_MODEL: PretrainedCfg(
+        name=POLARITY_MODEL,
+        file="lungseg-polarity.pt",
+        sha256="2c79e8c0a2f04f7fffe3b45de64d50ac09cd9d2e83ee19f3fc0258a2441e292d",
+        image_size=64,
+        padding="same",
+        intensity="standardize",  # the view model's thumbnail (lungseg/inference/view.py)
+        training_data=(
+            "images only, no masks: the training films of splits/pathology.json and splits/v7_pediatric.json "
+            "(1,495 films), drawn (turns, crops, windowing, blocks) and inverted at random; "
+            "benchmarks/polarity_model.py"
+        ),
+        licence="CC-BY-4.0",  # as the view model: v7 images (Kermany et al.); NLM public for research; Wingspan MIT
+        task="polarity",
     ),
 }
 

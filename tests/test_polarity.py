@@ -1,0 +1,99 @@
+"""The polarity check: an inverted film is turned back before segmenting (model-free steps, then the bundled model)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lungseg.cli import main
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.batch import sample_path
+from lungseg.inference.polarity import FLAG, check_polarity, inverted, is_inverted, polarity_model
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay, read_xray
+
+
+class Stub:
+    """A thumbnail model that gives one fixed logit (positive: inverted), and counts its calls."""
+
+    size = 64
+
+    def __init__(self, logit: float) -> None:
+        self.logit, self.calls = logit, 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        assert x.shape == (1, 1, 64, 64)
+        self.calls += 1
+        return np.full(len(x), self.logit, np.float32)
+
+
+@pytest.mark.parametrize("xray", [
+    XRay(np.array([[0, 51, 255]], np.uint8), scale=1 / 255),
+    XRay(np.array([[0, 1000, 4095]], np.uint16), scale=1 / 4095),
+    XRay(np.array([[0.0, 0.2, 1.0]], np.float32)),
+    XRay(np.array([[100, 150, 200]], np.uint16), scale=1 / 100, offset=100.0),  # a DICOM's min-max scaling
+])  # fmt: skip
+def test_inverted_turns_the_grey_scale_over_without_a_copy(xray):
+    flipped = inverted(xray)
+    np.testing.assert_allclose(flipped.pixels, 1 - xray.pixels, atol=1e-6)
+    np.testing.assert_allclose(inverted(flipped).pixels, xray.pixels, atol=1e-6)
+    assert flipped.data is xray.data and flipped.shape == xray.shape
+
+
+def test_is_inverted_follows_the_logit_and_needs_a_model():
+    xray = XRay(np.zeros((80, 80), np.float32))
+    assert is_inverted(xray, Stub(2.0)) and not is_inverted(xray, Stub(-2.0)) and not is_inverted(xray, None)
+
+
+def test_unknown_polarity_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="auto, keep"):
+        check_polarity("flip")
+    with pytest.raises(ValueError, match="unknown polarity"):
+        Segmenter.from_pretrained(polarity="sometimes")
+
+
+@pytest.fixture(scope="module")
+def upright():
+    return read_xray(sample_path()).pixels
+
+
+def test_a_film_called_inverted_is_segmented_turned_back_and_flagged(upright):
+    """With a stub that calls every input inverted, the inverted sample gives the upright sample's masks."""
+    seg = Segmenter.from_pretrained(polarity="keep")
+    expected = seg(upright)
+    seg.polarity_check = stub = Stub(5.0)
+    result = seg(1 - upright)
+    assert stub.calls == 1 and FLAG in result.measurements["flags"].split(";")
+    assert overlap_metrics(result.mask, expected.mask)["dice"] > 0.995
+    assert overlap_metrics(result.heart, expected.heart)["dice"] > 0.99
+    seg.polarity_check = Stub(-5.0)
+    assert FLAG not in seg(upright).measurements["flags"]
+
+
+def test_bundled_model_tells_the_sample_from_its_negative(upright):
+    model = polarity_model()
+    assert model is not None, "the polarity model must ship with the package"
+    assert not is_inverted(XRay(upright), model) and is_inverted(XRay(1 - upright), model)
+
+
+def test_segment_turns_an_inverted_png_back_unless_told_to_keep_it(tmp_path, upright):
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.fromarray(np.round(upright * 255).astype(np.uint8)).save(inputs / "upright.png")
+    Image.fromarray(np.round((1 - upright) * 255).astype(np.uint8)).save(inputs / "negative.png")
+    rows = {}
+    for polarity in ("auto", "keep"):
+        out = tmp_path / polarity
+        assert main(["segment", str(inputs), "-o", str(out), "--polarity", polarity, "--no-report"]) == 0
+        with (out / "measurements.csv").open() as f:
+            rows[polarity] = {r["path"].split("/")[-1]: r for r in csv.DictReader(f)}
+    auto, keep = rows["auto"], rows["keep"]
+    assert FLAG in auto["negative.png"]["flags"] and FLAG not in auto["upright.png"]["flags"]
+    assert not any(FLAG in r["flags"] for r in keep.values())
+    masks = {p: np.asarray(Image.open(tmp_path / p / "negative_mask.png")) > 0 for p in ("auto", "keep")}
+    truth = np.asarray(Image.open(tmp_path / "auto" / "upright_mask.png")) > 0
+    assert overlap_metrics(masks["auto"], truth)["dice"] > 0.99  # turned back: the upright film's mask
+    assert overlap_metrics(masks["keep"], truth)["dice"] < 0.5  # as it is: the lung model fails on a negative
