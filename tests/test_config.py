@@ -25,3 +25,8 @@ def test_bad_values_are_value_errors(tmp_path):
     (tmp_path / "c.ini").write_text("epochs=3\n")
     with pytest.raises(ValueError, match=r"\.yaml"):
         load_config(tmp_path / "c.ini")
+    with pytest.raises(ValueError, match="heart_exclusion must be positive"):
+        load_config(heart_exclusion=0.0)
+    with pytest.raises(ValueError, match="use loss weighted_ce"):
+        load_config(heart_exclusion=3.0, loss="dice")
+    assert load_config(heart_exclusion=3.0).heart_exclusion == 3.0

@@ -89,3 +89,22 @@ def test_two_target_loss_scores_the_heart_with_its_own_loss_when_given():
     assert got.item() == pytest.approx(want.item())
     with pytest.raises(ValueError, match="heart_loss"):
         TrainConfig(heart_loss="focal")
+
+
+def test_heart_exclusion_weighs_only_a_known_heart_where_no_lung_is():
+    from lungseg.training.losses import heart_excluded, two_target_loss
+
+    target = torch.zeros(2, 2, 1, 4)
+    target[:, 0, 0, :2] = 1  # lung in columns 0-1
+    target[:, 1, 0, 1:3] = 1  # heart in columns 1-2: column 1 is both, column 2 heart only
+    weight = torch.full((2, 1, 1, 4), 2.0)
+    got = heart_excluded(weight, target, torch.tensor([1.0, 0.0]), 3.0)
+    assert got[0, 0, 0].tolist() == [2.0, 2.0, 6.0, 2.0]  # only the known heart's lung-free pixel
+    assert got[1, 0, 0].tolist() == [2.0] * 4  # no heart mask for this image: unchanged
+    assert weight[0, 0, 0, 2] == 2.0  # the input is left alone
+    logits = torch.zeros(2, 2, 1, 4)  # every pixel costs log 2: the lung term is the mean weight x log 2
+    weights = torch.cat([weight, torch.ones(2, 1, 1, 4)], 1)
+    rows = torch.tensor([1.0, 0.0])
+    for factor, mean_weight in ((1.0, 2.0), (3.0, 20 / 8)):  # the weights (2, 2, 6, 2) and (2, 2, 2, 2)
+        lung = two_target_loss(get_loss("weighted_ce"), logits, target, weights, rows, 0.0, heart_exclusion=factor)
+        assert lung.item() == pytest.approx(mean_weight * math.log(2), rel=1e-5)

@@ -35,6 +35,7 @@ class TrainConfig:
     teacher_hearts: bool = True  # False: the teacher only converts anatomical films; the heart learns from own masks
     heart_weight: float = 1.0  # lungs+heart: weight of the heart channel's loss beside the lungs'
     heart_loss: str = ""  # lungs+heart: the heart channel's own loss (one of LOSSES); "" = the lungs' loss
+    heart_exclusion: float = 1.0  # lungs+heart: lung-loss weight x this on a known heart where no lung is
     anatomical_data: str = ""  # a set whose masks draw the anatomical lung (v7_pediatric): lung loss on the
     anatomical_split: str = ""  # ... zones both conventions agree on; its films: this split JSON's train list
     anatomical_limit: int = 0  # the first N of those films (0 = all)
@@ -86,6 +87,9 @@ class TrainConfig:
             ),
             (self.heart_weight >= 0, f"heart_weight must be >= 0, got {self.heart_weight}"),
             (self.heart_loss in ("", *LOSSES), f"heart_loss must be one of {', '.join(LOSSES)} or empty"),
+            (self.heart_exclusion > 0, f"heart_exclusion must be positive, got {self.heart_exclusion}"),
+            (self.heart_exclusion == 1.0 or self.loss == "weighted_ce",
+             "heart_exclusion scales the weight map: use loss weighted_ce, or heart_exclusion 1"),
             (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),
             (self.epochs > 0, f"epochs must be positive, got {self.epochs}"),
             (self.batch_size > 0, f"batch_size must be positive, got {self.batch_size}"),

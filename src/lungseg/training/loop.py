@@ -232,7 +232,8 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
     loss_fn = get_loss(config.loss)
     if config.target == "lungs+heart":
         heart_fn = get_loss(config.heart_loss) if config.heart_loss else None
-        loss_fn = functools.partial(two_target_loss, loss_fn, heart_weight=config.heart_weight, heart_fn=heart_fn)
+        loss_fn = functools.partial(two_target_loss, loss_fn, heart_weight=config.heart_weight, heart_fn=heart_fn,
+                                    heart_exclusion=config.heart_exclusion)  # fmt: skip
     for epoch in range(state.epoch + 1, config.epochs + 1):
         if distributed.from_main(int(state.bad_epochs >= config.patience), ctx):
             log.info("early stop: no val Dice gain for %d epochs", state.bad_epochs)

@@ -76,6 +76,7 @@ def two_target_loss(
     has_heart: torch.Tensor,
     heart_weight: float = 1.0,
     heart_fn: LossFn | None = None,
+    heart_exclusion: float = 1.0,
 ) -> torch.Tensor:
     """Lungs + heart in one model: ``loss_fn`` on channel 0 for every image plus ``heart_weight`` times
     ``loss_fn`` on channel 1 for the images whose heart is known (``has_heart`` (N,) > 0).
@@ -83,10 +84,23 @@ def two_target_loss(
     Shapes: ``logits``, ``target`` and ``weight`` (N, 2, H, W). Images without a heart mask add nothing
     to the heart term, so sets with and without heart masks train together. ``heart_fn`` (default
     ``loss_fn``) scores the heart channel: a loss of its own, e.g. one without the class-balance weight.
+    ``heart_exclusion`` multiplies the lung term's weight where a known heart has no lung (see heart_excluded).
     """
-    lung = loss_fn(logits[:, :1], target[:, :1], None if weight is None else weight[:, :1])
+    lung_w = None if weight is None else weight[:, :1]
+    if heart_exclusion != 1.0 and lung_w is not None:
+        lung_w = heart_excluded(lung_w, target, has_heart, heart_exclusion)
+    lung = loss_fn(logits[:, :1], target[:, :1], lung_w)
     rows = has_heart > 0
     if heart_weight == 0 or not bool(rows.any()):
         return lung + 0.0 * logits[:, 1:].sum()  # keeps the heart channel in the graph (DDP)
     heart_w = None if weight is None else weight[rows, 1:]
     return lung + heart_weight * (heart_fn or loss_fn)(logits[rows, 1:], target[rows, 1:], heart_w)
+
+
+def heart_excluded(weight: torch.Tensor, target: torch.Tensor, has_heart: torch.Tensor, factor: float) -> torch.Tensor:
+    """The lung channel's weight (N, 1, H, W) times ``factor`` on the pixels of a known heart (``target``
+    channel 1, images with ``has_heart`` (N,) > 0) that are not lung: with ``factor`` > 1 a lung spilling over
+    the heart costs more, the failure that sick children's films (opaque lung beside the heart) teach."""
+    known = (has_heart > 0).view(-1, 1, 1, 1)
+    zone = known & (target[:, 1:] > 0.5) & (target[:, :1] < 0.5)
+    return torch.where(zone, weight * factor, weight)
