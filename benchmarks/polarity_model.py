@@ -33,9 +33,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from quality import small_pair  # noqa: E402
 from quality_sets import perturbed  # noqa: E402
-from view_model import _affine, _crop_or_pad, _intensity, load_films  # noqa: E402
+from view_model import _affine, _crop_or_pad, _intensity, film_sets, load_films  # noqa: E402
 
-from lungseg.data.layouts import discover, load_split, select  # noqa: E402
+from lungseg.data.layouts import select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
 from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
 from lungseg.evaluation.quality_fit import auroc  # noqa: E402
@@ -160,16 +160,15 @@ def render(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--output", type=Path, default=HERE.parent / "runs" / "polarity_model.pt")
     parser.add_argument("--cache", type=Path, default=HERE.parent / "runs" / "view_films.npy")
     args = parser.parse_args()
+    if args.steps < 20:
+        parser.error("--steps must be at least 20 (the one-cycle schedule warms up over a tenth of them)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
-    path_split = load_split(HERE.parent / "splits" / "pathology.json")
-    adult = discover([str(args.data / "Lung Segmentation"), str(args.data / "wingspan")])[1]
-    v7_split = load_split(HERE.parent / "splits" / "v7_pediatric.json")
-    v7 = discover(args.data / "v7_pediatric")[1]
+    path_split, adult, v7_split, v7 = film_sets(args.data)
     films = load_films(select(adult, path_split["train"]) + select(v7, v7_split["train"]), args.cache)
     start = time.perf_counter()
     model = train(films, args.steps)

@@ -43,6 +43,15 @@ STORE = 160  # films are kept squeezed to this square, then drawn and shrunk to 
 COMMAND = "python benchmarks/view_model.py"
 
 
+def film_sets(data: Path) -> tuple[dict, list, dict, list]:
+    """(``splits/pathology.json``, the adult samples, ``splits/v7_pediatric.json``, the v7 samples): the films the
+    thumbnail models (view, polarity) learn from (train lists) and are judged on (test lists)."""
+    adult = discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1]
+    v7 = discover(data / "v7_pediatric")[1]
+    return load_split(HERE.parent / "splits" / "pathology.json"), adult, load_split(
+        HERE.parent / "splits" / "v7_pediatric.json"), v7  # fmt: skip
+
+
 def load_films(samples, cache: Path | None) -> np.ndarray:
     """(N, STORE, STORE) float32 films in [0, 1], read once and cached."""
     if cache and cache.is_file():
@@ -252,13 +261,12 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=HERE.parent / "runs" / "view_model.pt")
     parser.add_argument("--cache", type=Path, default=HERE.parent / "runs" / "view_films.npy")
     args = parser.parse_args()
+    if args.steps < 20:
+        parser.error("--steps must be at least 20 (the one-cycle schedule warms up over a tenth of them)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
-    path_split = load_split(HERE.parent / "splits" / "pathology.json")
-    adult = discover([str(args.data / "Lung Segmentation"), str(args.data / "wingspan")])[1]
-    v7_train = load_split(HERE.parent / "splits" / "v7_pediatric.json")["train"]
-    v7 = select(discover(args.data / "v7_pediatric")[1], v7_train)
-    films = load_films(select(adult, path_split["train"]) + v7, args.cache)
+    path_split, adult, v7_split, v7 = film_sets(args.data)
+    films = load_films(select(adult, path_split["train"]) + select(v7, v7_split["train"]), args.cache)
     start = time.perf_counter()
     model = train(films, args.steps)
     seconds = round(time.perf_counter() - start)
