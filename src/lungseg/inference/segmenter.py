@@ -116,6 +116,8 @@ class Segmenter:
         takes the model's own heart output (a lungs + heart model) or else the bundled heart model when
         there is one; a heart model's name or file runs that one beside the lung model; None runs none.
         ``threads``: ONNX Runtime's threads per forward pass (None: all the cores; torch sets its own).
+        ``polarity`` (a keyword, default "auto"): turn an input the bundled polarity model calls inverted back
+        before segmenting (flag inverted_input); "keep" takes every input as it is.
         """
         if backend not in ("torch", "onnxruntime"):
             raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
