@@ -30,11 +30,11 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v6\.1\)|v6 \(previous default\)|v4|v1"
+    who = r"\*\*shipped\*\* \(v6\.2\)|v6\.1 \(previous default\)|v4|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
     assert len(rows) == 12
     for who, test_set, n, rest in rows:
-        r = results["shipped" if "shipped" in who else who.split()[0]][names[test_set.strip()]]
+        r = results["shipped" if "shipped" in who else who.split()[0].replace(".", "")][names[test_set.strip()]]
         cells = [c.strip().strip("*") for c in rest.split("|")]
         assert int(n) == r["n_images"]
         assert [float(c) for c in cells[:3]] == [r["dice_mean"], r["dice_median"], r["dice_min"]]
@@ -308,7 +308,7 @@ def test_lost_base_figures_are_their_jsons():
 
 def test_v61_release_figures_are_their_jsons():
     """The card's v6 -> v6.1 test figures (round 11) are pathology.json's and heart.json's."""
-    real = load("pathology.json")["results"]
+    real = load("history/pathology_v6.1.json")["results"]
     old, new = real["runs/v6_default_fp16.pt"]["real"], real["lungseg-unet-default"]["real"]
     card = flat("MODEL_CARD.md")
     for group in ("pneumonia", "normal"):
@@ -318,7 +318,7 @@ def test_v61_release_figures_are_their_jsons():
     assert f"the Montgomery tuberculosis films {before:.4f} -> {after:.4f}" in card
     for name, label in (("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
         assert f"{label} {new[name]['dice_mean'] - old[name]['dice_mean']:+.4f}" in card, name
-    heart = load("heart.json")["wingspan_test"]["heart_dice_mean"]
+    heart = load("history/heart_v6.1.json")["wingspan_test"]["heart_dice_mean"]
     assert f"heart Dice 0.9270 -> {heart:.4f}" in card
 
 
@@ -349,3 +349,20 @@ def test_validation_round12_figures_are_its_json():
     v4 = load("validation_choice_round8.json")["results"]["v4"]
     fails = best["lung_over_heart"] > v4["lung_over_heart"] + 0.002 or best["heart"] < v4["heart"] - 0.001
     assert fails and last["v7_pneumonia_vs_v61"]["mean"] < 0  # why neither ships
+
+
+def test_validation_round13_figures_are_its_json():
+    results = load("validation_choice_round13.json")["results"]
+    card = flat("MODEL_CARD.md")
+    v61, best, last = results["v61"], results["v7N_best"], results["v7N_last"]
+    assert f"(lung over the heart {last['lung_over_heart']:.4f} vs v6.1's {v61['lung_over_heart']:.4f}" in card
+    assert f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f}," in card
+    assert all(interval(model["v7_pneumonia_vs_v61"]) in card for model in (best, last))
+    gain = last["v7_pneumonia_vs_v61"]
+    assert f"{gain['films_up']} films up, {gain['films_down']} down" in card
+    assert f"loses heart Dice ({best['heart']:.4f})" in card
+    v4 = load("validation_choice_round8.json")["results"]["v4"]
+    def passes(m: dict) -> bool:
+        kept = all(m[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
+        return kept and m["lung_over_heart"] <= v4["lung_over_heart"] + 0.002
+    assert passes(last) and not passes(best) and last["v7_pneumonia_vs_v61"]["mean"] > 0  # why the last epoch ships

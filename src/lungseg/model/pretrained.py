@@ -39,7 +39,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="44a6510a74c62961a6f0277b47c88d77fc00d95941b873372f0f3c55929963d6",
+        sha256="186f47cfe0b42a71ab8914ac653704e24f0b893f328a2dffa4b3b4d80c916870",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -51,7 +51,8 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "films turned into the visible-field convention by the heart model (v5: configs/anatomical.yaml), "
             "fine-tuned with 400 v7 films (configs/anatomical_400_ft.yaml), then all 856 (v6: "
             "configs/anatomical_all_ft.yaml, last epoch), then 6 more epochs at lr 3e-4 (v6.1: "
-            "configs/narrow16_ft.yaml, last epoch); "
+            "configs/narrow16_ft.yaml, last epoch), then 6 more with the lung loss weighted 3x on the known heart "
+            "(v6.2: configs/heart_exclusion_ft.yaml, last epoch); "
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
