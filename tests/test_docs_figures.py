@@ -366,3 +366,18 @@ def test_validation_round13_figures_are_its_json():
         kept = all(m[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
         return kept and m["lung_over_heart"] <= v4["lung_over_heart"] + 0.002
     assert passes(last) and not passes(best) and last["v7_pneumonia_vs_v61"]["mean"] > 0  # why the last epoch ships
+
+
+def test_validation_round14_figures_are_its_json():
+    results = load("validation_choice_round14.json")["results"]
+    card = flat("MODEL_CARD.md")
+    best, last = results["v7P_best"], results["v7P_last"]
+    quoted = (f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f}, "
+              f"lung over the heart {last['lung_over_heart']:.4f})")  # fmt: skip
+    assert quoted in card
+    assert all(interval(model["v7_pneumonia_vs_v62"]) in card for model in (best, last))
+    gain = last["v7_pneumonia_vs_v62"]
+    assert f"{gain['films_up']} films up, {gain['films_down']} down" in card
+    v4 = load("validation_choice_round8.json")["results"]["v4"]
+    kept = all(last[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
+    assert kept and last["lung_over_heart"] <= v4["lung_over_heart"] + 0.002  # "passes the rule"
