@@ -19,7 +19,6 @@ Writes the checkpoint (default runs/polarity_model.pt), benchmarks/polarity_mode
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import sys
@@ -33,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from quality import small_pair  # noqa: E402
 from quality_sets import perturbed  # noqa: E402
-from view_model import _affine, _crop_or_pad, _intensity, film_sets, load_films  # noqa: E402
+from view_model import _affine, _crop_or_pad, _intensity, thumbnail_run  # noqa: E402
 
 from lungseg.data.layouts import select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
@@ -158,18 +157,7 @@ def render(result: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
-    parser.add_argument("--steps", type=int, default=2000)
-    parser.add_argument("--output", type=Path, default=HERE.parent / "runs" / "polarity_model.pt")
-    parser.add_argument("--cache", type=Path, default=HERE.parent / "runs" / "view_films.npy")
-    args = parser.parse_args()
-    if args.steps < 20:
-        parser.error("--steps must be at least 20 (the one-cycle schedule warms up over a tenth of them)")
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    torch.set_num_threads(1)
-    path_split, adult, v7_split, v7 = film_sets(args.data)
-    films = load_films(select(adult, path_split["train"]) + select(v7, v7_split["train"]), args.cache)
+    args, films, (path_split, adult, v7_split, v7) = thumbnail_run(__doc__.splitlines()[0], 2000, "polarity_model.pt")
     start = time.perf_counter()
     model = train(films, args.steps)
     seconds = round(time.perf_counter() - start)

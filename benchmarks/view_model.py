@@ -254,19 +254,27 @@ def render(result: dict) -> str:
     ]) + "\n"  # fmt: skip
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def thumbnail_run(description: str, steps: int, output: str) -> tuple[argparse.Namespace, np.ndarray, tuple]:
+    """The command line and the training films of a thumbnail model's benchmark (view, polarity): (arguments,
+    films, :func:`film_sets`), logging on and torch on one thread."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
-    parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--output", type=Path, default=HERE.parent / "runs" / "view_model.pt")
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--output", type=Path, default=HERE.parent / "runs" / output)
     parser.add_argument("--cache", type=Path, default=HERE.parent / "runs" / "view_films.npy")
     args = parser.parse_args()
     if args.steps < 20:
         parser.error("--steps must be at least 20 (the one-cycle schedule warms up over a tenth of them)")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(1)
-    path_split, adult, v7_split, v7 = film_sets(args.data)
+    sets = film_sets(args.data)
+    path_split, adult, v7_split, v7 = sets
     films = load_films(select(adult, path_split["train"]) + select(v7, v7_split["train"]), args.cache)
+    return args, films, sets
+
+
+def main() -> None:
+    args, films, (path_split, adult, _, _) = thumbnail_run(__doc__.splitlines()[0], 3000, "view_model.pt")
     start = time.perf_counter()
     model = train(films, args.steps)
     seconds = round(time.perf_counter() - start)

@@ -94,8 +94,8 @@ class Segmenter:
         self.precision = getattr(self.predictor, "precision", "fp32")  # ONNX Runtime: fp32 on the CPU
         # "auto" (from_pretrained's default): an input the polarity model calls inverted is turned back first
         # (polarity.py); "keep" (a model object given here: the caller knows its inputs): as it is
-        self.polarity = check_polarity(polarity)
-        self.polarity_check = polarity_model_for(self.backend, polarity_model) if polarity == "auto" else None
+        auto = check_polarity(polarity) == "auto"
+        self.polarity_check = polarity_model_for(self.backend, polarity_model) if auto else None
         self.payload: dict = {}
 
     @classmethod
