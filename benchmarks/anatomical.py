@@ -10,9 +10,11 @@ heart shadow in the lung's innermost column above its lowest row; the same with 
 diaphragm (``lungseg/inference/convention.py``).
 
 ``--learned CKPT`` adds a model trained on the anatomical convention itself (``configs/anatomical_learned.yaml``),
-scored on its own masks.
+scored on its own masks; ``--keep-learned`` keeps that row from the last anatomical.json instead (the
+experiment does not change when the shipped model does, and its checkpoint lives in an ignored folder).
 
-Usage: python benchmarks/anatomical.py [--limit N] [--learned CKPT]   Writes anatomical.json and anatomical.md.
+Usage: python benchmarks/anatomical.py [--limit N] [--learned CKPT | --keep-learned]
+Writes anatomical.json and anatomical.md.
 """
 
 from __future__ import annotations
@@ -132,14 +134,19 @@ def main() -> None:
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data" / "v7_pediatric"))
     parser.add_argument("--limit", type=int, default=0, help="films per part (smoke runs)")
     parser.add_argument("--learned", help="also score a checkpoint trained on the anatomical convention")
+    parser.add_argument("--keep-learned", action="store_true", help="keep the learned row of the last run")
     args = parser.parse_args()
+    kept = json.loads((HERE / "anatomical.json").read_text()).get("learned") if args.keep_learned else None
     split = load_split(HERE.parent / "splits" / "v7_pediatric.json")
     samples = discover(args.data)[1]
     seg = Segmenter.from_pretrained()
-    result: dict = {"command": COMMAND + (f" --learned {args.learned}" if args.learned else "")}
+    result: dict = {"command": COMMAND + (f" --learned {args.learned}" if args.learned else "")
+                    + (" --keep-learned" if kept else "")}  # fmt: skip
     learned = Segmenter.from_pretrained(args.learned) if args.learned else None
     if learned is not None:
         result["learned"] = {"model": args.learned}
+    elif kept:
+        result["learned"] = kept
     for part, key in (("validation", "val"), ("test", "test")):
         films = select(samples, split[key])
         films = films[: args.limit] if args.limit else films

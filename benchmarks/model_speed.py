@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from model_size import forward_flops
 
+from lungseg.inference.predict import use_bf16
 from lungseg.model.checkpoint import load_model
 from lungseg.model.fuse import fused_for_inference
 from lungseg.model.pretrained import resolve_model
@@ -64,10 +65,11 @@ def model_speed() -> dict:
     size = int(payload["train_config"]["image_size"])
     original = UNet(base_channels=64, depth=4, padding="same").eval()
     ours_flops, original_flops = forward_flops(model, size), forward_flops(original, 512)
-    ours_ms = forward_ms(model, size, bf16=True)
+    bf16 = use_bf16(torch.device("cpu"))  # as `lungseg segment` runs it: bf16 only where the CPU has it natively
+    ours_ms = forward_ms(model, size, bf16=bf16)
     original_ms = forward_ms(original, 512, bf16=False)
     return {
-        "cpu": cpu_name(), "threads": torch.get_num_threads(),
+        "cpu": cpu_name(), "threads": torch.get_num_threads(), "default_precision": "bf16" if bf16 else "fp32",
         "matmul_gflops_fp32": round(matmul_peak_gflops(torch.float32), 1),
         "matmul_gflops_bf16": round(matmul_peak_gflops(torch.bfloat16), 1),
         "default_forward_ms": round(ours_ms, 2), "default_gflop": round(ours_flops / 1e9, 2),

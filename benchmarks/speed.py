@@ -152,6 +152,17 @@ CASES = {"png512": "100 PNGs, 512x512", "png2500": "5 X-rays, 2500x3000, 16-bit 
          "dcm2500": "5 X-rays, 2500x3000, uncompressed DICOM", "png5000": "1 PNG, 5000x6000"}  # fmt: skip
 
 
+def cpu_features() -> str:
+    """The instruction sets that decide which path is fastest here (bf16 for torch, VNNI for int8)."""
+    try:
+        flags = set(next(ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return "instruction sets unknown"
+    has = {"AVX-512": "avx512f" in flags, "native bf16": bool(flags & {"avx512_bf16", "amx_bf16"}),
+           "VNNI": bool(flags & {"avx512_vnni", "avx_vnni"})}  # fmt: skip
+    return ", ".join(f"{name} {'yes' if v else 'no'}" for name, v in has.items())
+
+
 def render(results: dict) -> str:
     """benchmarks/speed.md from speed.json (tests/test_docs_figures.py checks they agree)."""
     old, new = results["old"], results["new"]
@@ -161,16 +172,18 @@ def render(results: dict) -> str:
              "`lungseg segment` on a folder, default outputs (mask, labels, heart, overlay), start-up included (each "
              "configuration ran once before, unmeasured: bytecode compiled as after pip install); "
              "peak memory = the process's maximum resident set. Old = the first product commit; new = this",
-             "checkout with the torch backend (bf16 where the CPU has it), with `--backend onnxruntime` (fp32, no",
+             "checkout with `--backend torch` (bf16 where the CPU has it), with `--backend onnxruntime` (what the",
+             "default `--backend auto` runs where onnxruntime is installed; fp32, no",
              "torch imported; the bundled models' ONNX copies already in the cache: the run that wrote them took "
              f"{onnx.get('cache_write_s', '-')} s), with a static int8 ONNX model (`{results['int8_command']}`, "
              "then `--model int8.onnx`), and with `--no-heart` (lungs only, torch).", "",
-             "| case | old img/s | new img/s | onnxruntime img/s | int8 onnxruntime img/s | lungs only img/s | old s | "
+             "| case | old img/s | new (torch) img/s | onnxruntime (default) img/s | int8 onnxruntime img/s | "
+             "lungs only (torch) img/s | old s | "
              "new s | onnxruntime s | int8 s | old peak MB | new peak MB | onnxruntime peak MB | int8 peak MB |",
              "|---" * 14 + "|"]  # fmt: skip
     for case, title in CASES.items():
         o, n, x, q = old[case], new[case], onnx[case], int8[case]
-        lines.append(f"| {title} | {o['images_per_s']} | **{n['images_per_s']}** | {x['images_per_s']} "
+        lines.append(f"| {title} | {o['images_per_s']} | {n['images_per_s']} | **{x['images_per_s']}** "
                      f"| {q['images_per_s']} | {lungs[case]['images_per_s']} | {o['seconds']} | {n['seconds']} "
                      f"| {x['seconds']} | {q['seconds']} | {o['peak_rss_mb']} | {n['peak_rss_mb']} "
                      f"| {x['peak_rss_mb']} | {q['peak_rss_mb']} |")  # fmt: skip
@@ -183,7 +196,8 @@ def render(results: dict) -> str:
               f"{m['matmul_gflops_fp32']} GFLOP/s, bf16 {m['matmul_gflops_bf16']} GFLOP/s.", "",
               "| model | input | precision | GFLOP per image | forward ms (median of 20, batch 1) | GFLOP/s |",
               "|---|---|---|---|---|---|",
-              f"| lungseg default (width 16, depth 4) | 256x256 | bf16 | {m['default_gflop']} | "
+              f"| lungseg default (width 16, depth 4) | 256x256 | {m.get('default_precision', 'bf16')} | "
+              f"{m['default_gflop']} | "
               f"{m['default_forward_ms']} | {m['default_gflops_achieved']} |",
               f"| original project's U-Net (width 64, depth 4) | 512x512 | fp32 | {m['original_gflop']} | "
               f"{m['original_forward_ms']} | {m['original_gflops_achieved']} |", "",
@@ -216,12 +230,12 @@ def main() -> None:
         try:
             folders = make_inputs(Path(args.data), tmp)
             results = {"old": run_version(old / "src", folders, tmp, "old"),
-                       "new": run_version(ROOT / "src", folders, tmp, "new"),
+                       "new": run_version(ROOT / "src", folders, tmp, "new", ("--backend", "torch")),
                        "new_onnxruntime": run_version(ROOT / "src", folders, tmp, "onnx", ("--backend", "onnxruntime")),
                        "new_onnxruntime_int8": run_version(ROOT / "src", folders, tmp, "int8",
                                                            ("--model", str(int8_model(Path(args.data), tmp)))),
-                       "new_lungs_only": run_version(ROOT / "src", folders, tmp, "lungs", ("--no-heart",),
-                                                     startup=False)}  # fmt: skip
+                       "new_lungs_only": run_version(ROOT / "src", folders, tmp, "lungs",
+                                                     ("--backend", "torch", "--no-heart"), startup=False)}  # fmt: skip
             same_model_runs(old, folders, tmp)
             results["mask_agreement_dice"] = {c: agreement(tmp, c) for c in ("png512", "png2500", "png5000")}
             results["int8_vs_torch_dice"] = {c: agreement(tmp, c, "int8", "new") for c in SIZES}
@@ -230,7 +244,7 @@ def main() -> None:
     results["model"] = model_speed()
     results["command"] = f"python benchmarks/speed.py --old-commit {args.old_commit}"
     results["int8_command"] = INT8_COMMAND
-    results["machine"] = f"{os.cpu_count()} CPU cores; nothing else running"
+    results["machine"] = f"{os.cpu_count()} CPU cores ({cpu_features()}); nothing else running"
     (HERE / "speed.json").write_text(json.dumps(results, indent=1) + "\n")
     (HERE / "speed.md").write_text(render(results))
 

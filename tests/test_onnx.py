@@ -188,3 +188,35 @@ def test_evaluate_with_onnxruntime_scores_as_the_torch_backend(real_data, tmp_pa
         assert summary["n_images"] == 8 and summary["backend"] == backend
         dice[backend] = summary["dice_mean"]
     assert abs(dice["torch"] - dice["onnxruntime"]) <= 0.002 and dice["torch"] > 0.95
+
+
+def test_auto_backend_takes_onnxruntime_only_where_it_runs_the_job_as_torch_would(tmp_path, monkeypatch):
+    """auto: a bundled model or an .onnx file on the CPU runs on ONNX Runtime; a checkpoint file (it would be
+    exported with torch on every run), tiles, a GPU, forced bf16 or a missing onnxruntime keep torch."""
+    import importlib.util
+
+    from lungseg.inference.onnx_backend import choose_backend
+    from lungseg.model.pretrained import resolve_pretrained
+
+    checkpoint = str(resolve_pretrained("lungseg-unet-default"))
+    assert choose_backend(None, "cpu") == choose_backend("lungseg-unet-default") == "onnxruntime"
+    assert choose_backend(tmp_path / "m.onnx", "cuda") == "onnxruntime"
+    assert choose_backend(checkpoint) == "torch"
+    assert choose_backend(None, tile=256) == choose_backend(None, "cuda") == choose_backend(None, precision="bf16")
+    assert choose_backend(None, precision="bf16") == "torch"
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda n, *a: None if n == "onnxruntime" else real(n, *a))
+    assert choose_backend(None, "cpu") == "torch"
+
+
+def test_segment_by_default_runs_a_bundled_model_on_onnxruntime(tmp_path):
+    """The CLI's default backend is auto: the default model runs on ONNX Runtime (fp32) here, its masks those
+    of --backend onnxruntime, and torch's within bf16 rounding."""
+    runs = {}
+    for name, extra in (("auto", []), ("onnx", ["--backend", "onnxruntime"]), ("torch", ["--backend", "torch"])):
+        assert main(["segment", "-o", str(tmp_path / name), "--no-report", *extra]) == 0
+        runs[name] = np.asarray(Image.open(tmp_path / name / "sample_cxr_labels.png"))
+    assert (runs["auto"] == runs["onnx"]).all()
+    a, b = runs["auto"] > 0, runs["torch"] > 0
+    assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.995
+    assert Segmenter.from_pretrained(backend="auto", device="cpu").backend == "onnxruntime"

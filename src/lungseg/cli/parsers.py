@@ -172,9 +172,9 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_backend(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--backend", default="torch", choices=["torch", "onnxruntime"], help="(torch; onnxruntime: pip "
-                   "install 'lungseg[onnx]', starts sooner without torch, CPU fp32; a .onnx --model always runs "
-                   "on onnxruntime)")  # fmt: skip
+    p.add_argument("--backend", default="auto", choices=["auto", "torch", "onnxruntime"], help="(auto: onnxruntime "
+                   "for a bundled model on the CPU where it is installed, pip install 'lungseg[onnx]': it starts "
+                   "sooner without torch, fp32; else torch. A .onnx --model always runs on onnxruntime)")  # fmt: skip
 
 
 def _add_convention(p: argparse.ArgumentParser) -> None:

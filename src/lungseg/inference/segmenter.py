@@ -112,15 +112,23 @@ class Segmenter:
         an ONNX file from ``lungseg export --format onnx`` (run with ONNX Runtime).
 
         The threshold defaults to the one calibrated on validation data and stored with the model.
-        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime. ``heart``: "auto"
+        ``backend="onnxruntime"`` runs a checkpoint or bundled model through ONNX Runtime; "auto" runs a bundled
+        model there where it is installed and the job allows (:func:`~lungseg.inference.onnx_backend.choose_backend`).
+        ``heart``: "auto"
         takes the model's own heart output (a lungs + heart model) or else the bundled heart model when
         there is one; a heart model's name or file runs that one beside the lung model; None runs none.
         ``threads``: ONNX Runtime's threads per forward pass (None: all the cores; torch sets its own).
         ``polarity`` (a keyword, default "auto"): turn an input the bundled polarity model calls inverted back
         before segmenting (flag inverted_input); "keep" takes every input as it is.
         """
-        if backend not in ("torch", "onnxruntime"):
-            raise ValueError(f"unknown backend {backend!r}; use torch or onnxruntime")
+        if backend not in ("auto", "torch", "onnxruntime"):
+            raise ValueError(f"unknown backend {backend!r}; use auto, torch or onnxruntime")
+        if backend == "auto":
+            from lungseg.inference.onnx_backend import choose_backend
+
+            backend = choose_backend(name_or_path, kwargs.get("device", "auto"), kwargs.get("precision", "auto"),
+                                     kwargs.get("tile"))  # fmt: skip
+            log.info("backend: %s", backend)
         if str(name_or_path or "").endswith(".onnx"):
             backend = "onnxruntime"  # a heart model beside it runs there too
         if backend == "onnxruntime":
