@@ -30,6 +30,17 @@ def cpu_name() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def cpu_features() -> str:
+    """The instruction sets that decide which path is fastest here (bf16 for torch, VNNI for int8)."""
+    try:
+        flags = set(next(ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return "instruction sets unknown"
+    has = {"AVX-512": "avx512f" in flags, "native bf16": bool(flags & {"avx512_bf16", "amx_bf16"}),
+           "VNNI": bool(flags & {"avx512_vnni", "avx_vnni"})}  # fmt: skip
+    return ", ".join(f"{name} {'yes' if v else 'no'}" for name, v in has.items())
+
+
 def median_s(fn, repeats: int = 20, warmup: int = 3) -> float:
     for _ in range(warmup):
         fn()

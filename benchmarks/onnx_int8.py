@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 from pathlib import Path
 
 import onnx
 import torch
-from model_speed import forward_ms, median_s
+from model_speed import cpu_features, cpu_name, forward_ms, median_s
 from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from lungseg.data.layouts import discover, load_split
@@ -69,6 +70,8 @@ def render(result: dict) -> str:
     for name, r in result["variants"].items():
         lines.append(f"| {name} | {r['mb']} | {r['montgomery_test']} | {r['shenzhen_test']} | {r['forward_ms']} |")
     lines += ["", result["verdict"]]
+    if "machine" in result:
+        lines += ["", f"Machine: {result['machine']}."]
     return "\n".join(lines) + "\n"
 
 
@@ -81,7 +84,8 @@ def verdict(v: dict) -> str:
         out.append(f"{name}: Dice drop at most {drop:.4f} ({ok} 0.002 of fp32), forward {v[name]['forward_ms']} ms "
                    f"vs {ref['forward_ms']} ms fp32 ONNX and {v['torch']['forward_ms']} ms torch.")
     return " ".join(out) + (" Static int8 is available as `lungseg export --int8` (then `lungseg segment --model "
-                             "int8.onnx`); the torch bf16 path stays the default.")
+                             "int8.onnx`); the default, `--backend auto`, runs the fp32 ONNX copy where onnxruntime "
+                             "is installed, else torch (bf16 where the CPU has it).")
 
 
 def main() -> None:
@@ -104,7 +108,8 @@ def main() -> None:
                 row[test] = round(summary["dice_mean"], 4)
             results[name] = row
             print(name, row, flush=True)
-    result = {"command": "python benchmarks/onnx_int8.py", "variants": results}
+    result = {"command": "python benchmarks/onnx_int8.py", "variants": results,
+              "machine": f"{cpu_name()}, {os.cpu_count()} cores ({cpu_features()})"}
     result["verdict"] = verdict(results)
     (HERE / "onnx_int8.json").write_text(json.dumps(result, indent=1) + "\n")
     (HERE / "onnx_int8.md").write_text(render(result))

@@ -27,7 +27,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from model_speed import model_speed  # noqa: E402
+from model_speed import cpu_features, model_speed  # noqa: E402
 
 from dicom_factory import write_dicom  # noqa: E402
 
@@ -150,17 +150,6 @@ def agreement(tmp: Path, case: str, new_label: str = "same", old_label: str = "o
 
 CASES = {"png512": "100 PNGs, 512x512", "png2500": "5 X-rays, 2500x3000, 16-bit PNG",
          "dcm2500": "5 X-rays, 2500x3000, uncompressed DICOM", "png5000": "1 PNG, 5000x6000"}  # fmt: skip
-
-
-def cpu_features() -> str:
-    """The instruction sets that decide which path is fastest here (bf16 for torch, VNNI for int8)."""
-    try:
-        flags = set(next(ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")).split())
-    except (OSError, StopIteration):
-        return "instruction sets unknown"
-    has = {"AVX-512": "avx512f" in flags, "native bf16": bool(flags & {"avx512_bf16", "amx_bf16"}),
-           "VNNI": bool(flags & {"avx512_vnni", "avx_vnni"})}  # fmt: skip
-    return ", ".join(f"{name} {'yes' if v else 'no'}" for name, v in has.items())
 
 
 def render(results: dict) -> str:

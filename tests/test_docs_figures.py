@@ -179,7 +179,9 @@ def test_int8_md_is_rendered_from_its_json():
     v = result["variants"]
     readme = flat("README.md")
     ms = [v[k]["forward_ms"] for k in ("onnx_int8_static", "onnx_fp32", "torch")]
-    assert f"{ms[0]} vs {ms[1]} ms, torch bf16 {ms[2]}" in readme
+    assert f"{ms[0]} vs {ms[1]} ms, torch {ms[2]}" in readme
+    dice = [v[k][t] for k in ("onnx_int8_static", "onnx_fp32") for t in ("montgomery_test", "shenzhen_test")]
+    assert "Montgomery {} and Shenzhen {} against fp32's {} and {}".format(*dice) in readme
 
 
 def test_validation_round6_figures_are_its_json():
@@ -381,3 +383,20 @@ def test_validation_round14_figures_are_its_json():
     v4 = load("validation_choice_round8.json")["results"]["v4"]
     kept = all(last[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
     assert kept and last["lung_over_heart"] <= v4["lung_over_heart"] + 0.002  # "passes the rule"
+
+
+def test_validation_round14_rerun_figures_are_its_json():
+    results = load("validation_choice_round14b.json")["results"]
+    card = flat("MODEL_CARD.md")
+    base, rerun = results["v62"], results["v7P2_last"]
+    quoted = (f"(clean {rerun['clean']:.4f}, simulated {rerun['simulated_mean']:.4f}, heart {rerun['heart']:.4f}, "
+              f"lung over the heart {rerun['lung_over_heart']:.4f}; v6.2 in the same run: {base['clean']:.4f}, "
+              f"{base['simulated_mean']:.4f}, {base['heart']:.4f}, {base['lung_over_heart']:.4f})")  # fmt: skip
+    assert quoted in card
+    gain = rerun["v7_pneumonia_vs_v62"]
+    assert interval(gain) in card
+    assert f"{gain['films_up']} films up, {gain['films_down']} down" in card
+    v4 = load("validation_choice_round8.json")["results"]["v4"]
+    kept = all(rerun[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
+    assert kept and rerun["lung_over_heart"] <= v4["lung_over_heart"] + 0.002  # "passes the rule"
+    assert gain["ci95"][0] < 0 < gain["ci95"][1]  # "gains nothing": why v6.2 stays
