@@ -214,9 +214,13 @@ def test_segment_by_default_runs_a_bundled_model_on_onnxruntime(tmp_path):
     of --backend onnxruntime, and torch's within bf16 rounding."""
     runs = {}
     for name, extra in (("auto", []), ("onnx", ["--backend", "onnxruntime"]), ("torch", ["--backend", "torch"])):
-        assert main(["segment", "-o", str(tmp_path / name), "--no-report", *extra]) == 0
+        assert main(["segment", "-o", str(tmp_path / name), *extra]) == 0
         runs[name] = np.asarray(Image.open(tmp_path / name / "sample_cxr_labels.png"))
     assert (runs["auto"] == runs["onnx"]).all()
+    import json
+
+    ran = {name: json.loads((tmp_path / name / "run.json").read_text())["backend"] for name in ("auto", "torch")}
+    assert ran == {"auto": "onnxruntime", "torch": "torch"}  # the run names the backend auto chose
     a, b = runs["auto"] > 0, runs["torch"] > 0
     assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.995
     assert Segmenter.from_pretrained(backend="auto", device="cpu").backend == "onnxruntime"

@@ -133,19 +133,22 @@ def cmd_segment(args: argparse.Namespace) -> int:
         opts.rows_file, opts.as_json = shard_file(k, n), False
         log.info("shard %d/%d: %d inputs", k, n, len(jobs))
     started = time.time()
+    backend = args.backend  # "auto" resolves per process; a local run records what it resolved to
     if args.ray:
         from lungseg.inference.ray_runner import run_segment_ray
 
         failed = run_segment_ray(model_args, jobs, opts, None if args.ray == "local" else args.ray)
     else:
-        failed = run_segment(Segmenter.from_pretrained(**model_args), jobs, opts)
+        segmenter = Segmenter.from_pretrained(**model_args)
+        backend = segmenter.backend
+        failed = run_segment(segmenter, jobs, opts)
     echo(f"{len(jobs) - failed} of {len(jobs)} inputs done; masks, overlays and {opts.rows_file} in {out}/")
     if args.report and not args.shard:
         from lungseg.report.build import record_run, segment_report
 
         try:  # the masks are what matters: a report that cannot be written is a warning, not a failure
-            record_run(out, {"model": args.model, "heart_model": args.heart, "inputs": len(jobs), "failed": failed,
-                             "seconds": time.time() - started, "ray": args.ray or ""})  # fmt: skip
+            record_run(out, {"model": args.model, "heart_model": args.heart, "backend": backend, "inputs": len(jobs),
+                             "failed": failed, "seconds": time.time() - started, "ray": args.ray or ""})  # fmt: skip
             echo(f"report: {segment_report(out)}")
         except (OSError, ValueError) as exc:
             log.warning("report.html not written (%s); rebuild it with: lungseg report %s", exc, out)

@@ -69,6 +69,8 @@ def _summary(rows: list[dict], info: dict) -> dict[str, str]:
     if "seconds" in info:
         summary["time"] = f"{info['seconds']:.1f} s"
     summary["model"] = str(info.get("model") or "bundled default")
+    if info.get("backend"):
+        summary["backend"] = str(info["backend"])
     summary["lungseg"] = str(info.get("lungseg_version", __version__))
     return summary
 
