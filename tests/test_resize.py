@@ -30,3 +30,25 @@ def test_resize_bilinear_reproduces_a_plane_and_matches_torch():
     resized = torch.nn.functional.interpolate(torch.from_numpy(logits)[None], (853, 1024), mode="bilinear")
     ref = torch.sigmoid(resized)[0, 0].numpy()
     assert np.abs(probabilities_at(logits, (853, 1024)) - ref).max() < 1e-5
+
+
+def test_preview_xray_is_resize_xray_within_a_grey_level():
+    """The overlay's fast downscale (integer box-reduce, then bilinear) stays within a grey level of the
+    model's careful one, for 8-bit, 16-bit and offset (DICOM-like) data; float data takes the careful path."""
+    from lungseg.inference.preprocess import preview_xray, resize_xray
+    from lungseg.io.reader import XRay
+
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:3000, 0:2500]
+    smooth = 0.5 + 0.4 * np.sin(yy / 300.0) * np.cos(xx / 200.0)
+    for data, scale, offset in (
+        (np.clip(smooth * 255 + rng.normal(0, 3, smooth.shape), 0, 255).astype(np.uint8), 1 / 255, 0.0),
+        (np.clip(smooth * 65535, 0, 65535).astype(np.uint16), 1 / 65535, 0.0),
+        (np.clip(smooth * 4000 + 100, 0, 65535).astype(np.uint16), 1 / 4000, 100.0),
+    ):
+        xray = XRay(data, scale=scale, offset=offset)
+        fast, careful = preview_xray(xray, 1024, 853), resize_xray(xray, 1024, 853)
+        assert fast.shape == careful.shape == (1024, 853) and fast.dtype == np.float32
+        assert np.abs(fast - careful).max() <= 1.5 / 255
+    floats = XRay(smooth.astype(np.float32))
+    assert np.array_equal(preview_xray(floats, 1024, 853), resize_xray(floats, 1024, 853))

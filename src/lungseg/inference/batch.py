@@ -20,7 +20,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from lungseg.inference.pipeline import SegmentationResult, processing_shape
-from lungseg.inference.preprocess import resize_xray
+from lungseg.inference.preprocess import preview_xray
 from lungseg.inference.render import overlay_image
 from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
@@ -162,7 +162,7 @@ def bounded(xray: XRay, labels: np.ndarray, max_side: int) -> tuple[np.ndarray, 
     if max(xray.shape) <= max_side:
         return xray.pixels, labels
     h, w = processing_shape(xray.shape, max_side)
-    return resize_xray(xray, h, w), _nearest(labels, (h, w))
+    return preview_xray(xray, h, w), _nearest(labels, (h, w))
 
 
 def _nearest(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -74,6 +74,17 @@ def resize_xray(xray: XRay, height: int, width: int) -> np.ndarray:
     return out
 
 
+def preview_xray(xray: XRay, height: int, width: int) -> np.ndarray:
+    """The X-ray scaled down for viewing (the overlay), as float32 [0, 1]: its integers box-reduced by a whole
+    factor, then resized bilinearly (PIL's ``reducing_gap``), with no float copy at the input's size. About
+    twice as fast as :func:`resize_xray` on a 5000x6000 film and within a grey level of it; the model's input
+    keeps :func:`resize_xray`."""
+    if xray.is_float or xray.data.dtype not in (np.uint8, np.uint16) or height > xray.shape[0]:
+        return resize_xray(xray, height, width)
+    small = Image.fromarray(xray.data).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    return XRay(np.asarray(small), scale=xray.scale, offset=xray.offset).pixels
+
+
 def resize_mask(mask: np.ndarray, height: int, width: int) -> np.ndarray:
     """Resize a boolean mask by interpolating its indicator and thresholding at 0.5."""
     return resize_float(mask.astype(np.float32), height, width) >= 0.5
