@@ -182,7 +182,8 @@ def render(results: dict) -> str:
     m = results["model"]
     lines += ["## The model alone", "",
               f"CPU: {m['cpu']}, {m['threads']} torch threads. Matmul peak (2048x2048): fp32 "
-              f"{m['matmul_gflops_fp32']} GFLOP/s, bf16 {m['matmul_gflops_bf16']} GFLOP/s.", "",
+              f"{m['matmul_gflops_fp32']} GFLOP/s, " + (f"bf16 {m['matmul_gflops_bf16']} GFLOP/s." if
+              m["matmul_gflops_bf16"] is not None else "bf16 not native here (not measured)."), "",
               "| model | input | precision | GFLOP per image | forward ms (median of 20, batch 1) | GFLOP/s |",
               "|---|---|---|---|---|---|",
               f"| lungseg default (width 16, depth 4) | 256x256 | {m.get('default_precision', 'bf16')} | "
