@@ -69,9 +69,7 @@ def render(result: dict) -> str:
              "", "| variant | MB | Montgomery test Dice | Shenzhen test Dice | forward ms |", "|---|---|---|---|---|"]
     for name, r in result["variants"].items():
         lines.append(f"| {name} | {r['mb']} | {r['montgomery_test']} | {r['shenzhen_test']} | {r['forward_ms']} |")
-    lines += ["", result["verdict"]]
-    if "machine" in result:
-        lines += ["", f"Machine: {result['machine']}."]
+    lines += ["", result["verdict"], "", f"Machine: {result['machine']}."]
     return "\n".join(lines) + "\n"
 
 

@@ -186,7 +186,7 @@ def render(results: dict) -> str:
               m["matmul_gflops_bf16"] is not None else "bf16 not native here (not measured)."), "",
               "| model | input | precision | GFLOP per image | forward ms (median of 20, batch 1) | GFLOP/s |",
               "|---|---|---|---|---|---|",
-              f"| lungseg default (width 16, depth 4) | 256x256 | {m.get('default_precision', 'bf16')} | "
+              f"| lungseg default (width 16, depth 4) | 256x256 | {m['default_precision']} | "
               f"{m['default_gflop']} | "
               f"{m['default_forward_ms']} | {m['default_gflops_achieved']} |",
               f"| original project's U-Net (width 64, depth 4) | 512x512 | fp32 | {m['original_gflop']} | "

@@ -58,6 +58,11 @@ class OnnxModel:
         return self.session.run(None, {"image": np.ascontiguousarray(x, np.float32)})[0]
 
 
+def is_bundled(name_or_path: str | Path | None) -> bool:
+    """Whether ``name_or_path`` means a bundled model (None: the default; a name that is not a file here)."""
+    return name_or_path is None or (str(name_or_path) in PRETRAINED and not Path(name_or_path).is_file())
+
+
 def choose_backend(
     name_or_path: str | Path | None, device: str = "auto", precision: str = "auto", tile: int | None = None
 ) -> str:
@@ -71,7 +76,7 @@ def choose_backend(
         return "onnxruntime"
     if any(importlib.util.find_spec(m) is None for m in ("onnxruntime", "onnx")):
         return "torch"
-    bundled = name_or_path is None or (str(name_or_path) in PRETRAINED and not Path(name_or_path).is_file())
+    bundled = is_bundled(name_or_path)
     gpu = device == "cuda" or (device == "auto" and Path("/proc/driver/nvidia/version").exists())
     return "onnxruntime" if bundled and not gpu and not tile and precision != "bf16" else "torch"
 
@@ -114,7 +119,7 @@ def load_onnx(name_or_path: str | Path | None, threads: int | None = None) -> tu
         if not path.is_file():
             raise ValueError(f"{path}: ONNX file not found; write one with 'lungseg export --format onnx'")
         data = path.read_bytes()
-    elif name_or_path is None or (str(name_or_path) in PRETRAINED and not Path(name_or_path).is_file()):
+    elif is_bundled(name_or_path):
         name = str(name_or_path or DEFAULT_MODEL)
         if PRETRAINED[name].task != "segmentation":
             raise ValueError(f"{name!r} is the bundled {PRETRAINED[name].task} model, not a segmentation model; "

@@ -1,11 +1,11 @@
 """Static int8 quantisation of an exported model with ONNX Runtime (optional: ``pip install lungseg[onnx]``).
 
 Weights are quantised per channel and activations with ranges measured on the user's own films (QDQ format), so
-the result runs on any CPU's integer units: on the 2-core test machine about 2x faster than fp32 at the same
-Dice (``benchmarks/onnx_int8.md``), which matters most on CPUs without native bf16. Weights keep 7 bits
-(``reduce_range``): on a CPU with AVX2 but no VNNI, ONNX Runtime's u8 x s8 kernels add pairs of products in
-16 bits, which full 8-bit weights can overflow (seen on such a machine: one Montgomery test film's mask fell
-to Dice 0.981 against fp32's; 7-bit weights keep it above 0.99, ``tests/test_onnx.py``).
+the result runs on any CPU's integer units, faster than fp32 at the same Dice (``benchmarks/onnx_int8.md``: about
+2x on a 2-core VM with VNNI, about 15% on one without), which matters most on CPUs without native bf16.
+Weights keep 7 bits (``reduce_range``): on a CPU with AVX2 but no VNNI, ONNX Runtime's u8 x s8 kernels add
+pairs of products in 16 bits, which full 8-bit weights can overflow (seen on such a machine: one Montgomery test
+film's mask fell to Dice 0.981 against fp32's; 7-bit weights keep it above 0.99, ``tests/test_onnx.py``).
 """
 
 from __future__ import annotations
