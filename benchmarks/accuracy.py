@@ -4,6 +4,7 @@ The README, MODEL_CARD.md and benchmarks/accuracy.md quote their figures from th
 tests/test_docs_figures.py checks that they do.
 
 Usage: python benchmarks/accuracy.py --models old=lungseg-unet-default new=runs/patho/best.pt [--data PATH]
+(a model ending in ``+shape`` runs with the learned shape prior, ``lungseg evaluate --shape-model``)
 Sets: Montgomery test half and Shenzhen held-out 10% (splits/*_test.txt), Wingspan test part
 (splits/wingspan_test.txt); each scored with ``lungseg evaluate`` (calibrated threshold, post-processing).
 """
@@ -48,11 +49,13 @@ def main() -> None:
     for spec in args.models:
         label, model = spec.split("=", 1)
         results[label] = {"model": model}
+        model, shape = model.removesuffix("+shape"), model.endswith("+shape")
         for name, (data, split) in sets(Path(args.data)).items():
             with tempfile.TemporaryDirectory() as tmp:
-                results[label][name] = slim(evaluate(model, data, str(split), tmp, device="cpu"))
+                results[label][name] = slim(evaluate(model, data, str(split), tmp, device="cpu", shape_model=shape))
             print(label, name, results[label][name]["dice_mean"], flush=True)
     command = "python benchmarks/accuracy.py --models " + " ".join(args.models)
+    command += f" --output {args.output}" if Path(args.output) != HERE / "accuracy.json" else ""
     Path(args.output).write_text(json.dumps({"command": command, "results": results}, indent=1) + "\n")
 
 

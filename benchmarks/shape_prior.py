@@ -1,5 +1,6 @@
 """Does the shape prior help? The completion of a lost lung or lung base (``lungseg/inference/shape_prior.py``;
-on by default, off with ``--no-complete-lungs``) on and off.
+on by default, off with ``--no-complete-lungs``) on and off; with ``--shape-model``, the learned shape model
+(``lungseg/inference/shape_completion.py``) first, as ``lungseg segment`` runs them, against neither.
 
 Each image goes through the model once; its result is finished twice, without and with the completion from
 the partner lung's mirror image (``--base-gap 0.35``: also of a lung base that stops 0.35 of the partner's
@@ -156,12 +157,16 @@ def main() -> None:
     parser.add_argument("--output", default="shape_prior", help="name of the .json and .md in benchmarks/")
     parser.add_argument("--base-gap", type=float, default=shape_prior.BASE_GAP,
                         help="complete a lung base this far above its partner's (default inf: never, as shipped)")
+    parser.add_argument("--shape-model", action="store_true",
+                        help="the learned shape model first, as shipped (default: the mirror image alone)")
     args = parser.parse_args()
-    seg = Segmenter.from_pretrained(args.model, device="cpu")
+    # the mirror-image prior alone unless --shape-model: the learned shape model runs before it (as shipped)
+    seg = Segmenter.from_pretrained(args.model, device="cpu", shape_model=args.shape_model)
     lungseg_pipeline.complete_lungs = functools.partial(shape_prior.complete_lungs, base_gap=args.base_gap)
     command = "python benchmarks/shape_prior.py"
     command += f" --model {args.model}" if args.model != "lungseg-unet-default" else ""
     command += f" --base-gap {args.base_gap}" if args.base_gap != shape_prior.BASE_GAP else ""
+    command += " --shape-model" if args.shape_model else ""
     command += f" --output {args.output}" if args.output != "shape_prior" else ""
     result = {"command": command}
     for part, make in (("validation", validation_sets), ("test", test_sets)):

@@ -400,3 +400,50 @@ def test_validation_round14_rerun_figures_are_its_json():
     kept = all(rerun[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
     assert kept and rerun["lung_over_heart"] <= v4["lung_over_heart"] + 0.002  # "passes the rule"
     assert gain["ci95"][0] < 0 < gain["ci95"][1]  # "gains nothing": why v6.2 stays
+
+
+def test_shape_model_figures_are_their_jsons():
+    """Round 15: the card's validation choice and test figures, and the README's, are the shape model's JSONs."""
+    sys.path.insert(0, str(BENCH))
+    from shape_model import choose, render
+
+    data = load("shape_model.json")
+    assert (BENCH / "shape_model.md").read_text() == render(data)
+    results = data["results"]
+    assert data["chosen"] == choose(results) == "t0.7_g0.0_f0.05"
+    chosen, none = results[data["chosen"]], results["none"]
+    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    gain = chosen["v7_pneumonia_vs_none"]
+    assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down)" in card
+    assert f"clean {chosen['clean']:.4f} (no growth {none['clean']:.4f})" in card
+    assert f"simulated {chosen['simulated_mean']:.4f} ({none['simulated_mean']:.4f})" in card
+    from lungseg.inference import shape_completion
+
+    assert (shape_completion.THRESHOLD, shape_completion.MIN_GAIN, shape_completion.FLOOR) == (0.7, 0.0, 0.05)
+    real = load("pathology_shape_model.json")["results"]
+    before, after = (real[m]["real"] for m in ("lungseg-unet-default", "lungseg-unet-default+shape"))
+    v7 = [r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in (before, after)]
+    assert f"the 150 v7 pneumonia test films {v7[0]:.4f} -> {v7[1]:.4f}" in card
+    assert f"v7 pneumonia {v7[0]:.4f} -> {v7[1]:.4f}" in readme and v7[1] > v7[0]
+    acc = load("accuracy_shape_model.json")["results"]
+    for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
+        old, new = (acc[k][f"{name}_test"]["dice_mean"] for k in ("v62", "v62_shape"))
+        assert new <= old and f"{label} {old:.4f} -> {new:.4f}" in card  # why it is off by default
+        assert f"{label} {new - old:+.4f}" in readme
+    for kind, row in real["lungseg-unet-default+shape"]["simulated"].items():  # "every one of the six"
+        assert row["dice_mean"] < real["lungseg-unet-default"]["simulated"][kind]["dice_mean"], kind
+
+
+def test_shape_model_with_a_weak_lung_model_figures_are_their_jsons():
+    """The card's v1 figures: the learned prior (with the mirror) against the mirror image alone."""
+    sys.path.insert(0, str(BENCH))
+    from shape_prior import render
+
+    learned, mirror = load("shape_prior_v1_learned.json"), load("shape_prior_v1.json")
+    assert (BENCH / "shape_prior_v1_learned.md").read_text() == render(learned)
+    card = flat("MODEL_CARD.md")
+    for kind in ("lobar", "whiteout", "lost_base", "v7"):
+        new, old = learned["validation"][kind], mirror["validation"][kind]
+        assert f"{new['off']:.4f} -> {new['on']:.4f} (mirror alone {old['on']:.4f})" in card and new["on"] > old["on"]
+    lost = (learned["validation"]["lost_lung"]["on"], mirror["validation"]["lost_lung"]["on"])
+    assert f"({lost[0]:.4f} against {lost[1]:.4f})" in card and lost[0] < lost[1]

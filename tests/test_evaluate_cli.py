@@ -58,7 +58,7 @@ def test_groups_from_names_and_from_a_csv(kaggle_tree, half_model, tmp_path):
     assert main([*argv, "--output", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"abnormal": 4, "normal": 5}
-    meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend"}
+    meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend", "shape_model"}
     assert set(summary["groups"]["normal"]) == set(summary) - meta
     groups = tmp_path / "groups.csv"
     groups.write_text("image,group\nCHNCXR_0001_0.png,a\nMCUCXR_0001_1,b\nMCUCXR_0002_1,b\n")

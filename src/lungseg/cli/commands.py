@@ -69,7 +69,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data = args.data[0] if len(args.data) == 1 else args.data
     s = evaluate(
         args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups,
-        convention=args.convention, backend=args.backend,
+        convention=args.convention, backend=args.backend, shape_model=args.shape_model,
     )
     post = "post-processed" if s["postprocess"] else "raw"
     echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks, {args.convention} "
@@ -116,8 +116,8 @@ def cmd_segment(args: argparse.Namespace) -> int:
     model_args = dict(
         name_or_path=args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
-        complete_lungs=args.complete_lungs, convention=args.convention, polarity=args.polarity,
-        backend=args.backend, heart=args.heart,
+        complete_lungs=args.complete_lungs, shape_model=args.shape_model, convention=args.convention,
+        polarity=args.polarity, backend=args.backend, heart=args.heart,
     )  # fmt: skip
     parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
     # ONNX Runtime: each batch in flight on its share of the cores (runs contending for one pool of all of them

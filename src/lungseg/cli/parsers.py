@@ -59,8 +59,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
     p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
+    _add_shape_model(p)
     _add_convention(p)
     _add_backend(p)
+
+
+def _add_shape_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--shape-model", action="store_true",
+                   help="also grow the lungs by the learned shape prior (lungseg-shape) before the mirror-image "
+                   "completion; off by default: it gains on children's pneumonia films and costs adult films "
+                   "(benchmarks/shape_model.md)")  # fmt: skip
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:
@@ -89,6 +97,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-complete-lungs", action="store_false", dest="complete_lungs",
                    help="keep a lung under half of its partner's area as found (default: completed from the "
                    "partner's mirror image; flag lung_completed)")  # fmt: skip
+    _add_shape_model(p)
     _add_convention(p)
     p.add_argument("--polarity", default="auto", choices=["auto", "keep"],
                    help="auto (default): an input the bundled polarity model calls inverted (bone dark, air "

@@ -156,17 +156,19 @@ def evaluate(
     heart: str | Path | None = "auto",
     convention: str = "visible",
     backend: str = "torch",
+    shape_model: bool = False,
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
     The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
     ``threshold`` is given) and post-processing (unless ``postprocess`` is False), in the lung
     ``convention`` of the manual masks ("anatomical" for masks that include the lung behind the heart), run by
-    ``backend`` (torch or onnxruntime, as ``lungseg segment --backend``).
+    ``backend`` (torch or onnxruntime, as ``lungseg segment --backend``); ``shape_model``: also the learned
+    shape prior (``--shape-model``).
     """
     segmenter = Segmenter.from_pretrained(
         model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart, convention=convention,
-        backend=backend,
+        backend=backend, shape_model=shape_model,
     )
     layout, samples = discover(data)
     chosen = choose_samples(samples, split, segmenter.payload.get("split"))
@@ -182,7 +184,7 @@ def evaluate(
         for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
     ]  # fmt: skip
     settings = {"threshold": segmenter.threshold, "postprocess": postprocess, "convention": convention,
-                "backend": segmenter.backend}  # fmt: skip
+                "backend": segmenter.backend, "shape_model": segmenter.options.shape}  # fmt: skip
     summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     write_tables(rows, summary, output)
     evaluate_report(output, rows, {"model": str(model_path), "split": split})

@@ -88,7 +88,8 @@ def cache_dir() -> Path:
 
 
 def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
-    """A bundled model (segmentation or view) under ONNX Runtime, from the cache or written to it first."""
+    """A bundled model (segmentation, shape, view or polarity) under ONNX Runtime, from the cache or written to
+    it first."""
     cfg = PRETRAINED[name]
     path = cache_dir() / f"{cfg.name}-{cfg.sha256[:16]}-{__version__}.onnx"
     if path.is_file():
@@ -100,7 +101,8 @@ def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
     from lungseg.inference import onnx_export  # torch, this once
 
     weights = resolve_pretrained(name)
-    data = onnx_export.onnx_bytes(weights) if cfg.task == "segmentation" else onnx_export.view_onnx_bytes(weights)
+    unet = cfg.task in ("segmentation", "shape")  # a U-Net checkpoint; else a thumbnail model (view, polarity)
+    data = onnx_export.onnx_bytes(weights) if unet else onnx_export.view_onnx_bytes(weights)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:

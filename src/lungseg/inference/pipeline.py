@@ -34,6 +34,7 @@ from lungseg.inference.preprocess import (
     upsample_mask,
 )
 from lungseg.inference.quality import assess
+from lungseg.inference.shape_completion import bundled_shape_model, complete_shape
 from lungseg.inference.shape_prior import complete_lungs
 from lungseg.io.reader import XRay, from_array, read_xray
 
@@ -172,6 +173,7 @@ class FinishOptions:
     target: str = "lungs"  # what the model segments: "lungs" (labels 1/2) or "heart" (a model of its own)
     quality: bool = False  # compute the quality score and the not_frontal_cxr flag (lungs only)
     complete: bool = False  # complete a lost lung from its partner's mirror image (shape_prior.py)
+    shape: bool = False  # with ``complete``: first put back zones lost under opacity (shape_completion.py)
     convention: str = "visible"  # "anatomical": the lungs also behind the heart (convention.py; needs the heart)
     backend: str = "torch"  # what runs the quality score's view model: the segmentation model's backend
 
@@ -189,11 +191,17 @@ def heart_at(heart_logits: np.ndarray | None, options: FinishOptions | None, sha
                        options.smooth_fraction, "heart")  # fmt: skip
 
 
-def completed_lungs(labels: np.ndarray, heart: np.ndarray | None, options: FinishOptions) -> tuple[np.ndarray, bool]:
-    """Labels with a lost lung completed by the shape prior when asked, and whether that changed them."""
+def completed_lungs(
+    labels: np.ndarray, heart: np.ndarray | None, options: FinishOptions, prob: np.ndarray | None = None
+) -> tuple[np.ndarray, bool]:
+    """Labels with lost zones put back by the shape model, and a lost lung by its partner's mirror image, when
+    asked; and whether that changed them."""
     if not (options.complete and options.target == "lungs"):
         return labels, False
-    found, labels = labels, complete_lungs(labels, heart)
+    found = labels
+    shapes = bundled_shape_model(options.backend) if options.shape else None
+    labels = complete_shape(labels, heart, shapes, smooth_fraction=options.smooth_fraction, prob=prob)
+    labels = complete_lungs(labels, heart)
     return labels, bool((labels != found).any())
 
 
@@ -229,7 +237,7 @@ def finish(
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
     heart = heart_at(heart_logits, heart_options, small)
-    labels, completed = completed_lungs(labels_from(prob, options), heart, options)
+    labels, completed = completed_lungs(labels_from(prob, options), heart, options, prob)
     conf = confidence(prob, labels > 0)
     assessed = None
     if options.quality and options.target == "lungs":

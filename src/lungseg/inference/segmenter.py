@@ -64,6 +64,7 @@ class Segmenter:
         heart_threshold: float = 0.5,
         heart_smooth: float = 0.0,
         complete_lungs: bool = True,
+        shape_model: bool = False,
         convention: str = "visible",
         polarity: str = "keep",
         polarity_model: str | Path | None = None,
@@ -78,6 +79,7 @@ class Segmenter:
         self.image_size, self.intensity = image_size, intensity
         self.postprocess = postprocess
         self.complete_lungs = complete_lungs and postprocess  # a lost lung completed by the shape prior
+        self.shape_model = shape_model  # opt-in: the lungs grown by the learned shape prior first (shape_completion.py)
         self.convention = convention  # "anatomical": the lungs also behind the heart (needs a heart; convention.py)
         self.smooth = smooth
         self.threshold = threshold
@@ -203,6 +205,7 @@ class Segmenter:
             target=self.target,
             quality=self.quality,
             complete=self.complete_lungs,
+            shape=self.complete_lungs and self.shape_model,
             convention=self.convention,
             backend=self.backend,
         )

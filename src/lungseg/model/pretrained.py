@@ -14,6 +14,7 @@ from pathlib import Path
 DEFAULT_MODEL = "lungseg-unet-default"
 HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
 VIEW_MODEL = "lungseg-view"  # frontal chest X-ray or not: a feature of the quality score (lungseg/model/viewnet.py)
+SHAPE_MODEL = "lungseg-shape"  # whole lungs from the lungs found (opt-in: --shape-model; shape_completion.py)
 POLARITY_MODEL = "lungseg-polarity"  # is the film inverted (bone dark)? turned back before segmenting (polarity.py)
 # The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
 # share-alike. The heart model is fine-tuned from the lung model on Wingspan, so it carries the same terms.
@@ -32,7 +33,8 @@ class PretrainedCfg:
     intensity: str
     training_data: str
     licence: str  # SPDX id of the weights' licence (they inherit the training masks' terms)
-    task: str = "segmentation"  # or "view" / "polarity": a thumbnail CNN, never loaded as a segmentation model
+    task: str = "segmentation"  # or "view" / "polarity" (a thumbnail CNN) or "shape" (masks in, masks out): never
+    # loaded as a segmentation model
 
 
 PRETRAINED: dict[str, PretrainedCfg] = {
@@ -84,6 +86,22 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         ),
         licence="CC-BY-4.0",  # v7 images (Kermany et al.); NLM images are public for research; Wingspan MIT
         task="view",
+    ),
+    SHAPE_MODEL: PretrainedCfg(
+        name=SHAPE_MODEL,
+        file="lungseg-shape.pt",
+        sha256="f665f2f9ccdfaaf26c9a21f13658077bb917b58c11dbf3459b2ffd9de8edce92",
+        image_size=128,
+        padding="same",
+        intensity="mask",  # a 0/1 lung mask in, not an X-ray (lungseg/inference/shape_completion.py)
+        training_data=(
+            "masks only, no images: the manual lung masks of the training films of splits/pathology.json "
+            "(Shenzhen 509, Montgomery 35, Wingspan 95) with zones taken away (lungseg/training/shape_masks.py); "
+            "the completion's threshold, minimum gain and floor chosen on the validation films; "
+            "benchmarks/shape_model.py; opt-in (--shape-model), off by default (MODEL_CARD.md, round 15)"
+        ),
+        licence=WEIGHTS_LICENCE,  # learned from the Shenzhen masks (CC BY-NC-SA 4.0)
+        task="shape",
     ),
     POLARITY_MODEL: PretrainedCfg(
         name=POLARITY_MODEL,

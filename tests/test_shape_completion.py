@@ -1,0 +1,176 @@
+"""The learned shape prior: zones put back where the shape model adds enough, healthy pairs left alone; the
+training pairs remove zones of one lung only; the bundled model on a real manual mask."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
+from lungseg.inference.shape_completion import complete_shape, shape_input
+from lungseg.training.shape_masks import ZONES, corrupt, drop_base, drop_lung, moved
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    return 2 * (a & b).sum() / (a.sum() + b.sum())
+
+
+def pair(size: int = 64) -> np.ndarray:
+    """Two lungs, rows 8-55, columns 8-23 (image left) and 40-55 (image right)."""
+    labels = np.zeros((size, size), np.uint8)
+    labels[8:56, 8:24] = RIGHT_LUNG
+    labels[8:56, 40:56] = LEFT_LUNG
+    return labels
+
+
+class Whole:
+    """A model-free shape model: +10 logits on the whole pair (at its own side ``size``), -10 elsewhere."""
+
+    size = 32
+
+    def __init__(self) -> None:
+        self.seen: list[np.ndarray] = []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.seen.append(x)
+        whole = shape_input(pair() > 0, self.size)
+        return np.where(whole > 0, 10.0, -10.0).astype(np.float32)
+
+
+def test_shape_input_is_the_box_average_cut_at_half():
+    mask = np.zeros((8, 8), bool)
+    mask[:, :5] = True  # the right-hand 4x4 boxes are a quarter lung
+    x = shape_input(mask, 2)
+    assert x.shape == (1, 1, 2, 2) and x.dtype == np.float32
+    np.testing.assert_array_equal(x[0, 0], [[1, 0], [1, 0]])
+    mask[:, :7] = True  # three quarters
+    np.testing.assert_array_equal(shape_input(mask, 2)[0, 0], [[1, 1], [1, 1]])
+
+
+def test_a_lost_base_is_put_back_and_kept_off_the_heart():
+    labels = pair()
+    labels[32:56, 40:56] = 0  # the image-right lung lost its lower half
+    heart = np.zeros(labels.shape, bool)
+    heart[48:60, 36:46] = True
+    model = Whole()
+    out = complete_shape(labels, heart, model, threshold=0.5)  # 0.5: the 2x bilinear upsampling keeps the corners
+    assert model.seen[0].shape == (1, 1, 32, 32)
+    np.testing.assert_array_equal(out == RIGHT_LUNG, pair() == RIGHT_LUNG)  # the partner is untouched
+    np.testing.assert_array_equal(out == LEFT_LUNG, (pair() == LEFT_LUNG) & ~heart)
+
+
+def test_growth_goes_only_where_the_lung_model_saw_some_lung():
+    labels = pair()
+    labels[32:56, 40:56] = 0  # the image-right lung lost its lower half
+    prob = np.zeros(labels.shape, np.float32)
+    prob[32:44, 40:56] = 0.3  # faint lung under the opacity's upper part; rows 44-55 look like the abdomen
+    out = complete_shape(labels, None, Whole(), 0.5, prob=prob, floor=0.2)
+    grown = (out == LEFT_LUNG) & ~(labels == LEFT_LUNG)
+    assert np.array_equal(np.nonzero(grown.any(axis=1))[0], np.arange(32, 44)) and grown.sum() == 12 * 16
+    assert (complete_shape(labels, None, Whole(), 0.5, prob=prob, floor=0.3) == labels).all()
+
+
+def test_a_healthy_pair_and_a_small_difference_are_left_alone():
+    model = Whole()
+    np.testing.assert_array_equal(complete_shape(pair(), None, model), pair())
+    labels = pair()
+    labels[55, 8:24] = 0  # 16 pixels of 1536: 1%, below a 2% minimum gain
+    np.testing.assert_array_equal(complete_shape(labels, None, model, min_gain=0.02), labels)
+    assert (complete_shape(labels, None, model, 0.5, min_gain=0.005) > 0).sum() == (pair() > 0).sum()
+    assert (complete_shape(labels, None, model, 0.5) > 0).sum() == (pair() > 0).sum()  # the default gain: any
+
+
+def test_without_a_model_or_lungs_nothing_changes():
+    labels = pair()
+    labels[32:56, 40:56] = 0
+    np.testing.assert_array_equal(complete_shape(labels, None, None), labels)
+    empty = np.zeros((64, 64), np.uint8)
+    np.testing.assert_array_equal(complete_shape(empty, None, Whole()), empty)
+
+
+@pytest.mark.parametrize("zone", sorted(set(ZONES), key=lambda f: f.__name__))
+def test_each_zone_removes_part_of_one_lung_only(zone):
+    mask = pair() > 0
+    lung = pair() == LEFT_LUNG
+    for seed in range(5):
+        out = zone(mask, lung, np.random.default_rng(seed))
+        assert not (out & ~mask).any()  # nothing added
+        np.testing.assert_array_equal(out & ~lung, mask & ~lung)  # the other lung untouched
+        assert out.sum() <= mask.sum()
+
+
+def test_a_lost_base_is_below_what_is_kept_and_a_lost_lung_keeps_at_most_its_top_two_fifths():
+    mask, lung = pair() > 0, pair() == LEFT_LUNG
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        base = drop_base(mask, lung, rng)
+        lost = lung & ~base
+        assert lost.any()
+        kept_rows = np.nonzero((base & lung).any(axis=1))[0]
+        assert np.nonzero(lost.any(axis=1))[0].max() == 55 and kept_rows.min() == 8  # the base goes, the apex stays
+        rows = np.nonzero((drop_lung(mask, lung, rng) & lung).any(axis=1))[0]
+        assert len(rows) == 0 or rows.max() <= 8 + 0.4 * 47
+
+
+def test_corrupt_never_changes_its_input_and_sometimes_keeps_the_whole_mask():
+    mask = pair() > 0
+    before = mask.copy()
+    outs = [corrupt(mask, np.random.default_rng(seed)) for seed in range(40)]
+    np.testing.assert_array_equal(mask, before)
+    assert any(np.array_equal(o, mask) for o in outs) and any(o.sum() < 0.9 * mask.sum() for o in outs)
+
+
+def test_moved_keeps_the_area_within_the_scale_range():
+    mask = np.zeros((128, 128), bool)
+    mask[34:94, 34:94] = True  # room on every side for the largest shift and scale
+    for seed in range(5):
+        out = moved(mask, np.random.default_rng(seed))
+        assert 0.85**2 * 0.95 <= out.sum() / mask.sum() <= 1.15**2 * 1.05
+
+
+def test_the_bundled_shape_model_puts_back_lost_bases_on_real_manual_masks(real_data):
+    """Montgomery test masks (never trained on): whole, they keep their outline (Dice >= 0.995 with the manual
+    mask); with the lower 40% of one lung cut away, the bundled model puts most of it back."""
+    from lungseg.inference.postprocess import clean_lung_labels
+    from lungseg.inference.shape_completion import bundled_shape_model
+    from lungseg.io.reader import read_mask
+
+    model = bundled_shape_model("torch")
+    names = (REPO / "splits" / "montgomery_test.txt").read_text().split()[:12]
+    whole, before, after = [], [], []
+    for name in names:
+        manual = read_mask(real_data / "masks" / f"{name}.png")  # Montgomery masks share the image's name
+        labels = clean_lung_labels(manual)
+        whole.append(dice(complete_shape(labels, None, model) > 0, manual))
+        rows = np.nonzero((labels == LEFT_LUNG).any(axis=1))[0]
+        low = np.arange(labels.shape[0])[:, None] > rows[0] + 0.6 * (rows[-1] - rows[0])
+        cut = np.where(low & (labels == LEFT_LUNG), 0, labels).astype(np.uint8)
+        before.append(dice(cut > 0, manual))
+        after.append(dice(complete_shape(cut, None, model) > 0, manual))
+    assert min(whole) >= 0.995
+    assert np.mean(after) > np.mean(before) + 0.03 and np.mean(after) > 0.96 and min(np.subtract(after, before)) > 0
+
+
+def test_it_runs_only_when_asked(monkeypatch):
+    """Off by default (it costs adult films, MODEL_CARD.md round 15); --shape-model / shape_model=True turn it on,
+    --no-complete-lungs turns it off again; the pipeline asks for it with the segmenter's backend."""
+    from lungseg.cli import build_parser
+    from lungseg.inference import pipeline
+    from lungseg.inference.segmenter import Segmenter
+
+    parse = build_parser().parse_args
+    assert not parse(["segment"]).shape_model and parse(["segment", "--shape-model"]).shape_model
+    assert parse(["evaluate", "--model", "m", "--data", "d", "--output", "o", "--shape-model"]).shape_model
+    asked = []
+    monkeypatch.setattr(pipeline, "bundled_shape_model", lambda backend: asked.append(backend) or Whole())
+    image = np.zeros((64, 64), np.float32)
+    image[8:56, 6:58] = 0.8
+    image[pair() > 0] = 0.1  # two dark lungs on a bright body
+    Segmenter.from_pretrained(backend="torch")(image)
+    assert asked == []
+    seg = Segmenter.from_pretrained(backend="torch", shape_model=True)
+    assert seg.options.shape and not Segmenter.from_pretrained(shape_model=True, complete_lungs=False).options.shape
+    seg(image)
+    assert asked == ["torch"]
