@@ -224,3 +224,20 @@ def test_segment_by_default_runs_a_bundled_model_on_onnxruntime(tmp_path):
     a, b = runs["auto"] > 0, runs["torch"] > 0
     assert 2 * (a & b).sum() / (a.sum() + b.sum()) >= 0.995
     assert Segmenter.from_pretrained(backend="auto", device="cpu").backend == "onnxruntime"
+
+
+def test_the_shape_model_grows_the_same_lungs_under_onnxruntime(real_data, onnx_cache):
+    """--shape-model with ONNX Runtime: the bundled shape model's ONNX copy puts back a cut base exactly as torch."""
+    from lungseg.inference.postprocess import LEFT_LUNG, clean_lung_labels
+    from lungseg.inference.shape_completion import bundled_shape_model, complete_shape
+    from lungseg.io.reader import read_mask
+
+    models = bundled_shape_model("torch"), bundled_shape_model("onnxruntime")
+    assert models[1].backend == "onnxruntime" and models[1].size == models[0].size == 128
+    for name in ("MCUCXR_0001_0", "MCUCXR_0004_0", "MCUCXR_0006_0"):
+        labels = clean_lung_labels(read_mask(real_data / "masks" / f"{name}.png"))
+        rows = np.nonzero((labels == LEFT_LUNG).any(axis=1))[0]
+        low = np.arange(labels.shape[0])[:, None] > rows[0] + 0.6 * (rows[-1] - rows[0])
+        cut = np.where(low & (labels == LEFT_LUNG), 0, labels).astype(np.uint8)
+        grown = [complete_shape(cut, None, m) for m in models]
+        assert (grown[0] != cut).sum() > 1000 and np.array_equal(grown[0], grown[1])

@@ -175,7 +175,7 @@ class FinishOptions:
     complete: bool = False  # complete a lost lung from its partner's mirror image (shape_prior.py)
     shape: bool = False  # with ``complete``: first put back zones lost under opacity (shape_completion.py)
     convention: str = "visible"  # "anatomical": the lungs also behind the heart (convention.py; needs the heart)
-    backend: str = "torch"  # what runs the quality score's view model: the segmentation model's backend
+    backend: str = "torch"  # what runs the view and shape models: the segmentation model's backend
 
 
 def add_flag(measurements: dict, flag: str) -> None:
