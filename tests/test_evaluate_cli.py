@@ -46,7 +46,7 @@ def test_threshold_below_and_above_the_constant_output(kaggle_tree, half_model, 
     assert main([*base, "--output", str(tmp_path / "none"), "--threshold", "0.6", "--no-postprocess"]) == 0
     empty = json.loads((tmp_path / "none" / "summary.json").read_text())
     assert empty["dice_mean"] == 0.0 and empty["postprocess"] is False
-    assert empty["hd95_mean"] == pytest.approx(math.hypot(64, 64))
+    assert empty["hd95_mean"] == pytest.approx(math.hypot(64, 64)) and empty["shape_model"] is False
     rows = list(csv.DictReader((tmp_path / "none" / "per_image.csv").open()))
     assert [r["image"] for r in rows] == names
 
@@ -65,6 +65,13 @@ def test_groups_from_names_and_from_a_csv(kaggle_tree, half_model, tmp_path):
     assert main([*argv, "--output", str(out), "--groups", str(groups)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"a": 1, "b": 2}
+
+
+def test_evaluate_with_the_shape_model_says_so(kaggle_tree, half_model, tmp_path, capsys):
+    argv = ["evaluate", "--model", str(half_model), "--data", str(kaggle_tree), "--split", "all", "--threshold", "0.4"]
+    assert main([*argv, "--output", str(tmp_path / "s"), "--shape-model"]) == 0
+    assert "post-processed + shape model masks" in capsys.readouterr().out
+    assert json.loads((tmp_path / "s" / "summary.json").read_text())["shape_model"] is True
 
 
 def test_own_data_with_the_default_split_says_use_all(kaggle_tree, half_model, tmp_path, caplog):

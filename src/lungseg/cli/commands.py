@@ -71,7 +71,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups,
         convention=args.convention, backend=args.backend, shape_model=args.shape_model,
     )
-    post = "post-processed" if s["postprocess"] else "raw"
+    post = ("post-processed" if s["postprocess"] else "raw") + (" + shape model" if s["shape_model"] else "")
     echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks, {args.convention} "
          "lungs)")  # fmt: skip
     columns = [("all", s), *s["groups"].items()]
