@@ -174,3 +174,18 @@ def test_it_runs_only_when_asked(monkeypatch):
     assert seg.options.shape and not Segmenter.from_pretrained(shape_model=True, complete_lungs=False).options.shape
     seg(image)
     assert asked == ["torch"]
+
+
+def test_the_flag_marks_a_completion_not_an_outline_moved_by_a_pixel(monkeypatch):
+    """lung_completed: set when the completion draws more than 2% of the lung area."""
+    from lungseg.inference import pipeline
+
+    monkeypatch.setattr(pipeline, "bundled_shape_model", lambda backend: Whole())
+    options, prob = pipeline.FinishOptions(complete=True, shape=True), np.full((64, 64), 0.9, np.float32)
+    labels = pair()
+    labels[55, 8:24] = 0  # 16 pixels of 1536 lost: put back, under 2%
+    small, flag_small = pipeline.completed_lungs(labels, None, options, prob)
+    labels[32:56, 40:56] = 0  # and the image-right lung's lower half
+    big, flag_big = pipeline.completed_lungs(labels, None, options, prob)
+    assert (small > 0).sum() > (pair() > 0).sum() - 16 and not flag_small
+    assert (big > 0).sum() > (labels > 0).sum() + 300 and flag_big

@@ -41,6 +41,7 @@ from lungseg.io.reader import XRay, from_array, read_xray
 # Thresholding, post-processing and labels run at most at this side (a 2500x3000 film: 853x1024), and
 # the labels are upsampled once: the model sees 256 px, so finer processing adds time, not detail.
 PROCESSING_MAX_SIDE = 1024
+COMPLETED_SHARE = 0.02  # a completion that draws more than this share of the lung area sets lung_completed
 
 # (N, 1, S, S) preprocessed batch -> (N, C, S, S) logits (a torch model, ONNX Runtime, a tiler or a test stub);
 # numpy in and out, so these steps never import torch (the ONNX Runtime path starts a second sooner without it)
@@ -195,14 +196,15 @@ def completed_lungs(
     labels: np.ndarray, heart: np.ndarray | None, options: FinishOptions, prob: np.ndarray | None = None
 ) -> tuple[np.ndarray, bool]:
     """Labels with lost zones put back by the shape model, and a lost lung by its partner's mirror image, when
-    asked; and whether that changed them."""
+    asked; and whether that drew more than ``COMPLETED_SHARE`` of the lung area (the ``lung_completed`` flag:
+    the shape model moves most outlines by a pixel here and there, which is no reason to check a film)."""
     if not (options.complete and options.target == "lungs"):
         return labels, False
     found = labels
     shapes = bundled_shape_model(options.backend) if options.shape else None
     labels = complete_shape(labels, heart, shapes, smooth_fraction=options.smooth_fraction, prob=prob)
     labels = complete_lungs(labels, heart)
-    return labels, bool((labels != found).any())
+    return labels, int((labels != found).sum()) > COMPLETED_SHARE * max(int((found > 0).sum()), 1)
 
 
 def record_flags(measurements: dict, assessed: tuple | None, completed: bool) -> None:
