@@ -30,6 +30,7 @@ from lungseg.inference.preprocess import (
     preprocess,
     resize_bilinear,
     resize_xray,
+    sigmoid,
     upsample_box,
     upsample_mask,
 )
@@ -116,14 +117,6 @@ def probabilities_at(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return sigmoid(resize_bilinear(np.asarray(logits)[0], *shape))
 
 
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """The logistic function in float32 without overflow (as tanh; scipy.special would add 0.2 s of imports)."""
-    out = np.tanh(x * np.float32(0.5))
-    out += np.float32(1)
-    out *= np.float32(0.5)
-    return out
-
-
 def processing_shape(shape: tuple[int, int], max_side: int) -> tuple[int, int]:
     """The input's shape, scaled down (aspect kept) so that neither side exceeds ``max_side``."""
     scale = min(1.0, max_side / max(shape))
@@ -204,6 +197,8 @@ def completed_lungs(
     shapes = bundled_shape_model(options.backend) if options.shape else None
     labels = complete_shape(labels, heart, shapes, smooth_fraction=options.smooth_fraction, prob=prob)
     labels = complete_lungs(labels, heart)
+    if labels is found:  # both steps hand back their input when they change nothing
+        return labels, False
     return labels, int((labels != found).sum()) > COMPLETED_SHARE * max(int((found > 0).sum()), 1)
 
 

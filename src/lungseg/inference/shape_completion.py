@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from lungseg.inference.postprocess import clean_lung_labels, fill_holes
-from lungseg.inference.preprocess import resize_float, to_byte_mask
+from lungseg.inference.preprocess import resize_float, sigmoid, to_byte_mask
 from lungseg.model.pretrained import PRETRAINED, SHAPE_MODEL, resolve_pretrained
 
 THRESHOLD = 0.7  # a pixel is whole lung where the shape model's probability is above this
@@ -40,9 +40,7 @@ def shape_input(lungs: np.ndarray, size: int) -> np.ndarray:
 
 def whole_lungs(lungs: np.ndarray, model: ShapeModel) -> np.ndarray:
     """The shape model's probability of whole lungs, float32 at the shape of ``lungs``."""
-    logits = np.asarray(model(shape_input(lungs, model.size)), np.float32)[0, 0]
-    prob = 1.0 / (1.0 + np.exp(-logits))
-    return resize_float(prob, *lungs.shape)
+    return resize_float(sigmoid(model(shape_input(lungs, model.size))[0, 0]), *lungs.shape)
 
 
 def complete_shape(
@@ -59,8 +57,10 @@ def complete_shape(
     lung area outside ``heart`` and, given the lung model's probabilities ``prob``, only where they are above
     ``floor`` (the film must show some sign of lung there: a mask alone cannot tell a lost base from a high
     diaphragm); the same labels otherwise (or without a model, or without lungs)."""
+    if model is None:
+        return labels
     lungs = labels > 0
-    if model is None or not lungs.any():
+    if not lungs.any():
         return labels
     added = (whole_lungs(lungs, model) > threshold) & ~lungs
     if heart is not None:
@@ -72,28 +72,13 @@ def complete_shape(
     return clean_lung_labels(fill_holes(lungs | added), smooth_fraction)
 
 
-class TorchShapeModel:
-    """A shape U-Net as a numpy predictor (``size``: its input side), BatchNorms folded."""
-
-    def __init__(self, model, size: int) -> None:
-        from lungseg.model.fuse import fused_for_inference
-
-        self.size = size
-        self.model = fused_for_inference(model)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        import torch
-
-        with torch.inference_mode():
-            return self.model(torch.from_numpy(x)).numpy()
-
-
 def shape_model_file(path) -> ShapeModel:
     """A shape model from a checkpoint file (``benchmarks/shape_model.py``), run by PyTorch."""
+    from lungseg.inference.view import TorchViewModel
     from lungseg.model.checkpoint import load_model
 
     model, payload = load_model(path)
-    return TorchShapeModel(model.float(), int(payload["train_config"]["image_size"]))
+    return TorchViewModel(model.float(), int(payload["train_config"]["image_size"]))
 
 
 @cache

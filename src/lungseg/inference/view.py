@@ -33,15 +33,16 @@ def thumbnail(pixels: np.ndarray | XRay, size: int = 64) -> np.ndarray:
 
 
 class TorchViewModel:
-    """A :class:`ViewNet` as a numpy predictor (``size``: its input side), BatchNorms folded and channels-last
-    (half the time of the plain module on a CPU, the same logit to 1e-6)."""
+    """A small CNN (a :class:`ViewNet`, or the shape model's U-Net) as a numpy predictor (``size``: its input
+    side, a ViewNet's own by default), BatchNorms folded and channels-last (half the time of the plain module on
+    a CPU, the same logit to 1e-6)."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, size: int | None = None) -> None:
         import torch
 
         from lungseg.model.fuse import fused_for_inference
 
-        self.size = model.config.size
+        self.size = size or model.config.size
         self.model = fused_for_inference(model).to(memory_format=torch.channels_last)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
