@@ -4,7 +4,8 @@ The README, MODEL_CARD.md and benchmarks/accuracy.md quote their figures from th
 tests/test_docs_figures.py checks that they do.
 
 Usage: python benchmarks/accuracy.py --models old=lungseg-unet-default new=runs/patho/best.pt [--data PATH]
-(a model ending in ``+shape`` runs with the learned shape prior, ``lungseg evaluate --shape-model``)
+(a model ending in ``+shape`` runs with the learned shape prior, ``lungseg evaluate --shape-model``; ``+noshape``
+without it, ``--no-shape-model``; neither: as ``lungseg segment`` runs it, on for the bundled default model)
 Sets: Montgomery test half and Shenzhen held-out 10% (splits/*_test.txt), Wingspan test part
 (splits/wingspan_test.txt); each scored with ``lungseg evaluate`` (calibrated threshold, post-processing).
 """
@@ -32,6 +33,15 @@ def sets(data: Path) -> dict[str, tuple[Path, Path]]:
     }
 
 
+def model_and_shape(spec: str) -> tuple[str, bool | None]:
+    """``MODEL+shape`` -> (MODEL, True), ``MODEL+noshape`` -> (MODEL, False), ``MODEL`` -> (MODEL, None: the
+    model's default)."""
+    for suffix, on in (("+shape", True), ("+noshape", False)):
+        if spec.endswith(suffix):
+            return spec.removesuffix(suffix), on
+    return spec, None
+
+
 def slim(summary: dict) -> dict:
     out = {k: round(summary[k], 4) if isinstance(summary[k], float) else summary[k] for k in KEEP}
     out["groups"] = {g: {k: round(v[k], 4) for k in ("dice_mean", "dice_min")} | {"n": v["n_images"]}
@@ -49,7 +59,7 @@ def main() -> None:
     for spec in args.models:
         label, model = spec.split("=", 1)
         results[label] = {"model": model}
-        model, shape = model.removesuffix("+shape"), model.endswith("+shape")
+        model, shape = model_and_shape(model)
         for name, (data, split) in sets(Path(args.data)).items():
             with tempfile.TemporaryDirectory() as tmp:
                 results[label][name] = slim(evaluate(model, data, str(split), tmp, device="cpu", shape_model=shape))

@@ -11,7 +11,8 @@
 
 Usage: python benchmarks/pathology.py --models lungseg-unet-default runs/patho/best.pt [--limit N]
 Writes benchmarks/pathology.json, benchmarks/pathology.md and benchmarks/pathology_worst.png (``--output F.json``:
-F.json, F.md, F_worst.png). A model ending in ``+shape`` runs with the learned shape prior (``--shape-model``).
+F.json, F.md, F_worst.png). A model ending in ``+shape`` runs with the learned shape prior (``--shape-model``),
+``+noshape`` without it; neither: as ``lungseg segment`` runs it (on for the bundled default model).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+from accuracy import model_and_shape
 from pathology_kinds import SEEN, UNSEEN
 from PIL import Image
 
@@ -169,7 +171,7 @@ def main() -> None:
     results = {}
     picture = Path(args.output).with_name(Path(args.output).stem + "_worst.png")
     for k, model in enumerate(args.models):
-        name, shape = model.removesuffix("+shape"), model.endswith("+shape")  # +shape: --shape-model
+        name, shape = model_and_shape(model)
         segmenter = Segmenter.from_pretrained(name, device="cpu", shape_model=shape)
         simulated, worst = run_simulated(segmenter, sim_samples)
         results[model] = {"real": run_real(segmenter, sets), "simulated": simulated}

@@ -3,16 +3,20 @@
 Training: the manual lung masks of the training films of ``splits/pathology.json`` (Shenzhen, Montgomery training
 half, Wingspan training part), at 128 px, turned, scaled and shifted, with zones removed by
 ``lungseg/training/shape_masks.py`` (a lost base, a patch, a whole lung, patchy loss; or none); the target is the
-whole mask. A U-Net of width 8, BCE + Dice, AdamW with a one-cycle schedule, seed 0. No image is used.
+whole mask. A U-Net of width 8, BCE + Dice, AdamW with a one-cycle schedule, seed 0. No image is used, unless
+``--image`` (the shipped model since round 16): then the film, at 128 px, is a second input, and each lost zone is
+painted opaque on it first (``paint_lost``: dense, hazy, or now and then left as it was; a fifth of the films made
+flat and noisy), so the model learns to tell a zone lost under opacity from a high diaphragm, which the film shows.
 
 Choice: the shipped lung model's outputs (its mirror-image completion off) on the validation films of
 ``validation_choice.py`` (50 adult films clean and with six simulated diseases; 100 v7 pediatric films on the
 zones both conventions agree on; lung over the manual heart on the 16 Wingspan films), completed by the shape
 model at each threshold, minimum gain and probability floor (growth only where the lung model's probability is
-above it). Test films are never used here.
+above it) and, with ``--image``, minimum width of a grown piece. Test films are never used here.
 
-Usage: python benchmarks/shape_model.py [--steps N] [--checkpoint runs/shape_model.pt] [--judge-only]
-Writes the checkpoint (fp16), benchmarks/shape_model.json and benchmarks/shape_model.md.
+Usage: python benchmarks/shape_model.py [--steps N] [--image] [--checkpoint runs/shape_model.pt] [--judge-only]
+Writes the checkpoint (fp16), benchmarks/shape_model.json and benchmarks/shape_model.md (``--image``:
+runs/shape_model_image.pt, benchmarks/shape_model_image.json and .md).
 """
 
 from __future__ import annotations
@@ -38,27 +42,46 @@ from lungseg.data.layouts import discover, load_split, select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
 from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
 from lungseg.inference.postprocess import HEART  # noqa: E402
-from lungseg.inference.preprocess import resize_mask, to_byte_mask  # noqa: E402
+from lungseg.inference.preprocess import equalize_histogram, resize_mask, to_byte_mask  # noqa: E402
 from lungseg.inference.segmenter import Segmenter  # noqa: E402
-from lungseg.inference.shape_completion import complete_shape, shape_model_file  # noqa: E402
-from lungseg.io.reader import XRay, read_mask  # noqa: E402
+from lungseg.inference.shape_completion import complete_shape, shape_image, shape_model_file  # noqa: E402
+from lungseg.io.reader import XRay, read_mask, read_xray  # noqa: E402
 from lungseg.model.checkpoint import save_checkpoint  # noqa: E402
 from lungseg.model.pretrained import WEIGHTS_LICENCE  # noqa: E402
 from lungseg.model.unet import UNet  # noqa: E402
-from lungseg.training.shape_masks import corrupt, moved  # noqa: E402
+from lungseg.training.pathology import low_contrast  # noqa: E402
+from lungseg.training.shape_masks import (  # noqa: E402
+    KEEP_WHOLE,
+    corrupt,
+    moved,
+    moved_pair,
+    outline_noise,
+    paint_lost,
+    remove_zones,
+)
 
 SIZE, WIDTH, BATCH, LR = 128, 8, 16, 2e-3
+LOW_CONTRAST = 0.2  # share of the image model's training films made flat and noisy (portable films)
 THRESHOLDS, GAINS, FLOORS = (0.5, 0.7, 0.9), (0.0, 0.02), (0.0, 0.05, 0.1, 0.2, 0.3)
+IMAGE_WIDTHS = (0, 1, 2)  # --image: the minimum width of a grown piece, in shape-model pixels (0: any)
 log = logging.getLogger("shape_model")
+
+
+def training_samples(data: Path) -> list:
+    return select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
+                  load_split(HERE.parent / "splits" / "pathology.json")["train"])  # fmt: skip
 
 
 def training_masks(data: Path) -> np.ndarray:
     """(N, SIZE, SIZE) bool: the training films' manual lung masks, box-averaged to SIZE."""
-    samples = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
-                     load_split(HERE.parent / "splits" / "pathology.json")["train"])  # fmt: skip
     small = [Image.fromarray(to_byte_mask(read_mask(s.mask))).resize((SIZE, SIZE), Image.Resampling.BOX)
-             for s in samples]  # fmt: skip
+             for s in training_samples(data)]  # fmt: skip
     return np.stack([np.asarray(m) > 127 for m in small])
+
+
+def training_films(data: Path) -> np.ndarray:
+    """(N, SIZE, SIZE) float32 [0, 1]: the training films (as read, before equalisation) at SIZE."""
+    return np.stack([shape_image(read_xray(s.image), SIZE, equalize=False) for s in training_samples(data)])
 
 
 def batch(masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -72,15 +95,29 @@ def batch(masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, to
     return tuple(torch.from_numpy(np.stack(a)[:, None].astype(np.float32)) for a in (inputs, targets))
 
 
-def train(masks: np.ndarray, steps: int, checkpoint: Path) -> None:
+def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
+    """((corrupted mask, film with the lost zones made opaque, equalised), whole mask): (BATCH, 2 | 1, SIZE, SIZE)."""
+    inputs, targets = [], []
+    for i in rng.integers(len(masks), size=BATCH):
+        film, whole = moved_pair(films[i], masks[i], rng)
+        film, whole = (film, whole) if whole.sum() >= 50 else (films[i], masks[i])
+        kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
+        film = paint_lost(film, whole, kept, rng)
+        film = low_contrast(film, rng) if rng.random() < LOW_CONTRAST else film
+        inputs.append(np.stack([outline_noise(kept, rng).astype(np.float32), equalize_histogram(film)]))
+        targets.append(whole[None])
+    return tuple(torch.from_numpy(np.stack(a).astype(np.float32)) for a in (inputs, targets))
+
+
+def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None) -> None:
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    model = UNet(1, 1, WIDTH, 4)
+    model = UNet(1 if films is None else 2, 1, WIDTH, 4)
     opt = torch.optim.AdamW(model.parameters(), LR)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=steps)
     start = time.time()
     for step in range(steps):
-        x, y = batch(masks, rng)
+        x, y = batch(masks, rng) if films is None else image_batch(films, masks, rng)
         logits = model(x)
         p = torch.sigmoid(logits)
         dice = (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
@@ -93,7 +130,8 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path) -> None:
             log.info("step %d loss %.4f %.0f s", step, loss.item(), time.time() - start)
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     save_checkpoint(checkpoint, model.eval().half(), licence=WEIGHTS_LICENCE, steps=steps,
-                    train_config={"image_size": SIZE, "intensity": "mask", "target": "shape"})  # fmt: skip
+                    train_config={"image_size": SIZE, "intensity": "mask" if films is None else "mask+equalize",
+                                  "target": "shape"})  # fmt: skip
 
 
 def validation_outputs(data: Path) -> list[dict]:
@@ -113,19 +151,34 @@ def validation_outputs(data: Path) -> list[dict]:
     for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json")):
         cases.append({"kind": f"v7_{group}", "image": image, "ref": mask, "zone": zone})
     for case in cases:
+        case["film"] = shape_image(XRay(case["image"]), SIZE)
         result = seg(XRay(case.pop("image")))  # labels 3 (the heart) back to 0: completion sees the lungs only
         case["labels"], case["heart"] = np.where(result.labels == HEART, 0, result.labels), result.heart
         case["prob"] = result.probabilities
     return cases
 
 
-def scores(cases: list[dict], model, threshold: float, gain: float, floor: float) -> dict:
+class Remembered:
+    """A shape model that runs once per input (the settings differ only in what is done with its output)."""
+
+    def __init__(self, model) -> None:
+        self.model, self.size, self.channels, self.seen = model, model.size, model.channels, {}
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        key = x.tobytes()
+        if key not in self.seen:
+            self.seen[key] = self.model(x)
+        return self.seen[key]
+
+
+def scores(cases: list[dict], model, threshold: float, gain: float, floor: float, width: int = 0) -> dict:
     """Per kind: Dice per case, cases changed, and lung over the manual heart (clean films with one)."""
     out: dict = {}
     for case in cases:
         labels = case["labels"]
         if model is not None:
-            labels = complete_shape(labels, case["heart"], model, threshold, gain, prob=case["prob"], floor=floor)
+            labels = complete_shape(labels, case["heart"], model, threshold, gain, prob=case["prob"], floor=floor,
+                                    image=case["film"], min_width=width)
         pred, ref, zone = labels > 0, case["ref"], case.get("zone")
         pred = resize_mask(pred, *ref.shape) if pred.shape != ref.shape else pred
         row = out.setdefault(case["kind"], {"dice": [], "changed": 0, "over_heart": []})
@@ -148,14 +201,14 @@ def summary(rows: dict, base: dict | None) -> dict:
     return out
 
 
-def judge(data: Path, checkpoint: Path) -> dict:
+def judge(data: Path, checkpoint: Path, widths: tuple[int, ...] = (0,)) -> dict:
     cases = validation_outputs(data)
-    model = shape_model_file(checkpoint)
+    model = Remembered(shape_model_file(checkpoint))
     base = scores(cases, None, 0, 0, 0)
     results = {"none": summary(base, None)}
-    for threshold, gain, floor in itertools.product(THRESHOLDS, GAINS, FLOORS):
-        key = f"t{threshold}_g{gain}_f{floor}"
-        results[key] = summary(scores(cases, model, threshold, gain, floor), base)
+    for threshold, gain, floor, width in itertools.product(THRESHOLDS, GAINS, FLOORS, widths):
+        key = f"t{threshold}_g{gain}_f{floor}" + (f"_w{width}" if width else "")
+        results[key] = summary(scores(cases, model, threshold, gain, floor, width), base)
         log.info("%s %s", key, results[key])
     return results
 
@@ -175,11 +228,12 @@ def render(out: dict) -> str:
     lines = [
         "# The shape model: choosing how it completes lungs, on validation films",
         "",
-        f"Generated by `{out['command']}` (`shape_model.json`; `--render` rewrites this file from it). "
-        f"Training: {out['steps']} steps of {BATCH} masks, {out['train_seconds']} s on this machine. "
-        "Each row (`t`hreshold, `g`ain, `f`loor): the shipped lung model's validation outputs (mirror-image "
-        "completion off), grown by the shape model where its probability is above the threshold and the lung "
-        "model's above the floor, if that adds more than the gain's share of the lung area; `none`: no "
+        f"Generated by `{out['command']}` (`{out.get('name', 'shape_model')}.json`; `--render` rewrites this file "
+        f"from it). Training: {out['steps']} steps of {BATCH} masks, {out['train_seconds']} s on this machine. "
+        "Each row (`t`hreshold, `g`ain, `f`loor, `w`idth): the shipped lung model's validation outputs "
+        "(mirror-image completion off), grown by the shape model where its probability is above the threshold and "
+        "the lung model's above the floor, in pieces at least about twice the width wide (in 128 px pixels; none: "
+        "any), if that adds more than the gain's share of the lung area; `none`: no "
         "completion. Dice per kind (50 adult films each; v7: 75 pneumonia and 25 "
         "normal children's films on the zones both conventions agree on), lung over the manual heart (16 Wingspan "
         "films), films changed, and the paired v7 pneumonia gain over `none` (bootstrap 95% interval, films "
@@ -208,25 +262,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     parser.add_argument("--steps", type=int, default=3000)
-    parser.add_argument("--checkpoint", default="runs/shape_model.pt")
+    parser.add_argument("--image", action="store_true",
+                        help="the film as a second input (lost zones painted opaque in training); writes "
+                        "shape_model_image.json/.md and runs/shape_model_image.pt unless --checkpoint")  # fmt: skip
+    parser.add_argument("--checkpoint", default=None, help="default runs/shape_model.pt (--image: _image.pt)")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
-    parser.add_argument("--render", action="store_true", help="rewrite shape_model.md from shape_model.json")
+    parser.add_argument("--render", action="store_true", help="rewrite the .md from the .json")
     args = parser.parse_args()
+    name = "shape_model_image" if args.image else "shape_model"
     if args.render:
-        (HERE / "shape_model.md").write_text(render(json.loads((HERE / "shape_model.json").read_text())))
+        (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
         return
-    data, checkpoint = Path(args.data), Path(args.checkpoint)
+    data, checkpoint = Path(args.data), Path(args.checkpoint or f"runs/{name}.pt")
     start = time.time()
     if not args.judge_only:
-        train(training_masks(data), args.steps, checkpoint)
+        train(training_masks(data), args.steps, checkpoint, training_films(data) if args.image else None)
     seconds = round(time.time() - start)
-    results = judge(data, checkpoint)
-    out = {"command": f"python benchmarks/shape_model.py --steps {args.steps}", "steps": args.steps,
-           "train_seconds": seconds, "results": results, "chosen": choose(results)}  # fmt: skip
-    if args.judge_only and (HERE / "shape_model.json").is_file():
-        out["train_seconds"] = json.loads((HERE / "shape_model.json").read_text())["train_seconds"]
-    (HERE / "shape_model.json").write_text(json.dumps(out, indent=1) + "\n")
-    (HERE / "shape_model.md").write_text(render(out))
+    results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,))
+    command = f"python benchmarks/shape_model.py --steps {args.steps}" + (" --image" if args.image else "")
+    out = {"command": command, "name": name, "steps": args.steps, "train_seconds": seconds, "results": results,
+           "chosen": choose(results)}  # fmt: skip
+    if args.judge_only and (HERE / f"{name}.json").is_file():  # the training run's time, and no --judge-only
+        out["train_seconds"] = json.loads((HERE / f"{name}.json").read_text())["train_seconds"]
+    (HERE / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
+    (HERE / f"{name}.md").write_text(render(out))
 
 
 if __name__ == "__main__":

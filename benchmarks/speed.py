@@ -165,7 +165,7 @@ def render(results: dict) -> str:
              "default `--backend auto` runs where onnxruntime is installed; fp32, no",
              "torch imported; the bundled models' ONNX copies already in the cache: the run that wrote them took "
              f"{onnx.get('cache_write_s', '-')} s), with a static int8 ONNX model (`{results['int8_command']}`, "
-             "then `--model int8.onnx`), and with `--no-heart` (lungs only, torch).", "",
+             "then `--model int8.onnx --shape-model`), and with `--no-heart` (lungs only, torch).", "",
              "| case | old img/s | new (torch) img/s | onnxruntime (default) img/s | int8 onnxruntime img/s | "
              "lungs only (torch) img/s | old s | "
              "new s | onnxruntime s | int8 s | old peak MB | new peak MB | onnxruntime peak MB | int8 peak MB |",
@@ -179,6 +179,11 @@ def render(results: dict) -> str:
     for key, title in (("version_s", "`lungseg --version` (s)"), ("first_mask_s", "first mask of a one-image run (s)")):
         lines.append(f"| {title} | | | | | | {old[key]} | {new[key]} | {onnx[key]} | {int8[key]} | | | | |")
     lines.append("")
+    if "new_onnxruntime_no_shape" in results:  # since round 16 the shape model runs by default (MODEL_CARD.md)
+        off = results["new_onnxruntime_no_shape"]
+        lines += ["What the learned shape model costs (onnxruntime, the same run, `--no-shape-model` against the "
+                  "default): " + ", ".join(f"{CASES[c]} {off[c]['images_per_s']} -> {onnx[c]['images_per_s']} img/s"
+                                           for c in CASES) + ".", ""]  # fmt: skip
     m = results["model"]
     lines += ["## The model alone", "",
               f"CPU: {m['cpu']}, {m['threads']} torch threads. Matmul peak (2048x2048): fp32 "
@@ -223,7 +228,11 @@ def main() -> None:
                        "new": run_version(ROOT / "src", folders, tmp, "new", ("--backend", "torch")),
                        "new_onnxruntime": run_version(ROOT / "src", folders, tmp, "onnx", ("--backend", "onnxruntime")),
                        "new_onnxruntime_int8": run_version(ROOT / "src", folders, tmp, "int8",
-                                                           ("--model", str(int8_model(Path(args.data), tmp)))),
+                                                           ("--model", str(int8_model(Path(args.data), tmp)),
+                                                            "--shape-model")),  # as the bundled model runs
+                       "new_onnxruntime_no_shape": run_version(ROOT / "src", folders, tmp, "noshape",
+                                                               ("--backend", "onnxruntime", "--no-shape-model"),
+                                                               startup=False),
                        "new_lungs_only": run_version(ROOT / "src", folders, tmp, "lungs",
                                                      ("--backend", "torch", "--no-heart"), startup=False)}  # fmt: skip
             same_model_runs(old, folders, tmp)

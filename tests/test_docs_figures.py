@@ -5,6 +5,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,6 +94,25 @@ def test_heart_md_is_heart_json():
     for name in ("montgomery", "shenzhen"):
         lung = h[f"{name}_test_lung_dice"]
         assert f"{lung['before']:.4f} / {lung['alone']:.4f} / {lung['with_heart']:.4f}" in doc
+
+
+def test_heart_levers_are_their_json():
+    """heart.md's paragraph on the heart levers quotes heart_levers.json, which heart_levers.md renders."""
+    sys.path.insert(0, str(BENCH))
+    from heart_levers import render
+
+    data = load("heart_levers.json")
+    assert (BENCH / "heart_levers.md").read_text() == render(data)
+    doc, levers = flat("benchmarks/heart.md"), data["levers"]
+    chosen = max((k for k in levers if k != "shipped"), key=lambda k: levers[k]["val_dice"])
+    top = max((k for k in levers if k != "shipped"), key=lambda k: levers[k]["test_dice"])
+    assert chosen == "teacher" and f"alone (validation {levers[chosen]['val_dice']:.4f}), scores " \
+        f"{levers[chosen]['test_dice']:.4f}" in doc  # fmt: skip
+    gain = levers[top]["test_vs_shipped"]
+    assert f"{levers[top]['test_dice']:.4f} ({interval(gain)})" in doc and gain["ci95"][0] < 0
+    low, high = data["shipped_test_ci95"]
+    assert f"interval of [{low}, {high}]" in doc and low < 0.93 < high
+    assert levers["shipped"]["test_dice"] == round(load("heart.json")["wingspan_test"]["heart_dice_mean"], 4)
 
 
 def test_speed_md_is_rendered_from_its_json():
@@ -403,7 +423,8 @@ def test_validation_round14_rerun_figures_are_its_json():
 
 
 def test_shape_model_figures_are_their_jsons():
-    """Round 15: the card's validation choice and test figures, and the README's, are the shape model's JSONs."""
+    """Round 15: the card's validation choice and test figures are the mask-only shape model's JSONs (its test
+    JSONs as committed then, in benchmarks/history/)."""
     sys.path.insert(0, str(BENCH))
     from shape_model import choose, render
 
@@ -412,26 +433,61 @@ def test_shape_model_figures_are_their_jsons():
     results = data["results"]
     assert data["chosen"] == choose(results) == "t0.7_g0.0_f0.05"
     chosen, none = results[data["chosen"]], results["none"]
+    card = flat("MODEL_CARD.md")
+    gain = chosen["v7_pneumonia_vs_none"]
+    assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down)" in card
+    assert f"clean {chosen['clean']:.4f} (no growth {none['clean']:.4f})" in card
+    assert f"simulated {chosen['simulated_mean']:.4f} ({none['simulated_mean']:.4f})" in card
+    real = load("history/pathology_shape_model_round15.json")["results"]
+    before, after = (real[m]["real"] for m in ("lungseg-unet-default", "lungseg-unet-default+shape"))
+    v7 = [r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in (before, after)]
+    assert f"the 150 v7 pneumonia test films {v7[0]:.4f} -> {v7[1]:.4f}" in card and v7[1] > v7[0]
+    acc = load("history/accuracy_shape_model_round15.json")["results"]
+    for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
+        old, new = (acc[k][f"{name}_test"]["dice_mean"] for k in ("v62", "v62_shape"))
+        assert new <= old and f"{label} {old:.4f} -> {new:.4f}" in card  # why it stayed opt-in
+    for kind, row in real["lungseg-unet-default+shape"]["simulated"].items():  # "every one of the six"
+        assert row["dice_mean"] < real["lungseg-unet-default"]["simulated"][kind]["dice_mean"], kind
+
+
+def test_film_aware_shape_model_figures_are_their_jsons():
+    """Round 16: the choice on validation, the shipped settings, and the card's and README's test figures."""
+    sys.path.insert(0, str(BENCH))
+    from shape_model import choose, render
+
+    from lungseg.inference import shape_completion
+    from lungseg.model.pretrained import PRETRAINED
+
+    data = load("shape_model_image.json")
+    assert (BENCH / "shape_model_image.md").read_text() == render(data)
+    results = data["results"]
+    assert data["chosen"] == choose(results) == "t0.5_g0.0_f0.05_w1"
+    constants = (shape_completion.THRESHOLD, shape_completion.MIN_GAIN, shape_completion.FLOOR,
+                 shape_completion.MIN_WIDTH)  # fmt: skip
+    assert constants == (0.5, 0.0, 0.05, 1) and PRETRAINED["lungseg-unet-default"].shape_completion
+    chosen, none = results[data["chosen"]], results["none"]
     card, readme = flat("MODEL_CARD.md"), flat("README.md")
     gain = chosen["v7_pneumonia_vs_none"]
     assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down)" in card
     assert f"clean {chosen['clean']:.4f} (no growth {none['clean']:.4f})" in card
     assert f"simulated {chosen['simulated_mean']:.4f} ({none['simulated_mean']:.4f})" in card
-    from lungseg.inference import shape_completion
-
-    assert (shape_completion.THRESHOLD, shape_completion.MIN_GAIN, shape_completion.FLOOR) == (0.7, 0.0, 0.05)
-    real = load("pathology_shape_model.json")["results"]
-    before, after = (real[m]["real"] for m in ("lungseg-unet-default", "lungseg-unet-default+shape"))
-    v7 = [r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in (before, after)]
-    assert f"the 150 v7 pneumonia test films {v7[0]:.4f} -> {v7[1]:.4f}" in card
-    assert f"v7 pneumonia {v7[0]:.4f} -> {v7[1]:.4f}" in readme and v7[1] > v7[0]
+    assert f"lung over the heart {chosen['lung_over_heart']:.4f} ({none['lung_over_heart']:.4f})" in card
+    assert f"it changes {chosen['changed']['clean']} of the 50 clean validation films" in card
+    assert f"(clean {results['t0.5_g0.0_f0.0_w1']['clean']:.4f})" in card  # without the floor
     acc = load("accuracy_shape_model.json")["results"]
+    assert acc["v62"]["model"].endswith("+noshape") and acc["v62_shape"]["model"] == "lungseg-unet-default"
     for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
         old, new = (acc[k][f"{name}_test"]["dice_mean"] for k in ("v62", "v62_shape"))
-        assert new <= old and f"{label} {old:.4f} -> {new:.4f}" in card  # why it is off by default
-        assert f"{label} {new - old:+.4f}" in readme
-    for kind, row in real["lungseg-unet-default+shape"]["simulated"].items():  # "every one of the six"
-        assert row["dice_mean"] < real["lungseg-unet-default"]["simulated"][kind]["dice_mean"], kind
+        assert f"{label} {old:.4f} -> {new:.4f}" in card and f"{label} {new - old:+.4f}" in readme
+        assert new >= old - 0.0001  # "leaves the adult sets as they were"
+    real = load("pathology_shape_model.json")["results"]
+    off, on = real["lungseg-unet-default+noshape"], real["lungseg-unet-default"]
+    for group in ("pneumonia", "normal"):
+        v7 = [r["real"]["v7_pediatric"]["groups"][group]["dice_mean"] for r in (off, on)]
+        assert f"v7 {group} {v7[0]:.4f} -> {v7[1]:.4f}" in card and v7[1] > v7[0]
+    moves = [abs(on["simulated"][k]["dice_mean"] - off["simulated"][k]["dice_mean"]) for k in off["simulated"]]
+    means = [np.mean([r["simulated"][k]["dice_mean"] for k in off["simulated"]]) for r in (off, on)]
+    assert max(moves) <= 0.0003 and f"(mean {means[0]:.4f} -> {means[1]:.4f})" in card
 
 
 def test_shape_model_with_a_weak_lung_model_figures_are_their_jsons():

@@ -124,7 +124,8 @@ def test_onnxruntime_backend_runs_without_importing_torch(tmp_path, onnx_cache):
         return done.stdout.split()[-2:]
 
     assert run("a") == ["0", "True"]
-    assert sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("*.onnx")) == ["polarity", "unet", "view"]
+    copies = sorted(p.name.split("-")[1] for p in (tmp_path / "cache").glob("*.onnx"))
+    assert copies == ["polarity", "shape", "unet", "view"]  # the shape model runs after the default model
     assert run("b") == ["0", "False"]
     a, b = (np.asarray(Image.open(tmp_path / d / "sample_cxr_labels.png")) for d in "ab")
     assert (a == b).all()
@@ -227,17 +228,19 @@ def test_segment_by_default_runs_a_bundled_model_on_onnxruntime(tmp_path):
 
 
 def test_the_shape_model_grows_the_same_lungs_under_onnxruntime(real_data, onnx_cache):
-    """--shape-model with ONNX Runtime: the bundled shape model's ONNX copy puts back a cut base exactly as torch."""
+    """The shape model with ONNX Runtime: its ONNX copy (mask and film in) puts back a cut base exactly as torch."""
     from lungseg.inference.postprocess import LEFT_LUNG, clean_lung_labels
-    from lungseg.inference.shape_completion import bundled_shape_model, complete_shape
-    from lungseg.io.reader import read_mask
+    from lungseg.inference.shape_completion import bundled_shape_model, complete_shape, shape_image
+    from lungseg.io.reader import read_mask, read_xray
 
     models = bundled_shape_model("torch"), bundled_shape_model("onnxruntime")
     assert models[1].backend == "onnxruntime" and models[1].size == models[0].size == 128
+    assert models[1].channels == models[0].channels == 2
     for name in ("MCUCXR_0001_0", "MCUCXR_0004_0", "MCUCXR_0006_0"):
         labels = clean_lung_labels(read_mask(real_data / "masks" / f"{name}.png"))
+        film = shape_image(read_xray(real_data / "CXR_png" / f"{name}.png"), 128)
         rows = np.nonzero((labels == LEFT_LUNG).any(axis=1))[0]
         low = np.arange(labels.shape[0])[:, None] > rows[0] + 0.6 * (rows[-1] - rows[0])
         cut = np.where(low & (labels == LEFT_LUNG), 0, labels).astype(np.uint8)
-        grown = [complete_shape(cut, None, m) for m in models]
+        grown = [complete_shape(cut, None, m, image=film) for m in models]
         assert (grown[0] != cut).sum() > 1000 and np.array_equal(grown[0], grown[1])

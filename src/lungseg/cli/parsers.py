@@ -65,10 +65,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_shape_model(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--shape-model", action="store_true",
-                   help="also grow the lungs by the learned shape prior (lungseg-shape) before the mirror-image "
-                   "completion; off by default: it gains on children's pneumonia films and costs adult films "
-                   "(benchmarks/shape_model.md)")  # fmt: skip
+    p.add_argument("--shape-model", action=argparse.BooleanOptionalAction, default=None,
+                   help="grow the lungs where the learned shape prior (lungseg-shape: the lungs found and the film "
+                   "in) sees a zone lost under opacity, before the mirror-image completion; default: on for the "
+                   "bundled default model (chosen on its validation films, benchmarks/shape_model_image.md), off for "
+                   "a checkpoint or .onnx file of your own")  # fmt: skip
 
 
 def _add_segment(sub: argparse._SubParsersAction) -> None:

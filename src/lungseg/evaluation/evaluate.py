@@ -156,15 +156,15 @@ def evaluate(
     heart: str | Path | None = "auto",
     convention: str = "visible",
     backend: str = "torch",
-    shape_model: bool = False,
+    shape_model: bool | None = None,
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
     The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
     ``threshold`` is given) and post-processing (unless ``postprocess`` is False), in the lung
     ``convention`` of the manual masks ("anatomical" for masks that include the lung behind the heart), run by
-    ``backend`` (torch or onnxruntime, as ``lungseg segment --backend``); ``shape_model``: also the learned
-    shape prior (``--shape-model``).
+    ``backend`` (torch or onnxruntime, as ``lungseg segment --backend``); ``shape_model``: the learned shape
+    prior on or off (``--shape-model``; None: as ``lungseg segment`` runs this model).
     """
     segmenter = Segmenter.from_pretrained(
         model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart, convention=convention,

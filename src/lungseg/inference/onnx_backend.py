@@ -13,6 +13,7 @@ import importlib.util
 import json
 import logging
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED, resolve_pretrain
 from lungseg.model.shapes import ModelConfig
 
 log = logging.getLogger(__name__)
+_EXPORT = threading.Lock()  # torch's ONNX exporter keeps global state: one export at a time
 
 INSTALL = "pip install 'lungseg[onnx]' (or: pip install onnxruntime onnx)"
 META_KEY = "lungseg"
@@ -51,6 +53,7 @@ class OnnxModel:
         self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self.meta: dict[str, Any] = json.loads(self.session.get_modelmeta().custom_metadata_map[META_KEY])
         self.config = ModelConfig(**self.meta["model_config"]) if "model_config" in self.meta else None
+        self.channels = self.config.in_channels if self.config is not None else 1
         # the input side: a view model's thumbnail, or a segmentation model's working size
         self.size = int(self.meta.get("size") or self.meta.get("train_config", {}).get("image_size", 0))
 
@@ -92,6 +95,11 @@ def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
     it first."""
     cfg = PRETRAINED[name]
     path = cache_dir() / f"{cfg.name}-{cfg.sha256[:16]}-{__version__}.onnx"
+    with _EXPORT:  # segmenting threads may ask for a model first at once: the second finds the first's file
+        return _cached_or_written(name, path, threads)
+
+
+def _cached_or_written(name: str, path: Path, threads: int | None) -> OnnxModel:
     if path.is_file():
         try:
             return OnnxModel(path.read_bytes(), threads)
@@ -100,7 +108,7 @@ def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
     log.info("writing the ONNX Runtime copy of %s to %s (once)", name, path)
     from lungseg.inference import onnx_export  # torch, this once
 
-    weights = resolve_pretrained(name)
+    weights, cfg = resolve_pretrained(name), PRETRAINED[name]
     unet = cfg.task in ("segmentation", "shape")  # a U-Net checkpoint; else a thumbnail model (view, polarity)
     data = onnx_export.onnx_bytes(weights) if unet else onnx_export.view_onnx_bytes(weights)
     try:

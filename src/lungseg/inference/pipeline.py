@@ -35,7 +35,7 @@ from lungseg.inference.preprocess import (
     upsample_mask,
 )
 from lungseg.inference.quality import assess
-from lungseg.inference.shape_completion import bundled_shape_model, complete_shape
+from lungseg.inference.shape_completion import bundled_shape_model, complete_shape, shape_image
 from lungseg.inference.shape_prior import complete_lungs
 from lungseg.io.reader import XRay, from_array, read_xray
 
@@ -186,7 +186,11 @@ def heart_at(heart_logits: np.ndarray | None, options: FinishOptions | None, sha
 
 
 def completed_lungs(
-    labels: np.ndarray, heart: np.ndarray | None, options: FinishOptions, prob: np.ndarray | None = None
+    labels: np.ndarray,
+    heart: np.ndarray | None,
+    options: FinishOptions,
+    prob: np.ndarray | None = None,
+    xray: XRay | None = None,
 ) -> tuple[np.ndarray, bool]:
     """Labels with lost zones put back by the shape model, and a lost lung by its partner's mirror image, when
     asked; and whether that drew more than ``COMPLETED_SHARE`` of the lung area (the ``lung_completed`` flag:
@@ -195,7 +199,8 @@ def completed_lungs(
         return labels, False
     found = labels
     shapes = bundled_shape_model(options.backend) if options.shape else None
-    labels = complete_shape(labels, heart, shapes, smooth_fraction=options.smooth_fraction, prob=prob)
+    film = shape_image(xray, shapes.size) if getattr(shapes, "channels", 1) == 2 and xray is not None else None
+    labels = complete_shape(labels, heart, shapes, smooth_fraction=options.smooth_fraction, prob=prob, image=film)
     labels = complete_lungs(labels, heart)
     if labels is found:  # both steps hand back their input when they change nothing
         return labels, False
@@ -234,7 +239,7 @@ def finish(
     small = processing_shape(full, options.max_side)
     prob = probabilities_at(logits, small)
     heart = heart_at(heart_logits, heart_options, small)
-    labels, completed = completed_lungs(labels_from(prob, options), heart, options, prob)
+    labels, completed = completed_lungs(labels_from(prob, options), heart, options, prob, xray)
     conf = confidence(prob, labels > 0)
     assessed = None
     if options.quality and options.target == "lungs":

@@ -27,8 +27,9 @@ from lungseg.inference.pipeline import (
 from lungseg.inference.polarity import FLAG as POLARITY_FLAG
 from lungseg.inference.polarity import check_polarity, inverted, is_inverted
 from lungseg.inference.polarity import polarity_model as polarity_model_for
+from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.io.reader import XRay
-from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, resolve_model
+from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, completes_shape, resolve_model
 
 if TYPE_CHECKING:  # torch is imported only by the torch backend (lungseg.inference.torch_predictor)
     from lungseg.model.unet import UNet
@@ -79,7 +80,7 @@ class Segmenter:
         self.image_size, self.intensity = image_size, intensity
         self.postprocess = postprocess
         self.complete_lungs = complete_lungs and postprocess  # a lost lung completed by the shape prior
-        self.shape_model = shape_model  # opt-in: the lungs grown by the learned shape prior first (shape_completion.py)
+        self.shape_model = shape_model  # the lungs grown by the learned shape prior first (shape_completion.py)
         self.convention = convention  # "anatomical": the lungs also behind the heart (needs a heart; convention.py)
         self.smooth = smooth
         self.threshold = threshold
@@ -98,6 +99,8 @@ class Segmenter:
         # (polarity.py); "keep" (a model object given here: the caller knows its inputs): as it is
         auto = check_polarity(polarity) == "auto"
         self.polarity_check = polarity_model_for(self.backend, polarity_model) if auto else None
+        if self.complete_lungs and shape_model:  # loaded here, once, not by the first film of each thread
+            bundled_shape_model(self.backend)
         self.payload: dict = {}
 
     @classmethod
@@ -121,7 +124,9 @@ class Segmenter:
         there is one; a heart model's name or file runs that one beside the lung model; None runs none.
         ``threads``: ONNX Runtime's threads per forward pass (None: all the cores; torch sets its own).
         ``polarity`` (a keyword, default "auto"): turn an input the bundled polarity model calls inverted back
-        before segmenting (flag inverted_input); "keep" takes every input as it is.
+        before segmenting (flag inverted_input); "keep" takes every input as it is. ``shape_model`` (a keyword):
+        the learned shape prior on or off; by default on for a bundled model chosen with it (the default model),
+        off for a checkpoint or .onnx file.
         """
         if backend not in ("auto", "torch", "onnxruntime"):
             raise ValueError(f"unknown backend {backend!r}; use auto, torch or onnxruntime")
@@ -149,6 +154,8 @@ class Segmenter:
         kwargs.setdefault("heart_threshold", float(payload.get("heart_threshold", 0.5)))
         kwargs.setdefault("heart_smooth", float(payload.get("heart_smooth", 0.0)))
         kwargs.setdefault("polarity", "auto")  # a trained model has seen upright films only (polarity.py)
+        if kwargs.get("shape_model") is None:  # None: as the model's table entry says (on for the default model)
+            kwargs["shape_model"] = completes_shape(name_or_path)
         segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
         segmenter.payload = payload
         if heart != "auto":

@@ -1,15 +1,18 @@
-"""A learned shape prior (opt-in, ``--shape-model``): lung zones lost under opacity, grown back from the shape of
-what the lung model found.
+"""A learned shape prior: lung zones lost under opacity, grown back from the shape of what the lung model found
+and from the film.
 
 Where disease makes a zone of a lung opaque (consolidation, effusion, white-out), a segmentation model trained
 on aerated lung tends to stop where the opacity starts. The bundled shape model (``lungseg-shape``, a small
-U-Net on 128 px masks, ``benchmarks/shape_model.py``) has learned from manual masks alone what the rest of a
-lung looks like: it takes the lungs found and returns the probability of whole lungs. The lungs are grown where
-it is above ``THRESHOLD``, outside the heart and where the lung model's own probability is above ``FLOOR``, if
-that adds more than ``MIN_GAIN`` of their area; the three were chosen on validation films
-(``benchmarks/shape_model.md``). It is off by default: it gains on sick children's films and costs adult films
-(a mask alone cannot tell a lost base from a high diaphragm; ``MODEL_CARD.md``, round 15). The mirror-image
-completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
+U-Net at 128 px, ``benchmarks/shape_model.py --image``) takes the lungs found and the film, and returns the
+probability of whole lungs: it learned from manual masks with zones taken away and painted opaque on the film,
+so it can tell a base lost under fluid from a high diaphragm, whose edge the film shows (its mask-only
+predecessor could not, and ran bases into the liver on adult films: ``MODEL_CARD.md``, round 15). The lungs are
+grown where it is above ``THRESHOLD``, in pieces at least ``MIN_WIDTH`` wide at its scale (not the rim that
+resampling its outline leaves), outside the heart and where the lung model's own probability is above
+``FLOOR``, if that adds more than ``MIN_GAIN`` of their area; all four were chosen on validation films
+(``benchmarks/shape_model_image.md``). It runs by default after the bundled default model (round 16) and,
+for other models, when asked; the mirror-image completion of :mod:`lungseg.inference.shape_prior` runs after
+it either way.
 """
 
 from __future__ import annotations
@@ -19,14 +22,17 @@ from functools import cache
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 from lungseg.inference.postprocess import clean_lung_labels, fill_holes
-from lungseg.inference.preprocess import resize_float, sigmoid, to_byte_mask
+from lungseg.inference.preprocess import equalize_histogram, preview_xray, resize_float, sigmoid, to_byte_mask
+from lungseg.io.reader import XRay
 from lungseg.model.pretrained import PRETRAINED, SHAPE_MODEL, resolve_pretrained
 
-THRESHOLD = 0.7  # a pixel is whole lung where the shape model's probability is above this
+THRESHOLD = 0.5  # a pixel is whole lung where the shape model's probability is above this
 MIN_GAIN = 0.0  # grow the lungs only when that adds more than this share of their area (0: any growth)
 FLOOR = 0.05  # ... and only where the lung model's probability is above this
+MIN_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
 # (N, 1, S, S) masks as float32 0/1 -> (N, 1, S, S) logits of whole lungs, with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
 
@@ -38,9 +44,29 @@ def shape_input(lungs: np.ndarray, size: int) -> np.ndarray:
     return (np.asarray(small) > 127).astype(np.float32)[None, None]
 
 
-def whole_lungs(lungs: np.ndarray, model: ShapeModel) -> np.ndarray:
-    """The shape model's probability of whole lungs, float32 at the shape of ``lungs``."""
-    return resize_float(sigmoid(model(shape_input(lungs, model.size))[0, 0]), *lungs.shape)
+def shape_image(xray: XRay, size: int, equalize: bool = True) -> np.ndarray:
+    """(size, size) float32 [0, 1]: the film as an image-aware shape model sees it (scaled down, then
+    histogram-equalised like the lung model's input)."""
+    small = preview_xray(xray, size, size)
+    return equalize_histogram(small) if equalize else small
+
+
+def whole_lungs(lungs: np.ndarray, model: ShapeModel, image: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """(the shape model's input mask, its probability of whole lungs), both (S, S) at its side S; ``image``
+    (:func:`shape_image`) is its second input channel, for a model that takes the film."""
+    x = shape_input(lungs, model.size)
+    if image is not None:
+        x = np.concatenate([x, image.astype(np.float32)[None, None]], axis=1)
+    return x[0, 0] > 0, sigmoid(model(x)[0, 0])
+
+
+def wide_growth(found: np.ndarray, whole: np.ndarray, threshold: float, width: int) -> np.ndarray:
+    """(S, S) bool: where the shape model adds lung in pieces at least about ``2 * width`` of its pixels wide
+    (an opening): a zone put back, not the rim of a pixel or two that resampling a 128 px outline leaves
+    around every lung. Widened by a pixel, so that a piece still meets the lung it grows from once resampled
+    (the caller keeps only the pixels the shape model adds at full size)."""
+    wide = ndimage.binary_opening((whole > threshold) & ~found, iterations=width)
+    return ndimage.binary_dilation(wide) if wide.any() else wide
 
 
 def complete_shape(
@@ -52,17 +78,26 @@ def complete_shape(
     smooth_fraction: float = 0.0,
     prob: np.ndarray | None = None,
     floor: float = FLOOR,
+    image: np.ndarray | None = None,
+    min_width: int = MIN_WIDTH,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
-    lung area outside ``heart`` and, given the lung model's probabilities ``prob``, only where they are above
-    ``floor`` (the film must show some sign of lung there: a mask alone cannot tell a lost base from a high
-    diaphragm); the same labels otherwise (or without a model, or without lungs)."""
+    lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
+    probabilities ``prob``, only where they are above ``floor`` (the film must show some sign of lung there:
+    a mask alone cannot tell a lost base from a high diaphragm); the same labels otherwise (or without a
+    model, or without lungs). ``image`` goes to a shape model that takes the film."""
     if model is None:
         return labels
     lungs = labels > 0
     if not lungs.any():
         return labels
-    added = (whole_lungs(lungs, model) > threshold) & ~lungs
+    found, whole = whole_lungs(lungs, model, image if getattr(model, "channels", 1) == 2 else None)
+    core = wide_growth(found, whole, threshold, min_width) if min_width > 0 else None
+    if core is not None and not core.any():
+        return labels  # most films: nothing to grow (and no full-size work done)
+    added = (resize_float(whole, *lungs.shape) > threshold) & ~lungs
+    if core is not None:
+        added &= resize_float(core.astype(np.float32), *lungs.shape) > 0.5
     if heart is not None:
         added &= ~heart
     if prob is not None:

@@ -43,6 +43,7 @@ class TorchViewModel:
         from lungseg.model.fuse import fused_for_inference
 
         self.size = size or model.config.size
+        self.channels = getattr(model.config, "in_channels", 1)  # a shape model may take the film too
         self.model = fused_for_inference(model).to(memory_format=torch.channels_last)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

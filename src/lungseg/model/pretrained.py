@@ -14,7 +14,7 @@ from pathlib import Path
 DEFAULT_MODEL = "lungseg-unet-default"
 HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
 VIEW_MODEL = "lungseg-view"  # frontal chest X-ray or not: a feature of the quality score (lungseg/model/viewnet.py)
-SHAPE_MODEL = "lungseg-shape"  # whole lungs from the lungs found (opt-in: --shape-model; shape_completion.py)
+SHAPE_MODEL = "lungseg-shape"  # whole lungs from the lungs found and the film (shape_completion.py)
 POLARITY_MODEL = "lungseg-polarity"  # is the film inverted (bone dark)? turned back before segmenting (polarity.py)
 # The lung model is trained on the Shenzhen masks of Stirenko et al. 2018 (CC BY-NC-SA 4.0): non-commercial,
 # share-alike. The heart model is fine-tuned from the lung model on Wingspan, so it carries the same terms.
@@ -35,6 +35,8 @@ class PretrainedCfg:
     licence: str  # SPDX id of the weights' licence (they inherit the training masks' terms)
     task: str = "segmentation"  # or "view" / "polarity" (a thumbnail CNN) or "shape" (masks in, masks out): never
     # loaded as a segmentation model
+    shape_completion: bool = False  # the shape model completes this model's lungs by default (chosen on its
+    # validation outputs; other checkpoints run it only when asked)
 
 
 PRETRAINED: dict[str, PretrainedCfg] = {
@@ -58,6 +60,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
+        shape_completion=True,  # round 16: benchmarks/shape_model_image.md
     ),
     HEART_MODEL: PretrainedCfg(
         name=HEART_MODEL,
@@ -90,15 +93,15 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     SHAPE_MODEL: PretrainedCfg(
         name=SHAPE_MODEL,
         file="lungseg-shape.pt",
-        sha256="f665f2f9ccdfaaf26c9a21f13658077bb917b58c11dbf3459b2ffd9de8edce92",
+        sha256="e715f76232483c291f67aa7749b87cf1a4b24d6acf6fdc4925fa06ff2200277a",
         image_size=128,
         padding="same",
-        intensity="mask",  # a 0/1 lung mask in, not an X-ray (lungseg/inference/shape_completion.py)
+        intensity="mask+equalize",  # the lungs found (0/1) and the film, equalised (shape_completion.py)
         training_data=(
-            "masks only, no images: the manual lung masks of the training films of splits/pathology.json "
-            "(Shenzhen 509, Montgomery 35, Wingspan 95) with zones taken away (lungseg/training/shape_masks.py); "
-            "the completion's threshold, minimum gain and floor chosen on the validation films; "
-            "benchmarks/shape_model.py; opt-in (--shape-model), off by default (MODEL_CARD.md, round 15)"
+            "the training films of splits/pathology.json (Shenzhen 509, Montgomery 35, Wingspan 95) at 128 px "
+            "and their manual lung masks with zones taken away and painted opaque on the film "
+            "(lungseg/training/shape_masks.py); the completion's threshold, minimum gain, floor and width chosen "
+            "on the validation films; benchmarks/shape_model.py --image (MODEL_CARD.md, rounds 15-16)"
         ),
         licence=WEIGHTS_LICENCE,  # learned from the Shenzhen masks (CC BY-NC-SA 4.0)
         task="shape",
@@ -149,6 +152,15 @@ def resolve_pretrained(name: str | None = None) -> Path:
     if sha256_of(path) != cfg.sha256:
         raise ValueError(f"bundled weights {path} do not match their sha256; reinstall lungseg")
     return path
+
+
+def completes_shape(name_or_path: str | Path | None = None) -> bool:
+    """Whether the shape model runs by default after this model: a bundled model that was chosen with it; never
+    a checkpoint file of your own (its outputs were not what the completion was chosen on)."""
+    if name_or_path is not None and Path(name_or_path).is_file():
+        return False
+    cfg = PRETRAINED.get(str(name_or_path or DEFAULT_MODEL))
+    return bool(cfg and cfg.shape_completion)
 
 
 def resolve_model(name_or_path: str | Path | None = None) -> Path:

@@ -1,10 +1,13 @@
-"""Training pairs for the shape model: a manual lung mask with zones taken away -> the whole mask.
+"""Training pairs for the shape model: a manual lung mask with zones taken away (and, for the shipped
+film-aware model, those zones painted opaque on the film) -> the whole mask.
 
 Where disease makes part of a lung opaque, a segmentation model tends to stop where the opacity starts: the
 lower zone above an effusion, a lateral bite under consolidation, a whole lung under white-out. The shape model
-(:mod:`lungseg.inference.shape_completion`) learns, from masks alone, what the rest of such a lung looks like.
-Each function here takes a (H, W) bool mask and one of its lungs and returns the mask with a zone of that lung
-removed; :func:`corrupt` draws one or two of them (or none: a whole mask must come back unchanged).
+(:mod:`lungseg.inference.shape_completion`) learns what the rest of such a lung looks like. Each ``drop_*``
+function takes a (H, W) bool mask and one of its lungs and returns the mask with a zone of that lung removed;
+:func:`corrupt` draws one or two of them (or none: a whole mask must come back unchanged) for the mask-only
+model; :func:`moved_pair`, :func:`remove_zones`, :func:`paint_lost` and :func:`outline_noise` make the film-aware
+model's pairs (``benchmarks/shape_model.py --image``).
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import numpy as np
 from scipy import ndimage
 
 from lungseg.inference.postprocess import lung_sides
-from lungseg.training.pathology import smooth_field
+from lungseg.training.pathology import blend, dense_level, smooth_field
 
 KEEP_WHOLE = 0.2  # share of pairs left whole: the model must learn to leave a healthy pair alone
 TWO_ZONES = 0.3  # share of corrupted pairs with a second zone removed
 BOUNDARY_NOISE = 0.5  # share of pairs dilated or eroded by a pixel (a model's outline is never the manual one)
+PAINT_NONE, PAINT_HAZY = 0.1, 0.15  # shares of lost zones left as they were on the film, or made only hazy
 
 
 def drop_base(mask: np.ndarray, lung: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -61,28 +65,67 @@ def drop_patchy(mask: np.ndarray, lung: np.ndarray, rng: np.random.Generator) ->
 ZONES = (drop_base, drop_base, drop_patch, drop_lung, drop_patchy)  # the base twice: the commonest loss
 
 
+def remove_zones(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``mask`` with one or two zones of its lungs removed (``TWO_ZONES`` of the time two)."""
+    out = mask
+    lungs = [lung for lung in lung_sides(out) if lung.any()]
+    for _ in range(1 + int(rng.random() < TWO_ZONES)):
+        if lungs:
+            out = ZONES[rng.integers(len(ZONES))](out, lungs[rng.integers(len(lungs))], rng)
+    return out
+
+
+def outline_noise(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``mask`` dilated or eroded by one pixel ``BOUNDARY_NOISE`` of the time (a model's outline is never the
+    manual one)."""
+    if rng.random() < BOUNDARY_NOISE:
+        return (ndimage.binary_dilation if rng.random() < 0.5 else ndimage.binary_erosion)(mask)
+    return mask
+
+
 def corrupt(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """``mask`` with one or two zones of its lungs removed (or none, ``KEEP_WHOLE`` of the time), then often
     dilated or eroded by one pixel. Returns a new array; ``mask`` is not changed."""
     out = np.asarray(mask, bool).copy()
     if rng.random() < KEEP_WHOLE:
         return out
-    lungs = [lung for lung in lung_sides(out) if lung.any()]
-    for _ in range(1 + int(rng.random() < TWO_ZONES)):
-        if lungs:
-            out = ZONES[rng.integers(len(ZONES))](out, lungs[rng.integers(len(lungs))], rng)
-    if rng.random() < BOUNDARY_NOISE:
-        out = (ndimage.binary_dilation if rng.random() < 0.5 else ndimage.binary_erosion)(out)
-    return out
+    return outline_noise(remove_zones(out, rng), rng)
 
 
 def moved(mask: np.ndarray, rng: np.random.Generator, turn: float = 8.0, scale: float = 0.15) -> np.ndarray:
     """``mask`` turned up to ``turn`` degrees, scaled by up to +-``scale`` per axis and shifted up to 8% of its
     side about its centre: more shapes than the manual masks alone."""
+    matrix, offset = random_affine(mask.shape, rng, turn, scale)
+    return ndimage.affine_transform(mask.astype(np.float32), matrix, offset=offset, order=1) > 0.5
+
+
+def random_affine(shape: tuple[int, ...], rng: np.random.Generator, turn: float, scale: float):
+    """(matrix, offset) for ``ndimage.affine_transform``: a turn, a scale per axis and a shift about the centre."""
     angle = np.deg2rad(rng.uniform(-turn, turn))
     factors = rng.uniform(1 - scale, 1 + scale, 2)
     matrix = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]]) / factors[:, None]
-    centre = np.array(mask.shape) / 2
-    shift = rng.uniform(-0.08, 0.08, 2) * np.array(mask.shape)
-    out = ndimage.affine_transform(mask.astype(np.float32), matrix, offset=centre - matrix @ centre + shift, order=1)
-    return out > 0.5
+    centre = np.array(shape) / 2
+    shift = rng.uniform(-0.08, 0.08, 2) * np.array(shape)
+    return matrix, centre - matrix @ centre + shift
+
+
+def moved_pair(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, turn: float = 8.0,
+               scale: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`moved` applied to a film and its mask alike (the film's border filled with its edge values)."""
+    matrix, offset = random_affine(mask.shape, rng, turn, scale)
+    film = ndimage.affine_transform(image.astype(np.float32), matrix, offset=offset, order=1, mode="nearest")
+    return film, ndimage.affine_transform(mask.astype(np.float32), matrix, offset=offset, order=1) > 0.5
+
+
+def paint_lost(image: np.ndarray, whole: np.ndarray, kept: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``image`` ([0, 1], before equalisation) with the lung zones in ``whole`` but not in ``kept`` made opaque,
+    as the disease that made a model lose them would: dense and textured (most often), hazy, or not at all (a
+    zone lost for another reason). The film then shows why a zone is missing; a high diaphragm shows an edge."""
+    lost = whole & ~kept
+    draw = rng.random()
+    if not lost.any() or draw < PAINT_NONE:
+        return image
+    strength = rng.uniform(0.3, 0.6) if draw < PAINT_NONE + PAINT_HAZY else rng.uniform(0.7, 1.0)
+    soft = ndimage.gaussian_filter(ndimage.binary_dilation(lost).astype(np.float32), rng.uniform(0.7, 2.0))
+    texture = 1 + 0.15 * (smooth_field(image.shape, rng, 20) - 0.5)
+    return blend(image, np.clip(soft * strength * texture, 0, 1), dense_level(image, whole, rng))
