@@ -50,5 +50,7 @@ def test_preview_xray_is_resize_xray_within_a_grey_level():
         fast, careful = preview_xray(xray, 1024, 853), resize_xray(xray, 1024, 853)
         assert fast.shape == careful.shape == (1024, 853) and fast.dtype == np.float32
         assert np.abs(fast - careful).max() <= 1.5 / 255
+        small = preview_xray(xray, 128, 128)  # the shape model's film: 23x down (16-bit data is strided first)
+        assert small.shape == (128, 128) and np.abs(small - resize_xray(xray, 128, 128)).max() <= 3 / 255
     floats = XRay(smooth.astype(np.float32))
     assert np.array_equal(preview_xray(floats, 1024, 853), resize_xray(floats, 1024, 853))

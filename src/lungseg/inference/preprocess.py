@@ -19,6 +19,7 @@ from lungseg.io.reader import XRay
 Intensity = Literal["none", "minmax", "equalize"]
 INTENSITY_MODES = ("none", "minmax", "equalize")
 BAND_PIXELS = 2_000_000  # source pixels made float at a time when an X-ray is resized from its integer data
+REDUCING_GAP = 3.0  # preview_xray: PIL box-reduces by whole factors down to within this of the target size
 
 
 def resize_float(image: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -89,7 +90,11 @@ def preview_xray(xray: XRay, height: int, width: int) -> np.ndarray:
     keeps :func:`resize_xray`."""
     if xray.is_float or xray.data.dtype not in (np.uint8, np.uint16) or height > xray.shape[0]:
         return resize_xray(xray, height, width)
-    small = Image.fromarray(xray.data).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    data = xray.data
+    if data.dtype == np.uint16:  # PIL cannot box-reduce 16-bit images: stride to within the reducing gap first
+        step = max(1, int(max(data.shape[0] / height, data.shape[1] / width) / REDUCING_GAP))
+        data = data[::step, ::step]
+    small = Image.fromarray(data).resize((width, height), Image.Resampling.BILINEAR, reducing_gap=REDUCING_GAP)
     return XRay(np.asarray(small), scale=xray.scale, offset=xray.offset).pixels
 
 
