@@ -151,6 +151,8 @@ def test_an_image_model_gets_the_film_as_its_second_channel_and_a_mask_model_doe
     np.testing.assert_array_equal(out, pair())
     complete_shape(labels, None, mask_only, 0.5, image=film)
     assert mask_only.seen[0].shape == (1, 1, 32, 32)
+    with pytest.raises(ValueError, match="takes the film too"):
+        complete_shape(labels, None, WholeWithFilm(), 0.5)
 
 
 def test_paint_lost_makes_only_the_lost_zone_dense_and_never_darkens():

@@ -33,7 +33,8 @@ THRESHOLD = 0.5  # a pixel is whole lung where the shape model's probability is 
 MIN_GAIN = 0.0  # grow the lungs only when that adds more than this share of their area (0: any growth)
 FLOOR = 0.05  # ... and only where the lung model's probability is above this
 MIN_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
-# (N, 1, S, S) masks as float32 0/1 -> (N, 1, S, S) logits of whole lungs, with ``.size`` = S
+# (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
+# with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
 
 
@@ -91,7 +92,10 @@ def complete_shape(
     lungs = labels > 0
     if not lungs.any():
         return labels
-    found, whole = whole_lungs(lungs, model, image if getattr(model, "channels", 1) == 2 else None)
+    takes_film = getattr(model, "channels", 1) == 2
+    if takes_film and image is None:
+        raise ValueError("this shape model takes the film too: pass image=shape_image(xray, model.size)")
+    found, whole = whole_lungs(lungs, model, image if takes_film else None)
     core = wide_growth(found, whole, threshold, min_width) if min_width > 0 else None
     if core is not None and not core.any():
         return labels  # most films: nothing to grow (and no full-size work done)

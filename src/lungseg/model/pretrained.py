@@ -33,8 +33,8 @@ class PretrainedCfg:
     intensity: str
     training_data: str
     licence: str  # SPDX id of the weights' licence (they inherit the training masks' terms)
-    task: str = "segmentation"  # or "view" / "polarity" (a thumbnail CNN) or "shape" (masks in, masks out): never
-    # loaded as a segmentation model
+    task: str = "segmentation"  # or "view" / "polarity" (a thumbnail CNN) or "shape" (a mask and the film in, a
+    # mask out): never loaded as a segmentation model
     shape_completion: bool = False  # the shape model completes this model's lungs by default (chosen on its
     # validation outputs; other checkpoints run it only when asked)
 
