@@ -83,7 +83,7 @@ def dices(rows: list[dict], prob_of, threshold: float) -> list[float]:
     return out
 
 
-def levers(head) -> dict:
+def levers() -> dict:
     """name -> film -> heart probability at the manual mask's size."""
     at = lambda logits, r: probabilities_at(logits[None], r["heart"].shape)  # noqa: E731
     out = {"shipped": lambda r: at(r["shipped"], r), "teacher": lambda r: at(r["teacher"], r),
@@ -103,14 +103,15 @@ def main() -> None:
     split = load_split(HERE.parent / "splits" / "pathology.json")
     sets = {k: films(Path(args.data), split[k], lungs, teacher) for k in ("train", "val", "test")}
     for r in sets["train"]:
-        r["small_heart"] = binary_mask_at(r["heart"], 256)
+        r["small_heart"] = area_target(r["heart"], 256)
     head = train_head(sets["train"])
     for r in sets["val"] + sets["test"]:
         with torch.inference_mode():
             r["new_head"] = head(r["features"][None])[0, 0].numpy()
-    shipped_test = dices(sets["test"], levers(head)["shipped"], 0.95)
+    probs = levers()
+    shipped_test = dices(sets["test"], probs["shipped"], 0.95)
     results = {}
-    for name, prob_of in levers(head).items():
+    for name, prob_of in probs.items():
         val = {t: float(np.mean(dices(sets["val"], prob_of, t))) for t in THRESHOLDS}
         best = 0.95 if name == "shipped" else max(val, key=val.get)  # the shipped threshold is already chosen
         test = dices(sets["test"], prob_of, best)
@@ -124,7 +125,7 @@ def main() -> None:
     (HERE / "heart_levers.md").write_text(render(out))
 
 
-def binary_mask_at(mask: np.ndarray, size: int) -> np.ndarray:
+def area_target(mask: np.ndarray, size: int) -> np.ndarray:
     """A manual mask as a float32 (size, size) target (area-averaged)."""
     from PIL import Image
 
