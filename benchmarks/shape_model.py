@@ -44,11 +44,12 @@ from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
 from lungseg.inference.postprocess import HEART  # noqa: E402
 from lungseg.inference.preprocess import equalize_histogram, resize_mask, to_byte_mask  # noqa: E402
 from lungseg.inference.segmenter import Segmenter  # noqa: E402
-from lungseg.inference.shape_completion import complete_shape, shape_image, shape_model_file  # noqa: E402
+from lungseg.inference.shape_completion import complete_shape, shape_image, shape_input, shape_model_file  # noqa: E402
 from lungseg.io.reader import XRay, read_mask, read_xray  # noqa: E402
 from lungseg.model.checkpoint import save_checkpoint  # noqa: E402
 from lungseg.model.pretrained import WEIGHTS_LICENCE  # noqa: E402
 from lungseg.model.unet import UNet  # noqa: E402
+from lungseg.training.conventions import visible_field  # noqa: E402
 from lungseg.training.pathology import low_contrast  # noqa: E402
 from lungseg.training.shape_masks import (  # noqa: E402
     KEEP_WHOLE,
@@ -62,6 +63,7 @@ from lungseg.training.shape_masks import (  # noqa: E402
 
 SIZE, WIDTH, BATCH, LR = 128, 8, 16, 2e-3
 LOW_CONTRAST = 0.2  # share of the image model's training films made flat and noisy (portable films)
+CHILDREN = 0.35  # --children: share of training pairs drawn from the v7 pediatric training films
 THRESHOLDS, GAINS, FLOORS = (0.5, 0.7, 0.9), (0.0, 0.02), (0.0, 0.05, 0.1, 0.2, 0.3)
 IMAGE_WIDTHS = (0, 1, 2)  # --image: the minimum width of a grown piece, in shape-model pixels (0: any)
 log = logging.getLogger("shape_model")
@@ -95,21 +97,67 @@ def batch(masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, to
     return tuple(torch.from_numpy(np.stack(a)[:, None].astype(np.float32)) for a in (inputs, targets))
 
 
-def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, ...]:
-    """((corrupted mask, film with the lost zones made opaque, equalised), whole mask): (BATCH, 2 | 1, SIZE, SIZE)."""
-    inputs, targets = [], []
-    for i in rng.integers(len(masks), size=BATCH):
-        film, whole = moved_pair(films[i], masks[i], rng)
+def children_data(data: Path) -> tuple[np.ndarray, ...]:
+    """(films, masks, cares) of the v7 pediatric training films at SIZE (``--children``): each anatomical mask
+    turned into the visible field by the shipped model's heart (``visible_field``), the loss counting where the
+    conventions agree and on the heart, not behind it nor on the heart's uncertain border."""
+    seg = Segmenter.from_pretrained("lungseg-unet-default", device="cpu", complete_lungs=False, shape_model=False)
+    split = load_split(HERE.parent / "splits" / "v7_pediatric.json")
+    samples = select(discover(data / "v7_pediatric")[1], split["train"])
+    films, masks, cares = [], [], []
+    for s in samples:
+        xray = read_xray(s.image)
+        heart = shape_input(seg(xray).heart, SIZE)[0, 0] > 0
+        target, care = visible_field(shape_input(read_mask(s.mask), SIZE)[0, 0] > 0, heart, band=1)
+        films.append(shape_image(xray, SIZE, equalize=False))
+        masks.append(target)
+        cares.append(care)
+    log.info("children's films: %d", len(samples))
+    return tuple(np.stack(a) for a in (films, masks, cares))
+
+
+def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
+                cares: np.ndarray | None = None, adults: int = 0) -> tuple[torch.Tensor, ...]:
+    """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
+    SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time."""
+    inputs, targets, kept_cares = [], [], []
+    n = len(masks)
+    draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
+    for i in draws:
+        care = None if cares is None else cares[i]
+        film, whole, *moved_care = moved_pair(films[i], masks[i], rng, care=care)
         film, whole = (film, whole) if whole.sum() >= 50 else (films[i], masks[i])
+        if care is not None:
+            kept_cares.append((moved_care[0] if whole is not masks[i] else care)[None])
         kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
         film = paint_lost(film, whole, kept, rng)
         film = low_contrast(film, rng) if rng.random() < LOW_CONTRAST else film
         inputs.append(np.stack([outline_noise(kept, rng).astype(np.float32), equalize_histogram(film)]))
         targets.append(whole[None])
-    return tuple(torch.from_numpy(np.stack(a).astype(np.float32)) for a in (inputs, targets))
+    arrays = (inputs, targets, kept_cares) if kept_cares else (inputs, targets)
+    return tuple(torch.from_numpy(np.stack(a).astype(np.float32)) for a in arrays)
 
 
-def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None) -> None:
+def pick(rng: np.random.Generator, adults: int, total: int) -> int:
+    """An adult film's index, or a child's ``CHILDREN`` of the time."""
+    return int(adults + rng.integers(total - adults) if rng.random() < CHILDREN else rng.integers(adults))
+
+
+def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None = None) -> torch.Tensor:
+    """BCE + (1 - Dice) of (N, 1, S, S) logits against 0/1 targets, counted only where ``care`` is 1 if given."""
+    if care is None:
+        p = torch.sigmoid(logits)
+        dice = (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, y) + 1 - dice
+    p = torch.sigmoid(logits) * care
+    dice = (2 * (p * y).sum() + 1) / (p.sum() + (y * care).sum() + 1)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, y, weight=care, reduction="sum") / care.sum()
+    return bce + 1 - dice
+
+
+def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
+          cares: np.ndarray | None = None, adults: int = 0) -> None:
+    """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     model = UNet(1 if films is None else 2, 1, WIDTH, 4)
@@ -117,11 +165,9 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=steps)
     start = time.time()
     for step in range(steps):
-        x, y = batch(masks, rng) if films is None else image_batch(films, masks, rng)
+        x, y, *w = batch(masks, rng) if films is None else image_batch(films, masks, rng, cares, adults)
         logits = model(x)
-        p = torch.sigmoid(logits)
-        dice = (2 * (p * y).sum() + 1) / (p.sum() + y.sum() + 1)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y) + 1 - dice
+        loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -265,21 +311,34 @@ def main() -> None:
     parser.add_argument("--image", action="store_true",
                         help="the film as a second input (lost zones painted opaque in training); writes "
                         "shape_model_image.json/.md and runs/shape_model_image.pt unless --checkpoint")  # fmt: skip
-    parser.add_argument("--checkpoint", default=None, help="default runs/shape_model.pt (--image: _image.pt)")
+    parser.add_argument("--children", action="store_true",
+                        help="with --image: the v7 pediatric training films too (their masks turned into the visible "
+                        "field by the shipped model's heart); writes shape_model_image_children.*")  # fmt: skip
+    parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--render", action="store_true", help="rewrite the .md from the .json")
     args = parser.parse_args()
-    name = "shape_model_image" if args.image else "shape_model"
+    if args.children and not args.image:
+        parser.error("--children needs --image (the children's films are the second input)")
+    name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
         return
     data, checkpoint = Path(args.data), Path(args.checkpoint or f"runs/{name}.pt")
     start = time.time()
     if not args.judge_only:
-        train(training_masks(data), args.steps, checkpoint, training_films(data) if args.image else None)
+        masks = training_masks(data)
+        films = training_films(data) if args.image else None
+        cares, adults = None, len(masks)
+        if args.children:
+            kid_films, kid_masks, kid_cares = children_data(data)
+            films, masks = np.concatenate([films, kid_films]), np.concatenate([masks, kid_masks])
+            cares = np.concatenate([np.ones((adults, SIZE, SIZE), bool), kid_cares])
+        train(masks, args.steps, checkpoint, films, cares, adults)
     seconds = round(time.time() - start)
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,))
-    command = f"python benchmarks/shape_model.py --steps {args.steps}" + (" --image" if args.image else "")
+    command = f"python benchmarks/shape_model.py --steps {args.steps}" + (" --image" if args.image else "") + (
+        " --children" if args.children else "")
     out = {"command": command, "name": name, "steps": args.steps, "train_seconds": seconds, "results": results,
            "chosen": choose(results)}  # fmt: skip
     if args.judge_only and (HERE / f"{name}.json").is_file():  # the training run's time, and no --judge-only

@@ -3,7 +3,14 @@ import math
 import pytest
 import torch
 
-from lungseg.training.losses import bce_loss, dice_bce_loss, get_loss, soft_dice_loss, weighted_bce_loss
+from lungseg.training.losses import (
+    bce_loss,
+    dice_bce_loss,
+    distill_loss,
+    get_loss,
+    soft_dice_loss,
+    weighted_bce_loss,
+)
 
 
 def test_bce_by_hand():
@@ -108,3 +115,17 @@ def test_heart_exclusion_weighs_only_a_known_heart_where_no_lung_is():
     for factor, mean_weight in ((1.0, 2.0), (3.0, 20 / 8)):  # the weights (2, 2, 6, 2) and (2, 2, 2, 2)
         lung = two_target_loss(get_loss("weighted_ce"), logits, target, weights, rows, 0.0, heart_exclusion=factor)
         assert lung.item() == pytest.approx(mean_weight * math.log(2), rel=1e-5)
+
+
+def test_distill_loss_by_hand_and_its_pull_toward_the_teacher():
+    zeros = torch.zeros(2, 2, 4, 4)
+    assert distill_loss(zeros, zeros).item() == pytest.approx(math.log(2))  # p = q = 1/2: the entropy of a coin
+    teacher = torch.full((1, 1, 2, 2), 3.0)
+    q = 1 / (1 + math.exp(-3.0))
+    student = torch.zeros(1, 1, 2, 2, requires_grad=True)
+    loss = distill_loss(student, teacher)
+    assert loss.item() == pytest.approx(math.log(2))  # -q log 1/2 - (1 - q) log 1/2
+    loss.backward()
+    assert torch.allclose(student.grad, torch.full_like(student, (0.5 - q) / 4))  # d/dx mean BCE = (p - q) / n
+    same = distill_loss(teacher, teacher).item()
+    assert same == pytest.approx(-(q * math.log(q) + (1 - q) * math.log(1 - q)), rel=1e-5)  # its minimum

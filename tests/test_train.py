@@ -13,6 +13,7 @@ from lungseg.model.checkpoint import load_model, read_checkpoint
 from lungseg.model.unet import ModelConfig
 from lungseg.training.config import TrainConfig
 from lungseg.training.loop import resume_config, train
+from lungseg.training.losses import get_loss
 
 TINY = ModelConfig(base_channels=4, depth=2)
 
@@ -250,3 +251,45 @@ def test_lungs_and_heart_in_one_model(tmp_path):
     result = segmenter(root / "images" / "x1.png")
     assert segmenter.has_heart and result.heart is not None and result.heart.shape == (32, 32)
     assert not Segmenter.from_pretrained(joint / "best.pt", heart=None).has_heart  # --no-heart
+
+
+def test_distillation_pulls_the_student_to_its_teacher(tmp_path):
+    """A teacher that sees no lung anywhere: a student trained on it alone (weight 1) learns to see none either."""
+    from torch.utils.data import DataLoader
+
+    from lungseg.model.unet import UNet
+    from lungseg.training.steps import Teacher, train_one_epoch
+
+    class Blind(torch.nn.Module):
+        config = TINY
+
+        def forward(self, x):
+            return torch.full((x.shape[0], 1, *x.shape[2:]), -8.0)
+
+    torch.manual_seed(0)
+    images = torch.rand(8, 1, 32, 32)
+    batches = [{"image": images[i : i + 2], "mask": (images[i : i + 2] > 0.3).float()} for i in range(0, 8, 2)]
+    student = UNet.from_config(TINY)
+    optimizer = torch.optim.AdamW(student.parameters(), lr=0.05)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
+    loss_fn = get_loss("bce")
+    for _ in range(10):
+        train_one_epoch(student, DataLoader(batches, batch_size=None), optimizer, scheduler, loss_fn,
+                        torch.device("cpu"), "test", False, Teacher(Blind(), 1.0))  # fmt: skip
+    with torch.no_grad():
+        assert torch.sigmoid(student.eval()(images)).mean().item() < 0.05  # the masks (~70% lung) had no say
+
+
+def test_distilling_needs_a_teacher_with_the_same_outputs(kaggle_tree, tmp_path):
+    teacher = train(tiny_config(kaggle_tree, tmp_path / "t", epochs=1))
+    student = train(tiny_config(kaggle_tree, tmp_path / "s", epochs=1, distill_from=str(teacher), distill_weight=0.5,
+                                model=ModelConfig(base_channels=2, depth=2)))  # fmt: skip
+    payload = read_checkpoint(student)
+    assert payload["train_config"]["distill_from"] == str(teacher) and math.isfinite(payload["metrics"]["train_loss"])
+    two = ModelConfig(base_channels=2, depth=2, out_channels=2)
+    with pytest.raises(ValueError, match="output channels"):
+        train(tiny_config(kaggle_tree, tmp_path / "u", distill_from=str(teacher), model=two, target="lungs+heart"))
+    with pytest.raises(ValueError, match="image_size"):
+        train(tiny_config(kaggle_tree, tmp_path / "v", distill_from=str(teacher), image_size=48))
+    with pytest.raises(ValueError, match="distill_weight"):
+        tiny_config(kaggle_tree, tmp_path / "w", distill_weight=1.5)

@@ -13,6 +13,7 @@ import torch
 
 from lungseg import __version__
 from lungseg.io.atomic import atomic_path
+from lungseg.model.narrow import narrow
 from lungseg.model.pretrained import resolve_model
 from lungseg.model.unet import ModelConfig, UNet
 from lungseg.model.widen import widen
@@ -68,23 +69,26 @@ def load_initial_weights(model: UNet, source: str | Path) -> dict[str, Any]:
     output channels may start from one with fewer (a lung model growing a heart output): the shared
     channels are copied and the new ones keep their fresh initialisation; and a wider model (more
     ``base_channels``) may start from a narrower one, grown by :func:`lungseg.model.widen.widen` so that it
-    starts out computing the same logits. Returns the source payload.
+    starts out computing the same logits; a narrower one from a wider, cut by :func:`lungseg.model.narrow.narrow`
+    to its strongest channels. Returns the source payload.
     """
     path = resolve_model(source)
     payload = read_checkpoint(path)
     theirs, ours = dict(payload["model_config"]), model.config.to_dict()
     grows = theirs.get("out_channels", 1) < ours["out_channels"]
     wider = theirs.get("base_channels", ours["base_channels"]) < ours["base_channels"]
-    free = {"dropout"} | ({"out_channels"} if grows else set()) | ({"base_channels"} if wider else set())
+    narrower = theirs.get("base_channels", ours["base_channels"]) > ours["base_channels"]
+    free = {"dropout"} | ({"out_channels"} if grows else set()) | ({"base_channels"} if wider or narrower else set())
     differ = sorted(k for k in ours if k not in free and theirs.get(k) != ours[k])
     if differ:
         wanted = ", ".join(f"{k}: {theirs.get(k)}" for k in differ)
         raise ValueError(f"{path}: its model differs in {', '.join(differ)}; set model {wanted} to start from it")
     state = dict(payload["state_dict"])
-    if wider:  # the trained channels kept, the new ones added without changing the logits (model/widen.py)
-        narrow = UNet.from_config(ModelConfig(**{**ours, **theirs, "out_channels": theirs.get("out_channels", 1)}))
-        narrow.load_state_dict(state)
-        state = widen(narrow, ours["base_channels"]).state_dict()
+    if wider or narrower:  # grown without changing the logits (model/widen.py), or cut (model/narrow.py)
+        source = UNet.from_config(ModelConfig(**{**ours, **theirs, "out_channels": theirs.get("out_channels", 1)}))
+        source.load_state_dict(state)
+        resized = widen(source, ours["base_channels"]) if wider else narrow(source, ours["base_channels"])
+        state = resized.state_dict()
     if grows:
         own = model.state_dict()
         for key in ("head.weight", "head.bias"):

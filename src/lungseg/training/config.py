@@ -40,6 +40,8 @@ class TrainConfig:
     anatomical_split: str = ""  # ... zones both conventions agree on; its films: this split JSON's train list
     anatomical_limit: int = 0  # the first N of those films (0 = all)
     anatomical_heart: bool = False  # turn those masks into the visible field with heart_teacher's heart masks
+    distill_from: str = ""  # a teacher (bundled name or checkpoint) whose probabilities also train this model
+    distill_weight: float = 0.5  # with distill_from: loss = (1 - w) x the masks' loss + w x BCE to the teacher
     model: ModelConfig = field(default_factory=ModelConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     pathology: PathologyConfig = field(default_factory=PathologyConfig)
@@ -88,6 +90,7 @@ class TrainConfig:
             (self.heart_weight >= 0, f"heart_weight must be >= 0, got {self.heart_weight}"),
             (self.heart_loss in ("", *LOSSES), f"heart_loss must be one of {', '.join(LOSSES)} or empty"),
             (self.heart_exclusion > 0, f"heart_exclusion must be positive, got {self.heart_exclusion}"),
+            (0 <= self.distill_weight <= 1, f"distill_weight must be within [0, 1], got {self.distill_weight}"),
             (self.heart_exclusion == 1.0 or self.loss == "weighted_ce",
              "heart_exclusion scales the weight map: use loss weighted_ce, or heart_exclusion 1"),
             (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),

@@ -23,7 +23,8 @@ from lungseg.data.layouts import discover, load_split, make_split, repeat_by_sou
 from lungseg.evaluation.calibrate import calibrate_checkpoint
 from lungseg.inference.predict import resolve_device
 from lungseg.io.atomic import write_text_atomic
-from lungseg.model.checkpoint import load_initial_weights, read_checkpoint, save_checkpoint
+from lungseg.model.checkpoint import load_initial_weights, load_model, read_checkpoint, save_checkpoint
+from lungseg.model.pretrained import resolve_model
 from lungseg.model.unet import UNet
 from lungseg.training import distributed
 from lungseg.training.augment import Augmenter
@@ -35,7 +36,7 @@ from lungseg.training.heart_labels import heart_masks
 from lungseg.training.losses import get_loss, needs_weight_map, two_target_loss
 from lungseg.training.pathology import simulate as pathology_simulate
 from lungseg.training.plot import plot_history
-from lungseg.training.steps import train_one_epoch, validate
+from lungseg.training.steps import Teacher, train_one_epoch, validate
 from lungseg.training.weightmap import unet_weight_map
 
 log = logging.getLogger(__name__)
@@ -234,6 +235,7 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
         heart_fn = get_loss(config.heart_loss) if config.heart_loss else None
         loss_fn = functools.partial(two_target_loss, loss_fn, heart_weight=config.heart_weight, heart_fn=heart_fn,
                                     heart_exclusion=config.heart_exclusion)  # fmt: skip
+    teacher = load_teacher(config, unwrap(model), device) if config.distill_from else None
     for epoch in range(state.epoch + 1, config.epochs + 1):
         if distributed.from_main(int(state.bad_epochs >= config.patience), ctx):
             log.info("early stop: no val Dice gain for %d epochs", state.bad_epochs)
@@ -244,7 +246,8 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
         train_loader, val_loader = _loaders(config, *datasets, epoch, ctx)
         lr = optimizer.param_groups[0]["lr"]
         desc = f"epoch {epoch}/{config.epochs}"
-        train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, device, desc, ctx.is_main)
+        train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, device, desc, ctx.is_main,
+                                     teacher)  # fmt: skip
         train_loss = distributed.mean_over_ranks(train_loss, ctx)
         if not ctx.is_main:
             continue
@@ -259,6 +262,21 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
         )  # fmt: skip
         if on_epoch_end is not None:
             on_epoch_end(epoch, row)
+
+
+def load_teacher(config: TrainConfig, student: UNet, device: torch.device) -> Teacher:
+    """``config.distill_from`` in eval mode (fp32) on ``device``; its outputs and input must be the student's."""
+    model, payload = load_model(resolve_model(config.distill_from))
+    theirs = payload.get("train_config") or {}
+    if model.config.out_channels != student.config.out_channels:
+        raise ValueError(f"distill_from {config.distill_from}: {model.config.out_channels} output channels, the "
+                         f"student has {student.config.out_channels}; distil from a model with the same outputs")
+    for key in ("image_size", "intensity"):
+        if key in theirs and theirs[key] != getattr(config, key):
+            raise ValueError(f"distill_from {config.distill_from}: {key} {theirs[key]!r}, this run's is "
+                             f"{getattr(config, key)!r}; set {key}: {theirs[key]!r}")
+    log.info("distilling from %s (weight %.2f)", config.distill_from, config.distill_weight)
+    return Teacher(model.float().to(device, memory_format=torch.channels_last).eval(), config.distill_weight)
 
 
 def save_epoch(run_dir: Path, parts, state: TrainState, extra: dict, row: dict, is_best: bool) -> None:

@@ -47,6 +47,16 @@ def weighted_bce_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.
     return (weight.float() * pixel).mean()
 
 
+def distill_loss(logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    """Mean BCE of a student's logits against a teacher's probabilities, over every channel and pixel.
+
+    Shapes: both (N, C, H, W). The teacher's soft outputs carry what it learned beyond the masks (its
+    lungs under simulated disease, its hearts on films without a heart mask), so a smaller student learns
+    more per epoch than from the masks alone (knowledge distillation).
+    """
+    return F.binary_cross_entropy_with_logits(logits.float(), torch.sigmoid(teacher_logits.float()))
+
+
 def needs_weight_map(name: str) -> bool:
     return name == "weighted_ce"
 

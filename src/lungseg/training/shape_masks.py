@@ -110,11 +110,13 @@ def random_affine(shape: tuple[int, ...], rng: np.random.Generator, turn: float,
 
 
 def moved_pair(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, turn: float = 8.0,
-               scale: float = 0.15) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`moved` applied to a film and its mask alike (the film's border filled with its edge values)."""
+               scale: float = 0.15, care: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """:func:`moved` applied to a film and its mask alike (the film's border filled with its edge values); and to
+    ``care`` (where a mask's loss counts, for sets of another convention), if given, which draws nothing more."""
     matrix, offset = random_affine(mask.shape, rng, turn, scale)
     film = ndimage.affine_transform(image.astype(np.float32), matrix, offset=offset, order=1, mode="nearest")
-    return film, ndimage.affine_transform(mask.astype(np.float32), matrix, offset=offset, order=1) > 0.5
+    masks = [m for m in (mask, care) if m is not None]
+    return film, *(ndimage.affine_transform(m.astype(np.float32), matrix, offset=offset, order=1) > 0.5 for m in masks)
 
 
 def paint_lost(image: np.ndarray, whole: np.ndarray, kept: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from tqdm import tqdm
 
 from lungseg.evaluation.metrics import overlap_from_counts
 from lungseg.inference.predict import autocast, predict_logits
+from lungseg.training.losses import distill_loss
+
+
+@dataclass(frozen=True)
+class Teacher:
+    """A trained model (eval mode) whose outputs also train the student, and the weight of that term."""
+
+    model: torch.nn.Module
+    weight: float
+
+    @torch.no_grad()
+    def logits(self, images: torch.Tensor) -> torch.Tensor:
+        with autocast(images.device):
+            return predict_logits(self.model, images).float()
 
 
 def _unpack(batch: dict, device: torch.device):
@@ -22,8 +38,10 @@ def _loss(loss_fn, logits: torch.Tensor, masks, weight, batch: dict) -> torch.Te
     return loss_fn(logits, masks, weight)
 
 
-def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: str, show: bool = True) -> float:
-    """One pass over ``loader``; returns the mean training loss."""
+def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: str, show: bool = True,
+                    teacher: Teacher | None = None) -> float:
+    """One pass over ``loader``; returns the mean training loss. With a ``teacher`` (model, weight), the loss
+    is (1 - weight) x the masks' loss + weight x :func:`distill_loss` to the teacher's outputs."""
     model.train()
     total, count = 0.0, 0
     bar = tqdm(loader, desc=desc, leave=False, disable=None if show else True, unit="batch")
@@ -32,6 +50,8 @@ def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: 
         with autocast(device):
             logits = predict_logits(model, images)
         loss = _loss(loss_fn, logits.float(), masks, weight, batch)
+        if teacher is not None:
+            loss = (1 - teacher.weight) * loss + teacher.weight * distill_loss(logits, teacher.logits(images))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
