@@ -89,4 +89,17 @@ def model_speed() -> dict:
         "original_forward_ms": round(original_ms, 1), "original_gflop": round(original_flops / 1e9, 1),
         "original_gflops_achieved": round(original_flops / 1e9 / (original_ms / 1000), 1),
         "ratio_original_over_default": round(original_ms / ours_ms, 1),
+        **fast_model_speed(size, bf16),
     }  # fmt: skip
+
+
+def fast_model_speed(size: int, bf16: bool) -> dict:
+    """The bundled fast model's forward latency and arithmetic (#11), where this build has it."""
+    from lungseg.model.pretrained import FAST_MODEL, PRETRAINED
+
+    if FAST_MODEL not in PRETRAINED:
+        return {}
+    fast, _ = load_model(resolve_model(FAST_MODEL))
+    flops, ms = forward_flops(fast, size), forward_ms(fast, size, bf16=bf16)
+    return {"fast_forward_ms": round(ms, 2), "fast_gflop": round(flops / 1e9, 2),
+            "fast_gflops_achieved": round(flops / 1e9 / (ms / 1000), 1)}  # fmt: skip

@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from model_speed import cpu_features, model_speed  # noqa: E402
 
 from dicom_factory import write_dicom  # noqa: E402
+from lungseg.model.pretrained import FAST_MODEL  # noqa: E402
 
 
 def make_inputs(data: Path, tmp: Path) -> dict[str, Path]:
@@ -184,6 +185,15 @@ def render(results: dict) -> str:
         lines += ["What the learned shape model costs (onnxruntime, the same run, `--no-shape-model` against the "
                   "default): " + ", ".join(f"{CASES[c]} {off[c]['images_per_s']} -> {onnx[c]['images_per_s']} img/s"
                                            for c in CASES) + ".", ""]  # fmt: skip
+    if "new_onnxruntime_fast" in results:  # #11: the default model cut to half its width and distilled
+        fast = results["new_onnxruntime_fast"]
+        lines += [f"The fast model (`--model {FAST_MODEL}`, onnxruntime, the same run; `MODEL_CARD.md`): "
+                  + ", ".join(f"{CASES[c]} {fast[c]['images_per_s']} img/s ({fast[c]['seconds']} s, "
+                              f"{fast[c]['peak_rss_mb']} MB)" for c in CASES)
+                  + f"; `lungseg --version` {fast['version_s']} s, first mask {fast['first_mask_s']} s. Its "
+                  "full-size masks against the default model's (Dice per image, minimum): "
+                  + ", ".join(f"{CASES[c]} {min(v):.4f}" for c, v in results["fast_vs_default_dice"].items())
+                  + "; its test Dice: `benchmarks/accuracy.md`.", ""]  # fmt: skip
     m = results["model"]
     lines += ["## The model alone", "",
               f"CPU: {m['cpu']}, {m['threads']} torch threads. Matmul peak (2048x2048): fp32 "
@@ -194,6 +204,8 @@ def render(results: dict) -> str:
               f"| lungseg default (width 16, depth 4) | 256x256 | {m['default_precision']} | "
               f"{m['default_gflop']} | "
               f"{m['default_forward_ms']} | {m['default_gflops_achieved']} |",
+              *([f"| lungseg fast (width 8, depth 4) | 256x256 | {m['default_precision']} | {m['fast_gflop']} | "
+                 f"{m['fast_forward_ms']} | {m['fast_gflops_achieved']} |"] if "fast_gflop" in m else []),
               f"| original project's U-Net (width 64, depth 4) | 512x512 | fp32 | {m['original_gflop']} | "
               f"{m['original_forward_ms']} | {m['original_gflops_achieved']} |", "",
               f"Per image the default model is **{m['ratio_original_over_default']}x** faster than the original "
@@ -234,10 +246,14 @@ def main() -> None:
                                                                ("--backend", "onnxruntime", "--no-shape-model"),
                                                                startup=False),
                        "new_lungs_only": run_version(ROOT / "src", folders, tmp, "lungs",
-                                                     ("--backend", "torch", "--no-heart"), startup=False)}  # fmt: skip
+                                                     ("--backend", "torch", "--no-heart"), startup=False),
+                       "new_onnxruntime_fast": run_version(ROOT / "src", folders, tmp, "fast",
+                                                           ("--backend", "onnxruntime", "--model", FAST_MODEL)),
+                       }  # fmt: skip
             same_model_runs(old, folders, tmp)
             results["mask_agreement_dice"] = {c: agreement(tmp, c) for c in ("png512", "png2500", "png5000")}
             results["int8_vs_torch_dice"] = {c: agreement(tmp, c, "int8", "new") for c in SIZES}
+            results["fast_vs_default_dice"] = {c: agreement(tmp, c, "fast", "onnx") for c in SIZES}
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
     results["model"] = model_speed()

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
+FAST_MODEL = "lungseg-unet-fast"  # the default model cut to half its width and distilled (configs/fast_distill.yaml)
 HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
 VIEW_MODEL = "lungseg-view"  # frontal chest X-ray or not: a feature of the quality score (lungseg/model/viewnet.py)
 SHAPE_MODEL = "lungseg-shape"  # whole lungs from the lungs found and the film (shape_completion.py)
