@@ -4,7 +4,7 @@ Scores the heart model beside a lung model with ``lungseg evaluate`` (heart Dice
 masks, absolute CTR error against the source's CTRs), and the lung model alone and with the heart beside it
 on the Montgomery and Shenzhen test sets (the lung masks must not change).
 
-Usage: python benchmarks/heart.py [--lungs MODEL] [--heart MODEL|auto] [--before MODEL] [--data PATH]
+Usage: python benchmarks/heart.py [--lungs MODEL] [--heart MODEL|auto] [--before MODEL] [--data PATH] [--output F]
 
 ``--heart auto`` (the default) is what ``lungseg segment`` runs: a lungs + heart model's own heart output,
 else the bundled heart model. ``--before`` adds the lung Dice of a previous lung model (before/after).
@@ -65,9 +65,11 @@ def main() -> None:
     parser.add_argument("--heart", default="auto")
     parser.add_argument("--before", help="a previous lung model: its lung Dice on the same test sets")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    parser.add_argument("--output", default="heart.json", help="file name in benchmarks/ (another model's figures)")
     args = parser.parse_args()
     data = Path(args.data)
     before = f" --before {args.before}" if args.before else ""
+    before += f" --output {args.output}" if args.output != "heart.json" else ""
     out: dict = {"command": f"python benchmarks/heart.py --lungs {args.lungs} --heart {args.heart}{before}"}
     with tempfile.TemporaryDirectory() as tmp:
         wing = evaluate(args.lungs, data / "wingspan", str(SPLITS / "wingspan_test.txt"), tmp, "cpu", heart=args.heart)
@@ -78,7 +80,8 @@ def main() -> None:
         out["wingspan_test"] = {k: wing.get(k) for k in keys}
         reference = np.array([float(r["ctr_reference"]) for r in rows])
         predicted = np.array([float(r["ctr"]) for r in rows])
-        out["bland_altman"] = bland_altman(reference, predicted, HERE / "heart_bland_altman.png")
+        figure = HERE / ("heart_bland_altman.png" if args.output == "heart.json" else f"{Path(args.output).stem}.png")
+        out["bland_altman"] = bland_altman(reference, predicted, figure)
         for name in ("montgomery", "shenzhen"):
             split = str(SPLITS / f"{name}_test.txt")
             alone = evaluate(args.lungs, data / "Lung Segmentation", split, tmp, "cpu", heart=None)
@@ -87,7 +90,7 @@ def main() -> None:
             if args.before:
                 previous = evaluate(args.before, data / "Lung Segmentation", split, tmp, "cpu", heart=None)
                 out[f"{name}_test_lung_dice"]["before"] = previous["dice_mean"]
-    (HERE / "heart.json").write_text(json.dumps(out, indent=1) + "\n")
+    (HERE / args.output).write_text(json.dumps(out, indent=1) + "\n")
     print(json.dumps(out, indent=1))
 
 

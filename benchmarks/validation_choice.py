@@ -12,6 +12,7 @@ Each model after the first also gets its paired difference from the first on the
 (``v7_pneumonia_vs_<first>``: mean, bootstrap 95% interval, films up and down).
 
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default [--output F]
+(``MODEL+shape`` / ``MODEL+noshape``: with or without the learned shape model; neither: the model's default)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from accuracy import model_and_shape
 from pathology import v7_groups
 from pathology_kinds import SEEN, UNSEEN
 
@@ -107,7 +109,8 @@ def main() -> None:
     results, per_film = {}, {}
     for spec in args.models:
         label, model = spec.split("=", 1)
-        seg = Segmenter.from_pretrained(model, device="cpu", heart=None)
+        model, shape = model_and_shape(model)  # MODEL+shape / MODEL+noshape: with or without the shape model
+        seg = Segmenter.from_pretrained(model, device="cpu", heart=None, shape_model=shape)
         clean = [seg(XRay(im)).mask for _, im, _ in pairs]
         scores = {"clean": [overlap_metrics(c, m)["dice"] for c, (_, _, m) in zip(clean, pairs, strict=True)]}
         for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):
@@ -115,7 +118,7 @@ def main() -> None:
                     for i, (_, im, m) in enumerate(pairs)]  # fmt: skip
             masks = [m for _, _, m in pairs]
             scores[kind] = [overlap_metrics(seg(XRay(x)).mask, m)["dice"] for x, m in zip(sick, masks, strict=True)]
-        results[label] = {"model": model, **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
+        results[label] = {"model": spec.split("=", 1)[1], **{k: round(float(np.mean(v)), 4) for k, v in scores.items()}}
         results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
         results[label]["heart"] = heart_dice(model, hearts)
         with_heart = [c for c, s in zip(clean, chosen, strict=True) if s.heart is not None]
