@@ -6,7 +6,7 @@ import pytest
 from lungseg.data.layouts import discover, select
 from lungseg.evaluation.evaluate import evaluate_sample
 from lungseg.inference.segmenter import Segmenter
-from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED
+from lungseg.model.pretrained import DEFAULT_MODEL, FAST_MODEL, PRETRAINED
 
 # 20 fixed images of the Montgomery test half (never trained on or selected with): every third one.
 MONTGOMERY_TEST_20 = [
@@ -27,6 +27,22 @@ def segmenter() -> Segmenter:
 def test_bundled_model_on_20_montgomery_test_images(segmenter, real_data):
     samples = select(discover(real_data)[1], MONTGOMERY_TEST_20)
     dice = [evaluate_sample(segmenter, s)["dice"] for s in samples]
+    assert np.mean(dice) >= 0.95, f"mean Dice {np.mean(dice):.4f} on 20 Montgomery test images"
+    assert min(dice) >= 0.85, f"worst Dice {min(dice):.4f}"
+
+
+def test_bundled_fast_model_on_20_montgomery_test_images(real_data):
+    """The fast model (#11): its table row matches its checkpoint, it has the heart output, the 20 films are in
+    its test split, and its lungs on them are as good as the bar the default model must pass."""
+    if FAST_MODEL not in PRETRAINED:
+        pytest.fail("no fast model is bundled")
+    fast = Segmenter.from_pretrained(FAST_MODEL)
+    cfg, train_config = PRETRAINED[FAST_MODEL], fast.payload["train_config"]
+    assert (cfg.image_size, cfg.intensity) == (train_config["image_size"], train_config["intensity"])
+    assert fast.model.config.base_channels == 8 and fast.has_heart
+    assert set(MONTGOMERY_TEST_20) <= set(fast.payload["split"]["test"])
+    samples = select(discover(real_data)[1], MONTGOMERY_TEST_20)
+    dice = [evaluate_sample(fast, s)["dice"] for s in samples]
     assert np.mean(dice) >= 0.95, f"mean Dice {np.mean(dice):.4f} on 20 Montgomery test images"
     assert min(dice) >= 0.85, f"worst Dice {min(dice):.4f}"
 

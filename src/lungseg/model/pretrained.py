@@ -63,6 +63,22 @@ PRETRAINED: dict[str, PretrainedCfg] = {
         licence=WEIGHTS_LICENCE,
         shape_completion=True,  # round 16: benchmarks/shape_model_image.md
     ),
+    FAST_MODEL: PretrainedCfg(
+        name=FAST_MODEL,
+        file="lungseg-unet-fast.pt",
+        sha256="943bef89bdc621c2bd1e318f03c978ed96591507fbff7cc86628df24ada13a1a",
+        image_size=256,
+        padding="same",
+        intensity="equalize",
+        training_data=(
+            "the default model (v6.2) cut to width 8, each layer's strongest channels (lungseg/model/narrow.py), "
+            "fine-tuned 8 epochs on v6.2's recipe and data (lungs and heart; Shenzhen, Montgomery training half x4, "
+            "Wingspan, 856 v7 pediatric films on the zones both conventions agree on) with v6.2 as its teacher "
+            "(distillation, weight 0.5; configs/fast_distill.yaml, last epoch); the same validation films select"
+        ),
+        licence=WEIGHTS_LICENCE,  # cut from the default model's weights (Shenzhen masks: CC BY-NC-SA 4.0)
+        shape_completion=True,  # on validation: v7 pneumonia 0.8910 -> 0.9016, clean unchanged (validation_choice_fast)
+    ),
     HEART_MODEL: PretrainedCfg(
         name=HEART_MODEL,
         file="lungseg-unet-heart.pt",
