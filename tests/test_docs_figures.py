@@ -129,6 +129,12 @@ def test_speed_md_is_rendered_from_its_json():
     assert f"one-image run {new['first_mask_s']} / **{ort['first_mask_s']}** / {int8['first_mask_s']} s" in readme
     worst = min(min(v) for v in s["int8_vs_torch_dice"].values())
     assert f"at Dice {worst:.4f} or more per image" in readme
+    fast, m = s["new_onnxruntime_fast"], s["model"]
+    assert f"pass {m['fast_forward_ms']} ms against {m['default_forward_ms']} ms at 256 px" in readme
+    assert f"runs at **{fast['png512']['images_per_s']} images/s** at 512 px" in readme
+    big = (fast["png2500"]["images_per_s"], fast["dcm2500"]["images_per_s"], fast["png5000"]["seconds"])
+    assert f"{big[0]} / {big[1]} images/s for the 2500x3000 PNGs / DICOMs, {big[2]} s at 5000x6000" in readme
+    assert f"{fast['png512']['images_per_s'] / ort['png512']['images_per_s']:.1f}x the images per second" in readme
 
 
 def test_reliability_figures_are_their_jsons():
@@ -503,3 +509,53 @@ def test_shape_model_with_a_weak_lung_model_figures_are_their_jsons():
         assert f"{new['off']:.4f} -> {new['on']:.4f} (mirror alone {old['on']:.4f})" in card and new["on"] > old["on"]
     lost = (learned["validation"]["lost_lung"]["on"], mirror["validation"]["lost_lung"]["on"])
     assert f"({lost[0]:.4f} against {lost[1]:.4f})" in card and lost[0] < lost[1]
+
+
+def test_shape_model_trained_on_children_figures_are_its_json():
+    """Round 17: the children's films in the shape model's training gain nothing on validation; not shipped."""
+    sys.path.insert(0, str(BENCH))
+    from shape_model import choose, render
+
+    data = load("shape_model_image_children.json")
+    assert (BENCH / "shape_model_image_children.md").read_text() == render(data)
+    results = data["results"]
+    assert data["chosen"] == choose(results) and data["command"].endswith("--image --children")
+    best = max(r["v7_pneumonia"] for r in results.values())
+    assert best == results["none"]["v7_pneumonia"]
+    card = flat("MODEL_CARD.md")
+    changed = results[data["chosen"]]["changed"]
+    assert changed["clean"] == changed["v7_pneumonia"] == changed["v7_normal"] == 0
+    simulated = sum(v for k, v in changed.items() if not k.startswith("v7") and k != "clean")
+    assert f"no growth ({best:.4f}; the rule's choice changes no clean or v7 film, {simulated} of the 300 simulated" in card
+    same = results["t0.5_g0.0_f0.05_w1"]["v7_pneumonia_vs_none"]
+    shipped = load("shape_model_image.json")["results"]["t0.5_g0.0_f0.05_w1"]["v7_pneumonia_vs_none"]
+    assert f"{interval(same)} ({same['films_up']} films up, {same['films_down']} down), against round 16's " \
+           f"{interval(shipped)}" in card  # fmt: skip
+
+
+def test_fast_model_figures_are_their_jsons():
+    """#11: the fast model's validation choice, test figures and speed, as the card and README quote them."""
+    from lungseg.model.pretrained import FAST_MODEL, PRETRAINED
+
+    val = load("validation_choice_fast.json")["results"]
+    ship, off, best, v62 = val["fast_last_shape"], val["fast_last"], val["fast_best"], val["v62"]
+    assert PRETRAINED[FAST_MODEL].shape_completion and ship["clean"] >= off["clean"]
+    assert ship["v7_pneumonia"] > off["v7_pneumonia"]  # the shape model on: chosen on validation
+    assert all(ship[k] >= best[k] for k in ("clean", "simulated_mean", "heart"))  # the last epoch, not the best
+    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    assert f"clean {ship['clean']:.4f} (v6.2 {v62['clean']:.4f})" in card
+    assert f"simulated disease {ship['simulated_mean']:.4f} ({v62['simulated_mean']:.4f})" in card
+    assert f"heart {ship['heart']:.4f} ({v62['heart']:.4f})" in card
+    gain = ship["v7_pneumonia_vs_v62"]
+    assert f"v7 pneumonia {ship['v7_pneumonia']:.4f} ({v62['v7_pneumonia']:.4f}; paired {gain['mean']:+.4f} " \
+           f"[{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}])" in card  # fmt: skip
+    assert f"lifts its v7 pneumonia from {off['v7_pneumonia']:.4f}" in card
+    acc, shipped = load("accuracy_fast_model.json")["results"]["fast"], load("accuracy.json")["results"]["shipped"]
+    for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
+        new, old = acc[f"{name}_test"]["dice_mean"], shipped[f"{name}_test"]["dice_mean"]
+        assert re.search(rf"{label} {new:.4f} \((v6\.2 )?{old:.4f}\)", card), label
+        assert f"{new:.4f}" in readme
+    heart, heart_default = load("heart_fast_model.json"), load("heart.json")
+    h, h0 = heart["wingspan_test"], heart_default["wingspan_test"]
+    assert f"heart {h['heart_dice_mean']:.4f} ({h0['heart_dice_mean']:.4f}), CTR error {h['ctr_error_mean']:.4f}" \
+           f" ({h0['ctr_error_mean']:.4f}), bias {heart['bland_altman']['bias']:+.4f}" in card  # fmt: skip
