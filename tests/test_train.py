@@ -173,8 +173,10 @@ def test_fine_tuning_starts_from_the_given_weights(kaggle_tree, tmp_path):
     for (name, a), b in zip(before.named_parameters(), after.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-9, msg=name)
     bad = ["train", "--data", str(kaggle_tree), "--output", str(tmp_path / "c"), "--init-from", str(first)]
-    assert main([*bad, "--image-size", "32", "--base-channels", "2", "--depth", "2"]) == 1  # narrower: refused
     assert main([*bad, "--image-size", "32", "--base-channels", "4", "--depth", "3"]) == 1  # deeper: refused
+    cut = ["train", "--data", str(kaggle_tree), "--output", str(tmp_path / "d"), "--init-from", str(first)]
+    assert main([*cut, "--image-size", "32", "--base-channels", "2", "--depth", "2", "--epochs", "1"]) == 0  # narrower
+    assert load_model(tmp_path / "d" / "last.pt")[0].config.base_channels == 2  # cut to its strongest channels
 
 
 def test_config_file_may_set_data_and_output(kaggle_tree, tmp_path):
