@@ -82,7 +82,7 @@ def test_initial_weights_copy_a_matching_model_and_refuse_another(tmp_path):
     for (name, a), b in zip(source.state_dict().items(), target.state_dict().values(), strict=True):
         assert torch.equal(a.float(), b.float()), name
     assert next(target.parameters()).dtype == torch.float32
-    with pytest.raises(ValueError, match=r"base_channels.*base_channels: 4"):  # narrower: never (wider: test_widen)
-        load_initial_weights(UNet(base_channels=2, depth=2), tmp_path / "src.pt")
+    with pytest.raises(ValueError, match=r"depth.*depth: 2"):  # (wider or narrower: test_widen, test_narrow)
+        load_initial_weights(UNet(base_channels=4, depth=3), tmp_path / "src.pt")
     with pytest.raises(ValueError, match="no bundled model named"):
         load_initial_weights(target, tmp_path / "missing.pt")
