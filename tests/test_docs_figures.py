@@ -526,7 +526,8 @@ def test_shape_model_trained_on_children_figures_are_its_json():
     changed = results[data["chosen"]]["changed"]
     assert changed["clean"] == changed["v7_pneumonia"] == changed["v7_normal"] == 0
     simulated = sum(v for k, v in changed.items() if not k.startswith("v7") and k != "clean")
-    assert f"no growth ({best:.4f}; the rule's choice changes no clean or v7 film, {simulated} of the 300 simulated" in card
+    assert f"no growth ({best:.4f}; the rule's choice changes no clean or v7 film, {simulated} of the 300 " \
+           "simulated" in card  # fmt: skip
     same = results["t0.5_g0.0_f0.05_w1"]["v7_pneumonia_vs_none"]
     shipped = load("shape_model_image.json")["results"]["t0.5_g0.0_f0.05_w1"]["v7_pneumonia_vs_none"]
     assert f"{interval(same)} ({same['films_up']} films up, {same['films_down']} down), against round 16's " \
