@@ -126,9 +126,10 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
     for i in draws:
         care = None if cares is None else cares[i]
         film, whole, *moved_care = moved_pair(films[i], masks[i], rng, care=care)
-        film, whole = (film, whole) if whole.sum() >= 50 else (films[i], masks[i])
+        if whole.sum() < 50:  # moved off the film: the pair as it was
+            film, whole, moved_care = films[i], masks[i], [care]
         if care is not None:
-            kept_cares.append((moved_care[0] if whole is not masks[i] else care)[None])
+            kept_cares.append(moved_care[0][None])
         kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
         film = paint_lost(film, whole, kept, rng)
         film = low_contrast(film, rng) if rng.random() < LOW_CONTRAST else film
