@@ -556,6 +556,15 @@ def test_fast_model_figures_are_their_jsons():
         new, old = acc[f"{name}_test"]["dice_mean"], shipped[f"{name}_test"]["dice_mean"]
         assert re.search(rf"{label} {new:.4f} \((v6\.2 )?{old:.4f}\)", card), label
         assert f"{new:.4f}" in readme
+    sick = [load(n)["results"][m] for n, m in (("pathology_fast_model.json", "lungseg-unet-fast"),
+                                                ("pathology.json", "lungseg-unet-default"))]  # fmt: skip
+    abnormal = [r["real"]["montgomery"]["groups"]["abnormal"]["dice_mean"] for r in sick]
+    v7 = [r["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in sick]
+    simulated = [np.mean([v["dice_mean"] for v in r["simulated"].values()]) for r in sick]
+    below = [sum(v["below_0.85"] for v in r["simulated"].values()) for r in sick]
+    assert f"abnormal films {abnormal[0]:.4f} ({abnormal[1]:.4f}), v7 pneumonia test films {v7[0]:.4f} " \
+           f"({v7[1]:.4f}), the six simulated diseases on the Montgomery/Shenzhen test films {simulated[0]:.4f} on " \
+           f"average ({simulated[1]:.4f}), {below[0]} films below 0.85 ({below[1]})" in card  # fmt: skip
     heart, heart_default = load("heart_fast_model.json"), load("heart.json")
     h, h0 = heart["wingspan_test"], heart_default["wingspan_test"]
     assert f"heart {h['heart_dice_mean']:.4f} ({h0['heart_dice_mean']:.4f}), CTR error {h['ctr_error_mean']:.4f}" \
