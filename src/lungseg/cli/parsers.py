@@ -82,7 +82,8 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
         "inputs", nargs="*", help="image/DICOM files or folders, searched recursively (default: bundled sample)"
     )
     p.add_argument("-o", "--output", default="lungseg_output", help="output folder (lungseg_output)")
-    p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
+    p.add_argument("--model", help="bundled model name (lungseg-unet-default, or lungseg-unet-fast: faster, a little "
+                   "less accurate) or checkpoint .pt (default: lungseg-unet-default)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument(
         "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
@@ -175,7 +176,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("serve", help="a local web page to try lungseg on one X-ray (pip install 'lungseg[serve]')")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="(8000)")
-    p.add_argument("--model", help="bundled model name or checkpoint .pt (default: the bundled default model)")
+    p.add_argument("--model", help="bundled model name (lungseg-unet-default, or lungseg-unet-fast: faster, a little "
+                   "less accurate) or checkpoint .pt (default: lungseg-unet-default)")
     p.add_argument("--max-upload-mb", type=float, default=50.0, dest="max_upload_mb", help="upload size limit (50)")
     _add_convention(p)
     _add_backend(p)
