@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from lungseg.cli import main
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from tests.conftest import missing_data
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

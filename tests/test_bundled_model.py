@@ -68,7 +68,7 @@ def test_golden_sample_needs_no_shared_data():
     from PIL import Image
 
     from lungseg.evaluation.metrics import overlap_metrics
-    from lungseg.inference.batch import sample_path
+    from lungseg.inference.jobs import sample_path
 
     manual = np.asarray(Image.open(str(resources.files("lungseg") / "assets" / "sample_cxr_mask.png"))) > 0
     result = Segmenter.from_pretrained()(sample_path())

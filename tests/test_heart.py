@@ -7,7 +7,8 @@ import pytest
 import torch
 from PIL import Image
 
-from lungseg.inference.batch import SegmentOptions, find_jobs, run_segment
+from lungseg.inference.batch import SegmentOptions, run_segment
+from lungseg.inference.jobs import find_jobs
 from lungseg.inference.segmenter import Segmenter
 from lungseg.model.unet import ModelConfig
 

@@ -19,7 +19,7 @@ def test_export_then_segment_with_both_backends(tmp_path):
     torch_seg = Segmenter.from_pretrained()
     ort_seg = Segmenter.from_pretrained(onnx_file)
     assert ort_seg.threshold == torch_seg.threshold and ort_seg.image_size == torch_seg.image_size
-    from lungseg.inference.batch import sample_path
+    from lungseg.inference.jobs import sample_path
 
     ta, oa = torch_seg(sample_path()), ort_seg(sample_path())
     for a, b, least in ((ta.mask, oa.mask, 0.995), (ta.heart, oa.heart, 0.99)):  # lungs, the model's own heart

@@ -10,7 +10,7 @@ from PIL import Image
 
 from lungseg.cli import main
 from lungseg.evaluation.metrics import overlap_metrics
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.inference.polarity import FLAG, check_polarity, inverted, is_inverted, polarity_model
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay, read_xray

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from lungseg.evaluation.quality_fit import auroc, fit_quality, spearman
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.inference.quality import FEATURES, REJECTED_QUALITY, QualityModel, shape_features
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay

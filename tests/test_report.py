@@ -7,7 +7,7 @@ import shutil
 from PIL import Image
 
 from lungseg.cli import main
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.io.thumbnails import THUMB_SIDE
 
 

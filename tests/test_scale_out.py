@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from lungseg.cli import main
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.inference.shards import merge_measurements, parse_shard, shard_slice
 from tests.conftest import ellipse_pair
 

@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from lungseg.cli import main
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.inference.segmenter import Segmenter
 from lungseg.model.checkpoint import save_checkpoint
 from lungseg.model.unet import UNet
@@ -166,7 +166,7 @@ def test_large_input_tiled(checkpoint, tmp_path):
 
 
 def test_inputs_sharing_a_stem_never_share_outputs(tmp_path):
-    from lungseg.inference.batch import find_jobs
+    from lungseg.inference.jobs import find_jobs
 
     src = tmp_path / "in"
     src.mkdir()
@@ -231,7 +231,7 @@ def test_parallel_must_be_positive(tmp_path, capsys):
 
 def test_batches_close_early_at_the_byte_budget(tmp_path):
     """Small files batch up to batch_size; a large file goes alone, so threads share a few large films evenly."""
-    from lungseg.inference.streaming import index_batches
+    from lungseg.inference.readahead import index_batches
 
     sizes = [10, 10, 10, 10, 10, 500, 10, 600, 10]
     files = []

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.inference.segmenter import Segmenter
 from lungseg.serve.app import create_app, display_name
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lungseg.inference.batch import sample_path
+from lungseg.inference.jobs import sample_path
 from lungseg.inference.view import bundled_view_model, not_frontal_logit, thumbnail
 from lungseg.io.reader import read_xray
 from lungseg.model.pretrained import VIEW_MODEL, resolve_model

@@ -94,13 +94,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_segment(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from lungseg.inference.batch import SegmentOptions, find_jobs, run_segment, sample_path
-    from lungseg.inference.segmenter import Segmenter
-    from lungseg.model.pretrained import PRETRAINED
+    from lungseg.inference.jobs import find_jobs, sample_path  # light: no model, no scipy (see readahead.py)
 
-    if args.model is None and not PRETRAINED:
-        log.error("no default model is bundled: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
-        return 1
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         log.error("-o %s is a file, not a folder; choose a folder for the outputs", out)
@@ -113,13 +108,30 @@ def cmd_segment(args: argparse.Namespace) -> int:
     if not jobs:
         log.error("no X-ray files (PNG, JPEG, TIFF, BMP, DICOM) found in %s", " ".join(args.inputs))
         return 2
+    parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
+    ahead = read_ahead(args, jobs, parallel)  # the first films decode while the libraries and models load
+    try:
+        return segment_jobs(args, jobs, out, parallel, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead) -> int:
+    """``lungseg segment`` once its inputs are listed: the models, the run (local or Ray), the report."""
+    from lungseg.inference.batch import SegmentOptions, run_segment
+    from lungseg.inference.segmenter import Segmenter
+    from lungseg.model.pretrained import PRETRAINED
+
+    if args.model is None and not PRETRAINED:
+        log.error("no default model is bundled: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
+        return 1
     model_args = dict(
         name_or_path=args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
         complete_lungs=args.complete_lungs, shape_model=args.shape_model, convention=args.convention,
         polarity=args.polarity, backend=args.backend, heart=args.heart,
     )  # fmt: skip
-    parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
     # ONNX Runtime: each batch in flight on its share of the cores (runs contending for one pool of all of them
     # are slower); torch keeps its own threads
     model_args["threads"] = max(1, (os.cpu_count() or 1) // parallel)
@@ -141,7 +153,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     else:
         segmenter = Segmenter.from_pretrained(**model_args)
         backend = segmenter.backend
-        failed = run_segment(segmenter, jobs, opts)
+        failed = run_segment(segmenter, jobs, opts, ahead)
     echo(f"{len(jobs) - failed} of {len(jobs)} inputs done; masks, overlays and {opts.rows_file} in {out}/")
     if args.report and not args.shard:
         from lungseg.report.build import record_run, segment_report
@@ -153,6 +165,16 @@ def cmd_segment(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             log.warning("report.html not written (%s); rebuild it with: lungseg report %s", exc, out)
     return 1 if failed else 0
+
+
+def read_ahead(args: argparse.Namespace, jobs: list, parallel: int):
+    """A :class:`~lungseg.inference.readahead.ReadAhead` on the films of the first ``parallel`` batches, for a
+    local run that reads in its own process (not with --workers, --ray or a shard: those read elsewhere or later)."""
+    if args.workers or args.ray or args.shard:
+        return None
+    from lungseg.inference.readahead import ReadAhead, first_batches
+
+    return ReadAhead(first_batches([j.source for j in jobs], args.batch_size, parallel))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -195,7 +217,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def _export_int8(args: argparse.Namespace):
-    from lungseg.inference.batch import input_files
+    from lungseg.inference.jobs import input_files
     from lungseg.inference.quantize import export_int8
 
     if args.format != "onnx" or not args.calibration:

@@ -12,112 +12,33 @@ import math
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from lungseg.inference.jobs import Job
 from lungseg.inference.pipeline import SegmentationResult, processing_shape
 from lungseg.inference.preprocess import preview_xray
+from lungseg.inference.readahead import ReadAhead
 from lungseg.inference.render import overlay_image
 from lungseg.inference.rowlog import RowLog, compact_rows, read_rows
 from lungseg.inference.segmenter import Segmenter
 from lungseg.inference.streaming import stream
 from lungseg.io.atomic import is_stale_temporary, save_png_atomic
 from lungseg.io.png import save_gray_png_atomic
-from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, XRay, is_dicom
+from lungseg.io.reader import XRay, read_xray
 from lungseg.io.thumbnails import save_thumbnail, thumbnail_path
 
 log = logging.getLogger(__name__)
 
-SAMPLE = "sample_cxr.png"
 OUTPUT_KINDS = ("mask", "labels", "overlay")
 OVERLAY_MAX_SIDE = 1024  # the overlay is bounded; masks and labels keep the input's full size
 WRITE_QUEUE = 4  # inputs whose outputs may be in flight at once (bounds memory)
 PARALLEL_ENCODE_PIXELS = 4_000_000  # above this, a result's full-size PNGs are encoded in parallel
 FAST_PNG = 1  # zlib level: masks compress almost as well at 1 as at 6, several times faster
 MEASUREMENTS = "measurements.csv"
-
-
-def sample_path() -> Path:
-    """The bundled sample X-ray (a downscaled Montgomery image; see assets/README.md)."""
-    return Path(str(resources.files("lungseg") / "assets" / SAMPLE))
-
-
-@dataclass(frozen=True)
-class Job:
-    """One input file and the stem of its outputs (``out_dir/relative/parent/stem``)."""
-
-    source: Path
-    out_stem: Path
-    root: Path | None = None  # the output folder, for output paths relative to it in measurements.csv
-
-    def output(self, kind: str, suffix: str = ".png") -> Path:
-        return self.out_stem.with_name(f"{self.out_stem.name}_{kind}{suffix}")
-
-
-def _wanted(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    return suffix in IMAGE_SUFFIXES or suffix in DICOM_SUFFIXES or (suffix == "" and is_dicom(path))
-
-
-def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
-    """Jobs for files and folders (searched recursively; hidden files and ``out_dir`` skipped).
-
-    A file reached twice (given twice, or through a file and a folder argument) is one job. Output
-    names: ``<stem>_<kind>.png``; where two inputs would share an output stem in one folder (``x.png``
-    and ``x.jpg``, or names differing only in case), each of them uses ``<stem>_<ext>`` instead
-    (``x_png_mask.png``, ``x_jpg_mask.png``), and a numbered suffix if that still collides. The rule
-    depends only on the set of inputs, so reruns give the same names.
-    """
-    out_dir = out_dir.resolve()
-    found = input_files(inputs, skip=out_dir)
-    return [Job(source, out_dir / stem, out_dir) for source, stem in unique_stems(list(found.values()))]
-
-
-def input_files(inputs: list[str | Path], skip: Path | None = None) -> dict[Path, tuple[Path, Path]]:
-    """Image and DICOM files under ``inputs`` (folders searched recursively; hidden files and anything under
-    ``skip`` left out), each once: resolved path -> (path as given, output stem relative to its argument)."""
-    found: dict[Path, tuple[Path, Path]] = {}
-    for item in map(Path, inputs):
-        if item.is_dir():
-            for p in sorted(item.rglob("*")):
-                rel = p.relative_to(item)
-                hidden = any(part.startswith(".") for part in rel.parts)
-                skipped = skip is not None and skip in p.resolve().parents
-                if p.is_file() and not hidden and not skipped and _wanted(p):
-                    found.setdefault(p.resolve(), (p, rel.parent / p.stem))
-        elif item.is_file():
-            found.setdefault(item.resolve(), (item, Path(item.stem)))
-        else:
-            raise FileNotFoundError(f"{item}: no such file or folder; check the path")
-    return found
-
-
-def unique_stems(pairs: list[tuple[Path, Path]]) -> list[tuple[Path, Path]]:
-    """(source, output stem) pairs with output stems made unique, case-insensitively (see find_jobs)."""
-    def key(stem: Path) -> str:
-        return str(stem).casefold()
-
-    counts: dict[str, int] = {}
-    for _, stem in pairs:
-        counts[key(stem)] = counts.get(key(stem), 0) + 1
-    renamed = []
-    for source, stem in pairs:
-        if counts[key(stem)] > 1:
-            ext = source.suffix.lstrip(".").lower() or "noext"
-            stem = stem.with_name(f"{stem.name}_{ext}")
-        renamed.append((source, stem))
-    seen: dict[str, int] = {}
-    out = []
-    for source, stem in sorted(renamed, key=lambda p: str(p[0])):
-        n = seen.get(key(stem), 0)
-        seen[key(stem)] = n + 1
-        out.append((source, stem if n == 0 else stem.with_name(f"{stem.name}_{n + 1}")))
-    order = {str(s): k for k, (s, _) in enumerate(pairs)}
-    return sorted(out, key=lambda p: order[str(p[0])])
 
 
 def result_row(job: Job, result: SegmentationResult) -> dict:
@@ -199,18 +120,28 @@ class SegmentOptions:
     thumbnails: bool = True  # the report's overlay thumbnails (off with --no-report)
 
 
-def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions) -> int:
-    """Segment ``jobs``; returns the number of failed inputs.
+def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions, ahead: ReadAhead | None = None) -> int:
+    """Segment ``jobs``; returns the number of failed inputs. ``ahead``: the first inputs, already being read
+    (see :mod:`~lungseg.inference.readahead`).
 
     Outputs are encoded and written in a small thread pool (PNG encoding releases the GIL) while the
     next images are read and segmented; an input's row is logged only once its files are written.
     """
+    try:
+        return _run(segmenter, jobs, opts, ahead.read if ahead is not None else read_xray)
+    finally:
+        if ahead is not None:
+            ahead.close()
+
+
+def _run(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions, read) -> int:
     rows, todo = prepare_run(jobs, opts, segmenter.has_heart)
     journal = RowLog(opts.output, fresh=opts.overwrite, name=opts.rows_file)
     pending: deque = deque()
     failed = 0
     with tqdm(total=len(todo), desc="segment", unit="img", disable=None) as bar, ThreadPoolExecutor(2) as pool:
-        results = stream(segmenter, [j.source for j in todo], opts.batch_size, opts.workers, opts.parallel)
+        paths = [j.source for j in todo]
+        results = stream(segmenter, paths, opts.batch_size, opts.workers, opts.parallel, read)
         for job, result in zip(todo, results, strict=True):
             write = (pool.submit(write_outputs, job, result, opts.probabilities, opts.output, opts.thumbnails)
                      if result.ok else None)  # fmt: skip

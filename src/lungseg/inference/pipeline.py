@@ -82,12 +82,15 @@ def as_xray(item: str | Path | np.ndarray | XRay) -> XRay:
     return from_array(item)
 
 
-def load_input(item, index: int, size: int, intensity: str) -> dict:
+def load_input(item, index: int, size: int, intensity: str, read: Callable[[str | Path], XRay] = read_xray) -> dict:
     """Steps 1-2 for one input, never raising: a dict with ``index``, ``source``, and either
-    ``xray`` + ``work`` or a one-line ``error`` naming the input (a batch of thousands goes on)."""
-    source = str(item) if isinstance(item, str | Path) else f"array[{index}]"
+    ``xray`` + ``work`` or a one-line ``error`` naming the input (a batch of thousands goes on). A path is read
+    by ``read`` (a :class:`~lungseg.inference.readahead.ReadAhead` hands over what it read while the model
+    loaded)."""
+    is_path = isinstance(item, str | Path)
+    source = str(item) if is_path else f"array[{index}]"
     try:
-        xray = as_xray(item)
+        xray = read(item) if is_path else as_xray(item)
         work = to_working(xray, size, intensity)
     except ValueError as exc:
         return {"index": index, "source": source, "error": str(exc)}

@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from lungseg.inference.batch import Job, SegmentOptions, prepare_run, result_row, write_outputs
+from lungseg.inference.batch import SegmentOptions, prepare_run, result_row, write_outputs
+from lungseg.inference.jobs import Job
 from lungseg.inference.pipeline import SegmentationResult, load_input
 from lungseg.inference.rowlog import RowLog, folder_lock, write_rows
 from lungseg.inference.segmenter import Segmenter

@@ -7,47 +7,52 @@ decoding, the model and post-processing of different films run at once on a few 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lungseg.inference.pipeline import SegmentationResult, load_input
+from lungseg.inference.readahead import index_batches
 from lungseg.inference.segmenter import Segmenter
-
-# a batch closes at this many bytes of input files: a clinical-size film goes alone, so the threads share a few
-# large films evenly (5 films in batches of 4 and 1 leave one thread idle most of the run)
-BATCH_BYTES = 2_000_000
+from lungseg.io.reader import XRay, read_xray
 
 
 class _Inputs:
     """Steps 1-2 (read, preprocess) for DataLoader workers, so decoding runs ahead of the model."""
 
-    def __init__(self, items: list, size: int, intensity: str) -> None:
+    def __init__(self, items: list, size: int, intensity: str, read: Callable | None = None) -> None:
         self.items, self.size, self.intensity = items, size, intensity
+        self.read = read  # None in worker processes (a ReadAhead's threads do not travel): read_xray
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, index: int) -> dict:
-        return load_input(self.items[index], index, self.size, self.intensity)
+        return load_input(self.items[index], index, self.size, self.intensity, self.read or read_xray)
 
 
 def stream(
-    segmenter: Segmenter, items: list, batch_size: int, workers: int, parallel: int = 1
+    segmenter: Segmenter,
+    items: list,
+    batch_size: int,
+    workers: int,
+    parallel: int = 1,
+    read: Callable[[str | Path], XRay] = read_xray,
 ) -> Iterator[SegmentationResult]:
     """Results in input order. With ``workers``, reading and preprocessing run ahead in that many processes;
     with ``parallel`` > 1 (and no workers), that many batches are read and segmented at once in threads (decoding,
     the model and most array work release the GIL, so one batch's decoding and post-processing overlap the next
-    one's forward pass)."""
+    one's forward pass). Without workers, paths are read by ``read`` (see :func:`load_input`)."""
     if workers or parallel <= 1:
-        batches = read_batches(_Inputs(items, segmenter.image_size, segmenter.intensity), batch_size, workers)
+        inputs = _Inputs(items, segmenter.image_size, segmenter.intensity, None if workers else read)
+        batches = read_batches(inputs, batch_size, workers)
         run = segmenter.segment_prepared
     else:
         batches = index_batches(items, batch_size)
 
         def run(indices: list[int]) -> list[SegmentationResult]:
             size, intensity = segmenter.image_size, segmenter.intensity
-            return segmenter.segment_prepared([load_input(items[i], i, size, intensity) for i in indices])
+            return segmenter.segment_prepared([load_input(items[i], i, size, intensity, read) for i in indices])
 
     if parallel <= 1:
         for batch in batches:
@@ -61,29 +66,6 @@ def stream(
                 yield from running.popleft().result()
         while running:
             yield from running.popleft().result()
-
-
-def index_batches(items: list, batch_size: int, max_bytes: int = BATCH_BYTES) -> Iterator[list[int]]:
-    """Indices of ``items`` in batches of at most ``batch_size``, closed early once their files reach
-    ``max_bytes`` (the model's batch gains nothing on large films; even shares between threads do)."""
-    batch: list[int] = []
-    total = 0
-    for index, item in enumerate(items):
-        batch.append(index)
-        total += _file_bytes(item)
-        if len(batch) == batch_size or total >= max_bytes:
-            yield batch
-            batch, total = [], 0
-    if batch:
-        yield batch
-
-
-def _file_bytes(item) -> int:
-    """The size of an input file on disk; 0 for an array or a file that cannot be read (it fails later)."""
-    try:
-        return Path(item).stat().st_size if isinstance(item, str | Path) else 0
-    except OSError:
-        return 0
 
 
 def read_batches(inputs: _Inputs, batch_size: int, workers: int) -> Iterator[list[dict]]:

@@ -1,0 +1,91 @@
+"""Reading the first films while the model loads: each film read once, in the background, errors as usual."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lungseg.cli import main
+from lungseg.inference import readahead
+from lungseg.inference.readahead import ReadAhead, first_batches
+from lungseg.io.reader import read_xray
+
+from .test_segment import checkpoint, two_lungs  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def reads(monkeypatch) -> list[tuple[str, str]]:
+    """Every film the read-ahead module reads, as (file name, thread name), in order."""
+    seen: list[tuple[str, str]] = []
+    lock = threading.Lock()
+
+    def recording(path):
+        with lock:
+            seen.append((str(path).rsplit("/", 1)[-1], threading.current_thread().name))
+        return read_xray(path)
+
+    monkeypatch.setattr(readahead, "read_xray", recording)
+    return seen
+
+
+def films(folder, count: int) -> list:
+    paths = []
+    for k in range(count):
+        paths.append(folder / f"x{k}.png")
+        Image.fromarray(two_lungs(60 + k, 80)).save(paths[-1])
+    return paths
+
+
+def test_each_film_is_handed_over_once_then_read_again(tmp_path, reads):
+    a, b, c = films(tmp_path, 3)
+    ahead = ReadAhead([a, b])
+    assert np.array_equal(ahead.read(a).data, read_xray(a).data)
+    assert np.array_equal(ahead.read(c).data, read_xray(c).data)  # not read ahead: read now
+    ahead.read(a)  # handed over already: read again
+    assert len(ahead) == 1  # b, never asked for
+    ahead.close()
+    assert len(ahead) == 0
+    background = [name for name, thread in reads if thread.startswith("lungseg-readahead")]
+    assert sorted(background) == ["x0.png", "x1.png"]
+    assert [name for name, thread in reads if not thread.startswith("lungseg-readahead")] == ["x2.png", "x0.png"]
+
+
+def test_a_bad_file_read_ahead_fails_when_asked_for_with_the_readers_message(tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not an image")
+    with pytest.raises(ValueError) as direct:
+        read_xray(bad)
+    ahead = ReadAhead([bad, tmp_path / "missing.png"])
+    with pytest.raises(ValueError) as handed:
+        ahead.read(bad)
+    assert str(handed.value) == str(direct.value) and "bad.png" in str(handed.value)
+    with pytest.raises(ValueError, match="missing.png: no such file"):
+        ahead.read(tmp_path / "missing.png")
+
+
+def test_first_batches_are_those_the_stream_makes(tmp_path):
+    sizes = [10, 10, 3_000_000, 10, 10, 10, 10, 10]
+    files = []
+    for k, size in enumerate(sizes):
+        files.append(tmp_path / f"f{k}.png")
+        files[-1].write_bytes(b"x" * size)
+    assert first_batches(files, 4, 1) == files[:3]  # the large file closes the first batch
+    assert first_batches(files, 4, 2) == files[:7]
+    assert first_batches(files, 4, 9) == files
+    assert first_batches(files[:1], 4, 0) == []
+
+
+def test_segment_reads_its_first_batch_ahead_and_every_film_once(tmp_path, reads, checkpoint):  # noqa: F811
+    src = tmp_path / "in"
+    src.mkdir()
+    films(src, 3)
+    out = tmp_path / "out"
+    argv = ["segment", str(src), "-o", str(out), "--model", str(checkpoint), "--batch-size", "1", "--parallel", "1"]
+    assert main(argv) == 0
+    assert sorted(name for name, _ in reads) == ["x0.png", "x1.png", "x2.png"]
+    assert [name for name, thread in reads if thread.startswith("lungseg-readahead")] == ["x0.png"]
+    assert all((out / f"x{k}_mask.png").is_file() for k in range(3))
+    reads.clear()
+    assert main([*argv, "--overwrite", "--workers", "1"]) == 0  # worker processes read for themselves
+    assert reads == []
