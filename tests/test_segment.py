@@ -241,3 +241,18 @@ def test_batches_close_early_at_the_byte_budget(tmp_path):
     assert list(index_batches(files, 4, max_bytes=400)) == [[0, 1, 2, 3], [4, 5], [6, 7], [8]]
     missing = [tmp_path / "gone.png", *files[:2]]  # an unreadable file counts 0 bytes; it fails when read
     assert list(index_batches(missing, 2, max_bytes=400)) == [[0, 1], [2]]
+
+
+def test_large_films_are_post_processed_at_a_bounded_side(segmenter):
+    """Post-processing at 300 px or at 1024 px: the same full-size lungs (to the outline), and the true ones."""
+    from lungseg.evaluation.metrics import overlap_metrics
+
+    film = two_lungs(1500, 1200)
+    truth = film < 100
+    coarse = Segmenter(DarkIsLung(), image_size=64, intensity="none", threshold=0.5, processing_side=300)(film)
+    fine = segmenter(film)
+    assert coarse.mask.shape == fine.mask.shape == (1500, 1200)
+    assert overlap_metrics(coarse.mask, fine.mask)["dice"] > 0.995 and (coarse.mask != fine.mask).any()
+    assert overlap_metrics(coarse.mask, truth)["dice"] > 0.98 and overlap_metrics(fine.mask, truth)["dice"] > 0.98
+    with pytest.raises(ValueError, match="at least 64"):
+        Segmenter(DarkIsLung(), image_size=64, intensity="none", threshold=0.5, processing_side=32)

@@ -39,9 +39,11 @@ from lungseg.inference.shape_completion import bundled_shape_model, complete_sha
 from lungseg.inference.shape_prior import complete_lungs
 from lungseg.io.reader import XRay, from_array, read_xray
 
-# Thresholding, post-processing and labels run at most at this side (a 2500x3000 film: 853x1024), and
-# the labels are upsampled once: the model sees 256 px, so finer processing adds time, not detail.
-PROCESSING_MAX_SIDE = 1024
+# Thresholding, post-processing and labels run at most at this side (a 2500x3000 film: 640x768), and
+# the labels are upsampled once: the model sees 256 px, so finer processing adds time, not detail
+# (benchmarks/processing_side.md: 1024 -> 768 changes the full-size Dice by -0.0001 or less on upscaled
+# validation films, for 44% fewer pixels; 512 costs -0.0002)
+PROCESSING_MAX_SIDE = 768
 COMPLETED_SHARE = 0.02  # a completion that draws more than this share of the lung area sets lung_completed
 
 # (N, 1, S, S) preprocessed batch -> (N, C, S, S) logits (a torch model, ONNX Runtime, a tiler or a test stub);

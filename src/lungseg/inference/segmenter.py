@@ -15,6 +15,7 @@ import numpy as np
 
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.pipeline import (
+    PROCESSING_MAX_SIDE,
     FinishOptions,
     Predictor,
     SegmentationResult,
@@ -69,9 +70,13 @@ class Segmenter:
         convention: str = "visible",
         polarity: str = "keep",
         polarity_model: str | Path | None = None,
+        processing_side: int = PROCESSING_MAX_SIDE,
     ) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
+        if processing_side < image_size:
+            raise ValueError(f"processing_side {processing_side} is below the model's working size {image_size}; "
+                             f"give at least {image_size}")  # fmt: skip
         if convention not in CONVENTIONS:
             raise ValueError(f"unknown lung convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
         self.predictor = _predictor(model, device, precision, tile, tile_overlap)
@@ -84,6 +89,7 @@ class Segmenter:
         self.convention = convention  # "anatomical": the lungs also behind the heart (needs a heart; convention.py)
         self.smooth = smooth
         self.threshold = threshold
+        self.processing_side = processing_side  # larger inputs are post-processed at this side (pipeline.py)
         self.keep_probabilities = probabilities
         self.target = "lungs" if target == "lungs+heart" else target
         self.quality = quality and self.target == "lungs"  # the quality score and not_frontal_cxr flag
@@ -208,6 +214,7 @@ class Segmenter:
             self.threshold,
             self.postprocess,
             self.smooth,
+            max_side=self.processing_side,
             probabilities=self.keep_probabilities,
             target=self.target,
             quality=self.quality,
