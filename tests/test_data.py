@@ -137,3 +137,17 @@ def test_dataset_tensors(kaggle_tree):
     assert image.shape == mask.shape == (1, 32, 32)
     assert set(mask.unique().tolist()) <= {0.0, 1.0}
     assert image.min() >= 0.0 and image.max() <= 1.0
+
+
+def test_the_round_18_split_is_the_pathology_split_less_the_shenzhen_tb_films():
+    """configs/no_shenzhen_abnormal_ft.yaml trains on every film of the shipped recipe's split but Shenzhen's TB
+    films, whose masks leave opaque zones out; validation and test films must be the same ones."""
+    from pathlib import Path
+
+    splits = Path(__file__).resolve().parent.parent / "splits"
+    full, less = load_split(splits / "pathology.json"), load_split(splits / "combined_no_shenzhen_abnormal.json")
+    assert less["val"] == full["val"] and less["test"] == full["test"]
+    dropped = set(full["train"]) - set(less["train"])
+    assert set(less["train"]) <= set(full["train"]) and len(dropped) == 259
+    assert all(n.startswith("CHNCXR_") and n.endswith("_1") for n in dropped)
+    assert not any(n.startswith("CHNCXR_") and n.endswith("_1") for n in less["train"])
