@@ -31,7 +31,7 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v6\.2\)|v6\.1 \(previous default\)|v4|v1"
+    who = r"\*\*shipped\*\* \(v6\.3\)|v6\.2 \(previous default\)|v4|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
     assert len(rows) == 12
     for who, test_set, n, rest in rows:
@@ -112,7 +112,9 @@ def test_heart_levers_are_their_json():
     assert f"{levers[top]['test_dice']:.4f} ({interval(gain)})" in doc and gain["ci95"][0] < 0
     low, high = data["shipped_test_ci95"]
     assert f"interval of [{low}, {high}]" in doc and low < 0.93 < high
-    assert levers["shipped"]["test_dice"] == round(load("heart.json")["wingspan_test"]["heart_dice_mean"], 4)
+    # measured with v6.2, the default model until round 18
+    v62 = load("history/heart_v6.2.json")["wingspan_test"]["heart_dice_mean"]
+    assert levers["shipped"]["test_dice"] == round(v62, 4)
 
 
 def test_speed_md_is_rendered_from_its_json():
@@ -551,13 +553,15 @@ def test_fast_model_figures_are_their_jsons():
     assert f"v7 pneumonia {ship['v7_pneumonia']:.4f} ({v62['v7_pneumonia']:.4f}; paired {gain['mean']:+.4f} " \
            f"[{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}])" in card  # fmt: skip
     assert f"lifts its v7 pneumonia from {off['v7_pneumonia']:.4f}" in card
-    acc, shipped = load("accuracy_fast_model.json")["results"]["fast"], load("accuracy.json")["results"]["shipped"]
+    # the fast model is v6.2 cut and distilled, and the card compares it with v6.2 as shipped
+    acc = load("accuracy_fast_model.json")["results"]["fast"]
+    shipped = load("history/accuracy_v6.2.json")["results"]["shipped"]
     for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
         new, old = acc[f"{name}_test"]["dice_mean"], shipped[f"{name}_test"]["dice_mean"]
         assert re.search(rf"{label} {new:.4f} \((v6\.2 )?{old:.4f}\)", card), label
         assert f"{new:.4f}" in readme
     sick = [load(n)["results"][m] for n, m in (("pathology_fast_model.json", "lungseg-unet-fast"),
-                                                ("pathology.json", "lungseg-unet-default"))]  # fmt: skip
+                                                ("history/pathology_v6.2.json", "lungseg-unet-default"))]  # fmt: skip
     abnormal = [r["real"]["montgomery"]["groups"]["abnormal"]["dice_mean"] for r in sick]
     v7 = [r["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in sick]
     simulated = [np.mean([v["dice_mean"] for v in r["simulated"].values()]) for r in sick]
@@ -565,7 +569,36 @@ def test_fast_model_figures_are_their_jsons():
     assert f"abnormal films {abnormal[0]:.4f} ({abnormal[1]:.4f}), v7 pneumonia test films {v7[0]:.4f} " \
            f"({v7[1]:.4f}), the six simulated diseases on the Montgomery/Shenzhen test films {simulated[0]:.4f} on " \
            f"average ({simulated[1]:.4f}), {below[0]} films below 0.85 ({below[1]})" in card  # fmt: skip
-    heart, heart_default = load("heart_fast_model.json"), load("heart.json")
+    heart, heart_default = load("heart_fast_model.json"), load("history/heart_v6.2.json")
     h, h0 = heart["wingspan_test"], heart_default["wingspan_test"]
     assert f"heart {h['heart_dice_mean']:.4f} ({h0['heart_dice_mean']:.4f}), CTR error {h['ctr_error_mean']:.4f}" \
            f" ({h0['ctr_error_mean']:.4f}), bias {heart['bland_altman']['bias']:+.4f}" in card  # fmt: skip
+
+
+def test_round18_figures_are_their_jsons():
+    """Round 18: Shenzhen's TB masks, the run without them, the averages, and why 0.7 of it ships as v6.3."""
+    card = flat("MODEL_CARD.md")
+    groups = load("shenzhen_convention.json")["groups"]
+    tb, normal = groups["tuberculosis"], groups["normal"]
+    assert f"adds {tb['extra']:.4f} of the mask's area outside Shenzhen's TB training masks against " \
+           f"{normal['extra']:.4f}" in card  # fmt: skip
+    many = tb["films_extra_over_10pct"], normal["films_extra_over_10pct"]
+    assert f"more than 10% on {many[0]} TB films ({many[1]} normal" in card
+    results = load("validation_choice_round18.json")["results"]
+    base, best, last, half, ship = (results[k] for k in ("v62", "v7Q_best", "v7Q_last", "soupQ50", "soupQ70"))
+    for model in (best, last, ship):
+        assert interval(model["v7_pneumonia_vs_v62"]) in card
+    assert f"({base['clean_abnormal']:.4f} -> {best['clean_abnormal']:.4f})" in card
+    assert f"loses heart Dice ({best['heart']:.4f})" in card
+    quoted = (f"(clean {ship['clean']:.4f}, simulated {ship['simulated_mean']:.4f}, heart {ship['heart']:.4f}, lung "
+              f"over the heart {ship['lung_over_heart']:.4f}")  # fmt: skip
+    assert quoted in card and f"TB validation films {ship['clean_abnormal']:.4f})" in card
+    v4 = load("validation_choice_round8.json")["results"]["v4"]
+
+    def passes(m: dict) -> bool:
+        kept = all(m[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
+        return kept and m["lung_over_heart"] <= v4["lung_over_heart"] + 0.002
+
+    assert not passes(best) and passes(half) and passes(ship)  # the rule, as the card says
+    gains = {k: m["v7_pneumonia_vs_v62"]["mean"] for k, m in results.items() if k != "v62" and passes(m)}
+    assert max(gains, key=gains.get) == "soupQ70"  # the largest gain among those that pass ships

@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 DEFAULT_MODEL = "lungseg-unet-default"
-FAST_MODEL = "lungseg-unet-fast"  # the default model cut to half its width and distilled (configs/fast_distill.yaml)
+FAST_MODEL = "lungseg-unet-fast"  # v6.2 (the default model then) cut to half its width and distilled
 HEART_MODEL = "lungseg-unet-heart"  # run beside a lungs-only model (the default has a heart output of its own)
 VIEW_MODEL = "lungseg-view"  # frontal chest X-ray or not: a feature of the quality score (lungseg/model/viewnet.py)
 SHAPE_MODEL = "lungseg-shape"  # whole lungs from the lungs found and the film (shape_completion.py)
@@ -44,7 +44,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="186f47cfe0b42a71ab8914ac653704e24f0b893f328a2dffa4b3b4d80c916870",
+        sha256="3e1555c53069151fe6dc66f2d7ecf1481603d88e99a5b4a71731f28318fdc4ae",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -57,7 +57,8 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "fine-tuned with 400 v7 films (configs/anatomical_400_ft.yaml), then all 856 (v6: "
             "configs/anatomical_all_ft.yaml, last epoch), then 6 more epochs at lr 3e-4 (v6.1: "
             "configs/narrow16_ft.yaml, last epoch), then 6 more with the lung loss weighted 3x on the known heart "
-            "(v6.2: configs/heart_exclusion_ft.yaml, last epoch); "
+            "(v6.2: configs/heart_exclusion_ft.yaml, last epoch); v6.3: 0.7 x (v6.2 + 8 epochs without Shenzhen's "
+            "TB films, configs/no_shenzhen_abnormal_ft.yaml, best epoch: the 4th) + 0.3 x v6.2 (benchmarks/soup.py); "
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
