@@ -169,12 +169,14 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
 
 def read_ahead(args: argparse.Namespace, jobs: list, parallel: int):
     """A :class:`~lungseg.inference.readahead.ReadAhead` on the films of the first ``parallel`` batches, for a
-    local run that reads in its own process (not with --workers, --ray or a shard: those read elsewhere or later)."""
+    local run that reads in its own process (not with --workers, --ray or a shard: those read elsewhere or later),
+    when they are large enough for it to pay."""
     if args.workers or args.ray or args.shard:
         return None
-    from lungseg.inference.readahead import ReadAhead, first_batches
+    from lungseg.inference.readahead import ReadAhead, first_batches, worth_reading_ahead
 
-    return ReadAhead(first_batches([j.source for j in jobs], args.batch_size, parallel))
+    firsts = first_batches([j.source for j in jobs], args.batch_size, parallel)
+    return ReadAhead(firsts) if worth_reading_ahead(firsts) else None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

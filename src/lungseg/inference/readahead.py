@@ -18,6 +18,9 @@ from lungseg.io.reader import XRay, read_xray
 
 log = logging.getLogger(__name__)
 
+# the first batches are read ahead only from this many bytes of files on: a few small films decode in milliseconds,
+# less than a second thread costs the imports it runs beside (benchmarks/big_film.md)
+READ_AHEAD_MIN_BYTES = 1_000_000
 # a batch closes at this many bytes of input files: a clinical-size film goes alone, so the threads share a few
 # large films evenly (5 films in batches of 4 and 1 leave one thread idle most of the run)
 BATCH_BYTES = 2_000_000
@@ -44,6 +47,11 @@ def _file_bytes(item) -> int:
         return Path(item).stat().st_size if isinstance(item, str | Path) else 0
     except OSError:
         return 0
+
+
+def worth_reading_ahead(paths: list) -> bool:
+    """Whether ``paths`` hold enough bytes for a read-ahead to pay (see :data:`READ_AHEAD_MIN_BYTES`)."""
+    return sum(_file_bytes(p) for p in paths) >= READ_AHEAD_MIN_BYTES
 
 
 def first_batches(items: list, batch_size: int, count: int) -> list:
