@@ -6,7 +6,9 @@ commands (``lungseg segment FILE -o DIR``, default outputs, ONNX Runtime as ``--
 models' ONNX copies cached) ``--repeats`` times, alternating the default and the fast model, and reports the median,
 the range and the peak memory. Run it with nothing else on the machine.
 
-Usage: python benchmarks/big_film.py [--repeats 9] [--data PATH]
+Usage: python benchmarks/big_film.py [--repeats 9] [--data PATH] [--tree SRC --output NAME]
+(``--tree``: the ``src`` folder of another checkout, e.g. ``git worktree add /tmp/before REV``, measured the same
+way and written to ``NAME.json`` / ``NAME.md``.)
 """
 
 from __future__ import annotations
@@ -72,17 +74,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
+    parser.add_argument("--tree", type=Path, default=HERE.parent / "src", help="the lungseg source to run")
+    parser.add_argument("--output", default="big_film", help="file name (no suffix) in benchmarks/")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         folders = make_inputs(args.data, tmp)
-        env = {**os.environ, "PYTHONPATH": str(HERE.parent / "src"), "LUNGSEG_CACHE": str(tmp / "onnx_cache")}
+        env = {**os.environ, "PYTHONPATH": str(args.tree), "LUNGSEG_CACHE": str(tmp / "onnx_cache")}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         results = measure(folders, tmp, env, args.repeats)
     command = "python benchmarks/big_film.py" + (f" --repeats {args.repeats}" if args.repeats != 9 else "")
+    if args.output != "big_film":
+        command += f" --tree {args.tree} --output {args.output}"
     data = {"command": command, "repeats": args.repeats, "cpus": os.cpu_count(), "results": results}
-    (HERE / "big_film.json").write_text(json.dumps(data, indent=1) + "\n")
-    (HERE / "big_film.md").write_text(render(data))
+    (HERE / f"{args.output}.json").write_text(json.dumps(data, indent=1) + "\n")
+    (HERE / f"{args.output}.md").write_text(render(data).replace("`big_film.json`", f"`{args.output}.json`"))
 
 
 if __name__ == "__main__":
