@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,7 +135,8 @@ def run_segment(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions, ahe
             ahead.close()
 
 
-def _run(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions, read) -> int:
+def _run(segmenter: Segmenter, jobs: list[Job], opts: SegmentOptions, read: Callable[[Path], XRay]) -> int:
+    """:func:`run_segment`'s loop, reading each path with ``read``."""
     rows, todo = prepare_run(jobs, opts, segmenter.has_heart)
     journal = RowLog(opts.output, fresh=opts.overwrite, name=opts.rows_file)
     pending: deque = deque()
