@@ -96,4 +96,4 @@ def test_segment_turns_an_inverted_png_back_unless_told_to_keep_it(tmp_path, upr
     masks = {p: np.asarray(Image.open(tmp_path / p / "negative_mask.png")) > 0 for p in ("auto", "keep")}
     truth = np.asarray(Image.open(tmp_path / "auto" / "upright_mask.png")) > 0
     assert overlap_metrics(masks["auto"], truth)["dice"] > 0.99  # turned back: the upright film's mask
-    assert overlap_metrics(masks["keep"], truth)["dice"] < 0.8  # as it is: the lung model fails on a negative (v6.3: 0.57)
+    assert overlap_metrics(masks["keep"], truth)["dice"] < 0.8  # as it is: the lung model fails (v6.3: 0.57)
