@@ -151,3 +151,17 @@ def test_the_round_18_split_is_the_pathology_split_less_the_shenzhen_tb_films():
     assert set(less["train"]) <= set(full["train"]) and len(dropped) == 259
     assert all(n.startswith("CHNCXR_") and n.endswith("_1") for n in dropped)
     assert not any(n.startswith("CHNCXR_") and n.endswith("_1") for n in less["train"])
+
+
+def test_the_round_19_split_drops_only_the_tb_films_the_model_puts_much_lung_beside():
+    """splits/combined_no_shenzhen_excluding.json is the pathology split less exactly the Shenzhen TB films that
+    benchmarks/shenzhen_convention_v63.json lists (the model adds > 10% of the mask's area outside it)."""
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    full, less = (load_split(root / "splits" / n) for n in ("pathology.json", "combined_no_shenzhen_excluding.json"))
+    listed = json.loads((root / "benchmarks" / "shenzhen_convention_v63.json").read_text())["tuberculosis_over_10pct"]
+    assert less["val"] == full["val"] and less["test"] == full["test"]
+    assert set(full["train"]) - set(less["train"]) == set(listed) and set(less["train"]) <= set(full["train"])
+    assert 0 < len(listed) < 50 and all(n.startswith("CHNCXR_") and n.endswith("_1") for n in listed)

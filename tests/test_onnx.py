@@ -138,10 +138,38 @@ def test_a_damaged_cached_copy_is_written_again(tmp_path, monkeypatch, caplog):
     good = bundled_onnx("lungseg-view")
     (cached,) = cache_dir().glob("lungseg-view-*.onnx")
     cached.write_bytes(b"not an onnx file")
+    for kept in cache_dir().glob("lungseg-view-*.optimized"):  # else the optimized graph is read, not the copy
+        kept.unlink()
     again = bundled_onnx("lungseg-view")
     assert "unusable cached ONNX model" in caplog.text
     x = np.zeros((1, 1, 64, 64), np.float32)
     assert np.allclose(good(x), again(x)) and cached.stat().st_size > 1000
+
+
+def test_the_optimized_graph_is_kept_per_cpu_and_gives_the_same_logits(tmp_path, monkeypatch, caplog):
+    """The second load reads ONNX Runtime's optimized graph (no optimizing again) and computes the same logits;
+    a graph kept for another CPU or runtime is not used; a damaged one is written again."""
+    from lungseg.inference import onnx_backend
+    from lungseg.inference.onnx_backend import OnnxModel, bundled_onnx
+
+    monkeypatch.setenv("LUNGSEG_CACHE", str(tmp_path))
+    first = bundled_onnx("lungseg-polarity")
+    (portable,) = tmp_path.glob("lungseg-polarity-*.onnx")
+    (kept,) = tmp_path.glob("lungseg-polarity-*.optimized")
+    assert kept.name.startswith(portable.name) and onnx_backend.cpu_key() in kept.name
+    made = []
+    monkeypatch.setattr(onnx_backend, "OnnxModel", lambda *a, **k: made.append(k) or OnnxModel(*a, **k))
+    second = bundled_onnx("lungseg-polarity")
+    assert made == [{"optimized": True}]
+    x = np.random.default_rng(0).random((2, 1, 64, 64), dtype=np.float32)
+    plain = OnnxModel(portable.read_bytes())
+    assert np.array_equal(second(x), plain(x)) and np.array_equal(first(x), plain(x))
+    monkeypatch.setattr(onnx_backend, "cpu_key", lambda: "othercpu")
+    bundled_onnx("lungseg-polarity")
+    assert len(list(tmp_path.glob("lungseg-polarity-*.optimized"))) == 2 and "save_optimized" in made[-1]
+    kept.with_name(kept.name.replace(kept.name.split(".")[-2], "othercpu")).write_bytes(b"damaged")
+    assert np.array_equal(bundled_onnx("lungseg-polarity")(x), plain(x))
+    assert "unusable cached ONNX model" in caplog.text and "save_optimized" in made[-1]
 
 
 def test_onnxruntime_refuses_tiles_and_a_gpu_with_the_fix():

@@ -5,14 +5,21 @@ A bundled model runs from an ONNX copy in the user's cache folder (``$LUNGSEG_CA
 ``$XDG_CACHE_HOME/lungseg`` or ``~/.cache/lungseg``), keyed by the weights' sha256 and lungseg's version:
 the first run writes it (that once with torch, :mod:`lungseg.inference.onnx_export`), later runs only read
 it. A file from ``lungseg export --format onnx`` runs as it is.
+
+Beside each copy the cache keeps ONNX Runtime's own optimized graph of it (``*.optimized``), keyed by the runtime's
+version and this CPU's model and flags, since that graph may hold kernels for this CPU only: a session made from it
+skips the graph optimizations, most of the time it takes to load the default and shape models (the same outputs,
+bit for bit; ``benchmarks/onnx_load.md``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
 import os
+import platform
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,11 +52,20 @@ class OnnxModel:
     backend = "onnxruntime"
     precision = "fp32"
 
-    def __init__(self, data: bytes, threads: int | None = None) -> None:
+    def __init__(
+        self, data: bytes, threads: int | None = None, optimized: bool = False, save_optimized: Path | None = None
+    ) -> None:
+        """``optimized``: ``data`` is ONNX Runtime's optimized graph already (no optimizations run again);
+        ``save_optimized``: write that graph there."""
         ort = require("onnxruntime")
         options = ort.SessionOptions()
         if threads:  # None: all the cores (`lungseg segment` gives each of its parallel batches a share)
             options.intra_op_num_threads = threads
+        if optimized:
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        if save_optimized is not None:
+            options.optimized_model_filepath = str(save_optimized)
+            options.log_severity_level = 3  # its warning says what cpu_key() is for
         self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         self.meta: dict[str, Any] = json.loads(self.session.get_modelmeta().custom_metadata_map[META_KEY])
         self.config = ModelConfig(**self.meta["model_config"]) if "model_config" in self.meta else None
@@ -99,12 +115,37 @@ def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
         return _cached_or_written(name, path, threads)
 
 
+def cpu_key() -> str:
+    """ONNX Runtime's version and this CPU's model and flags, hashed: what an optimized graph is valid for."""
+    ort = require("onnxruntime")
+    try:
+        lines = [x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith(("model name", "flags"))]
+    except OSError:
+        lines = []
+    text = "|".join([ort.__version__, platform.machine(), platform.processor(), *sorted(set(lines))])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _optimizing(data: bytes, threads: int | None, target: Path) -> OnnxModel:
+    """A session for ``data`` that also keeps its optimized graph at ``target`` (without it where it cannot)."""
+    try:
+        with atomic_path(target) as tmp:
+            return OnnxModel(data, threads, save_optimized=tmp)
+    except OSError as exc:
+        log.debug("cannot keep the optimized graph at %s (%s)", target, exc)
+        return OnnxModel(data, threads)
+
+
 def _cached_or_written(name: str, path: Path, threads: int | None) -> OnnxModel:
-    if path.is_file():
-        try:
-            return OnnxModel(path.read_bytes(), threads)
-        except Exception as exc:  # a damaged or foreign file in the cache: rebuilt below
-            log.warning("%s: unusable cached ONNX model (%s); writing it again", path, exc)
+    optimized = path.with_name(f"{path.name}.{cpu_key()}.optimized")
+    for source, ready in ((optimized, True), (path, False)):
+        if source.is_file():
+            try:
+                if ready:
+                    return OnnxModel(source.read_bytes(), threads, optimized=True)
+                return _optimizing(source.read_bytes(), threads, optimized)
+            except Exception as exc:  # a damaged or foreign file in the cache: rebuilt below
+                log.warning("%s: unusable cached ONNX model (%s); writing it again", source, exc)
     log.info("writing the ONNX Runtime copy of %s to %s (once)", name, path)
     from lungseg.inference import onnx_export  # torch, this once
 
@@ -117,7 +158,7 @@ def _cached_or_written(name: str, path: Path, threads: int | None) -> OnnxModel:
             tmp.write_bytes(data)
     except OSError as exc:
         log.warning("cannot keep the ONNX copy in %s (%s); set LUNGSEG_CACHE to a writable folder", path.parent, exc)
-    return OnnxModel(data, threads)
+    return _optimizing(data, threads, optimized)
 
 
 def load_onnx(name_or_path: str | Path | None, threads: int | None = None) -> tuple[OnnxModel, dict[str, Any]]:
