@@ -8,8 +8,8 @@ it. A file from ``lungseg export --format onnx`` runs as it is.
 
 Beside each copy the cache keeps ONNX Runtime's own optimized graph of it (``*.optimized``), keyed by the runtime's
 version and this CPU's model and flags, since that graph may hold kernels for this CPU only: a session made from it
-skips the graph optimizations, most of the time it takes to load the default and shape models (the same outputs,
-bit for bit; ``benchmarks/onnx_load.md``).
+skips the graph optimizations, most of the time it takes to load the default and shape models (38 -> 20 ms for the
+four models of a default run, more on a busy machine; the same outputs, bit for bit; ``benchmarks/onnx_load.md``).
 """
 
 from __future__ import annotations
