@@ -575,6 +575,27 @@ def test_fast_model_figures_are_their_jsons():
            f" ({h0['ctr_error_mean']:.4f}), bias {heart['bland_altman']['bias']:+.4f}" in card  # fmt: skip
 
 
+def test_round19_figures_are_their_jsons():
+    """Round 19: only the 24 worst Shenzhen TB masks left out; the gain on sick children's films is gone."""
+    card = flat("MODEL_CARD.md")
+    conv = load("shenzhen_convention_v63.json")
+    tb, normal = conv["groups"]["tuberculosis"], conv["groups"]["normal"]
+    assert len(conv["tuberculosis_over_10pct"]) == tb["films_extra_over_10pct"]
+    assert f"adds {tb['extra']:.4f} of the mask's area outside Shenzhen's TB training masks against " \
+           f"{normal['extra']:.4f} outside its normal ones, more than 10% on {tb['films_extra_over_10pct']} TB films " \
+           f"({normal['films_extra_over_10pct']} normal)" in card  # fmt: skip
+    r = load("validation_choice_round19.json")["results"]
+    assert f"gains only {interval(r['v7R_last']['v7_pneumonia_vs_v62'])} on v7 pneumonia" in card
+    assert f"(v6.3: {interval(r['v63']['v7_pneumonia_vs_v62'])})" in card
+    assert f"loses {interval(r['v7R_best']['v7_pneumonia_vs_v62'])}".replace("loses +", "loses ") in card
+    for soup in ("soupR50", "soupR70"):
+        assert f"{r[soup]['v7_pneumonia_vs_v62']['mean']:+.4f}" in card and r[soup]["v7_pneumonia_vs_v62"]["mean"] < 0
+    assert f"same heart Dice ({r['v7Q_best_heart']['heart']:.4f})" in card
+    assert r["v7Q_best_heart"]["heart"] == load("validation_choice_round18.json")["results"]["v7Q_best"]["heart"]
+    gains = {k: r[k]["v7_pneumonia_vs_v62"]["mean"] for k in ("v63", "v7R_last")}
+    assert gains["v63"] > gains["v7R_last"]  # why v6.3 stays
+
+
 def test_fast63_figures_are_their_jsons():
     """Round 19: the fast model from v6.3, chosen on validation, lower on every lung test set: not shipped."""
     card = flat("MODEL_CARD.md")
