@@ -56,6 +56,13 @@ def films(data: Path, names: list[str], lungs, teacher) -> list[dict]:
     return out
 
 
+def bce_dice(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """BCE + (1 - soft Dice) over the whole batch; logits and target (N, 1, H, W), target in [0, 1]."""
+    p = torch.sigmoid(logits)
+    dice = (2 * (p * target).sum() + 1) / (p.sum() + target.sum() + 1)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target) + 1 - dice
+
+
 def train_head(rows: list[dict], steps: int = 400) -> torch.nn.Module:
     """A 3x3 conv head on frozen features, BCE + Dice against the manual hearts at 256 px, seed 0."""
     torch.manual_seed(0)
@@ -65,10 +72,7 @@ def train_head(rows: list[dict], steps: int = 400) -> torch.nn.Module:
     opt = torch.optim.Adam(head.parameters(), 2e-3)
     for _ in range(steps):
         idx = torch.randint(len(x), (8,))
-        logits = head(x[idx])
-        p = torch.sigmoid(logits)
-        dice = (2 * (p * y[idx]).sum() + 1) / (p.sum() + y[idx].sum() + 1)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[idx]) + 1 - dice
+        loss = bce_dice(head(x[idx]), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()

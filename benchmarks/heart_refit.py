@@ -19,7 +19,7 @@ import torch
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from heart_levers import area_target  # noqa: E402
+from heart_levers import area_target, bce_dice  # noqa: E402
 from soup import CALIBRATION  # noqa: E402
 
 from lungseg.data.layouts import discover  # noqa: E402
@@ -59,10 +59,7 @@ def fit_row(weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor, y: torch.
     opt = torch.optim.Adam([w, b], 1e-3)
     for _ in range(steps):
         idx = torch.randint(len(x), (8,))
-        logits = torch.nn.functional.conv2d(x[idx], w[None, :, None, None], b)
-        p = torch.sigmoid(logits)
-        dice = (2 * (p * y[idx]).sum() + 1) / (p.sum() + y[idx].sum() + 1)
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, y[idx]) + 1 - dice
+        loss = bce_dice(torch.nn.functional.conv2d(x[idx], w[None, :, None, None], b), y[idx])
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -14,6 +14,7 @@ four models of a default run, more on a busy machine; the same outputs, bit for 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -115,8 +116,10 @@ def bundled_onnx(name: str, threads: int | None = None) -> OnnxModel:
         return _cached_or_written(name, path, threads)
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_key() -> str:
-    """ONNX Runtime's version and this CPU's model and flags, hashed: what an optimized graph is valid for."""
+    """ONNX Runtime's version and this CPU's model and flags, hashed: what an optimized graph is valid for (read
+    once per process: a run loads up to four models)."""
     ort = require("onnxruntime")
     try:
         lines = [x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith(("model name", "flags"))]
