@@ -596,6 +596,20 @@ def test_round19_figures_are_their_jsons():
     assert gains["v63"] > gains["v7R_last"]  # why v6.3 stays
 
 
+def test_round20_figures_are_their_jsons():
+    """Round 20: v6.3 trained further on round 18's films; both epochs fail by their heart and lose the gain."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round20.json")["results"]
+    best, last = r["v7S_best"], r["v7S_last"]
+    assert f"fail the rule by their heart (best {best['heart']:.4f}, last {last['heart']:.4f}," in card
+    gains = interval(best["v7_pneumonia_vs_v62"]), interval(last["v7_pneumonia_vs_v62"])
+    assert f"best {gains[0]}, last {gains[1]}" in card
+    assert f"(v6.3: {interval(r['v63']['v7_pneumonia_vs_v62'])})" in card
+    assert f"({r['v63']['clean_abnormal']:.4f} -> {r['v7S_last']['clean_abnormal']:.4f})" in card
+    for k in ("v7S_best", "v7S_last"):
+        assert r[k]["heart"] < 0.9316  # the rule's heart criterion: why neither ships
+
+
 def test_fast63_figures_are_their_jsons():
     """Round 19: the fast model from v6.3, chosen on validation, lower on every lung test set: not shipped."""
     card = flat("MODEL_CARD.md")
