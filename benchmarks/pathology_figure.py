@@ -24,6 +24,7 @@ KINDS = {
     "ground glass": lambda im, m, r: (pathology.ground_glass(im, m, r), m),
     "effusion": lambda im, m, r: (pathology.effusion(im, m, r, (0.3, 0.5)), m),
     "white-out": lambda im, m, r: (pathology.whiteout(im, m, r), m),
+    "gastric bubble": lambda im, m, r: (pathology.gastric_bubble(im, m, r), m),
     "lines, tubes, leads": lambda im, m, r: (drawing.devices(im, r), m),
     "burned-in text": lambda im, m, r: (drawing.burned_text(im, r), m),
     "collimation": lambda im, m, r: (pathology.collimation(im, r), m),
@@ -50,7 +51,7 @@ def main() -> None:
     tiles = []
     for name, im, m in cells:
         outline = m & ~np.pad(m[1:-1, 1:-1] & m[:-2, 1:-1] & m[2:, 1:-1] & m[1:-1, :-2] & m[1:-1, 2:], 1)
-        tile = Image.fromarray(overlay(normalize_intensity(im, "equalize"), outline.astype(np.uint8), alpha=0.0))
+        tile = Image.fromarray(overlay(normalize_intensity(im, "equalize"), outline.astype(np.uint8)))
         ImageDraw.Draw(tile).text((4, 4), name, fill=(0, 255, 0))
         tiles.append(np.asarray(tile))
     rows = [np.concatenate(tiles[i : i + 4] + [np.zeros_like(tiles[0])] * (4 - len(tiles[i : i + 4])), axis=1)

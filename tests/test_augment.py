@@ -150,3 +150,33 @@ def test_dataset_with_hearts_gives_two_channels_and_flags(kaggle_tree):
     assert item["mask"].shape == (2, 32, 32) and item["weight"].shape == (2, 32, 32)
     assert item["mask"][1].bool().numpy().tolist() == heart.tolist() and float(item["has_heart"]) == 1.0
     assert float(ds[1]["has_heart"]) == 0.0 and ds[1]["mask"][1].sum() == 0
+
+
+def test_base_line_is_the_lowest_lung_row_per_column():
+    from lungseg.training.pathology import base_line
+
+    lung = np.zeros((40, 40), bool)
+    lung[10:21, 5:16] = True
+    base = base_line(lung)
+    assert (base[5:16] == 20).all() and (base[:5] == -1).all() and (base[16:] == -1).all()
+
+
+def test_gastric_bubble_darkens_below_the_lung_base_and_leaves_the_mask():
+    """Gas under a hemidiaphragm: as dark as lung, below the lung, mostly on the image's right; mask unchanged."""
+    from lungseg.training.pathology import PathologyConfig, base_line, simulate
+
+    image, mask = pair(128)
+    others = ("consolidation", "ground_glass", "effusion", "whiteout", "devices", "text", "collimation",
+              "low_contrast", "offcentre", "squash")  # fmt: skip
+    config = PathologyConfig(enabled=True, gastric_bubble=1.0, **{k: 0.0 for k in others})
+    below = np.arange(128)[:, None] > base_line(mask)[None, :]  # under the lung's lowest pixel in each column
+    right = 0
+    for seed in range(40):
+        out, out_mask = simulate(image, mask, np.random.default_rng(seed), config)
+        assert (out_mask == mask).all() and (out <= image + 1e-6).all()  # darker only, the mask untouched
+        darkening = image - out
+        assert darkening[below].sum() > 0.95 * darkening.sum() > 0  # under the lungs, none in them
+        halfway = (image[mask].mean() + image[~mask].mean()) / 2
+        assert np.percentile(out[darkening > 0.1], 10) < halfway  # nearer the lung's darkness than soft tissue's
+        right += np.nonzero(darkening > 0.05)[1].mean() > 64
+    assert 20 <= right < 40  # mostly under the image-right lung (the patient's left), not always

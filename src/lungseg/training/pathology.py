@@ -7,7 +7,8 @@ the raw [0, 1] image *before* intensity normalisation, so the model sees what a 
 looks like after the same equalisation as at inference. Bright = dense (bone, fluid, soft tissue).
 
 Kinds (each with a probability and strength in :class:`PathologyConfig`): consolidation, ground-glass
-opacity, pleural effusion with a meniscus, white-out of a lower zone or hemithorax, lines/tubes/ECG
+opacity, pleural effusion with a meniscus, white-out of a lower zone or hemithorax, gas under a
+hemidiaphragm (a large gastric bubble, which is not lung however dark it is), lines/tubes/ECG
 leads, burned-in text and markers, collimation borders, low contrast with noise, lower inspiration
 (a vertically squashed field) and off-centre framing (one side padded).
 """
@@ -36,6 +37,8 @@ class PathologyConfig:
     effusion: float = 0.2
     effusion_height: tuple[float, float] = (0.15, 0.6)  # fraction of the lung's height filled
     whiteout: float = 0.1
+    gastric_bubble: float = 0.0  # off unless a config asks: it would change the draws of older recipes
+    gastric_bubble_size: tuple[float, float] = (0.4, 1.0)  # width as a fraction of the lung's base
     devices: float = 0.3
     text: float = 0.3
     collimation: float = 0.15
@@ -61,7 +64,7 @@ class PathologyConfig:
 
 
 PROBABILITIES = (
-    "consolidation", "ground_glass", "effusion", "whiteout", "devices", "text",
+    "consolidation", "ground_glass", "effusion", "whiteout", "gastric_bubble", "devices", "text",
     "collimation", "low_contrast", "squash", "offcentre",
 )  # fmt: skip
 
@@ -153,6 +156,50 @@ def whiteout(image, mask, rng):
     return blend(image, alpha, dense_level(image, mask, rng))
 
 
+def base_line(lung: np.ndarray) -> np.ndarray:
+    """Row of the lung's lowest pixel in each column (-1 outside it), median-smoothed along the base."""
+    rows = lung.shape[0] - 1 - np.argmax(lung[::-1], axis=0)
+    span = lung.any(axis=0)
+    smooth = ndimage.median_filter(rows.astype(np.float32), size=5, mode="nearest")
+    return np.where(span, smooth, -1.0)
+
+
+def gastric_bubble(image, mask, rng, size=(0.4, 1.0)):
+    """Gas under a hemidiaphragm (a distended stomach, bowel): as dark as lung, but below its base and
+    never lung. Mostly under the image-right lung (the patient's left, on a PA film), a bright band of
+    diaphragm left between; a domed top that follows the base, a round floor or an air-fluid level."""
+    halves = lung_halves(mask)
+    if not halves:
+        return image
+    right = len(halves) == 2 and rng.random() < 0.75
+    lung = halves[-1] if right else halves[0]
+    base = base_line(lung)
+    ys = np.nonzero(lung.any(axis=1))[0]
+    xs = np.nonzero(base >= ys[-1] - 0.3 * (ys[-1] - ys[0]))[0]  # the diaphragm's columns, not the heart border's
+    width = xs[-1] - xs[0] + 1
+    rx = rng.uniform(*size) * width / 2
+    medial = xs[0] if right else xs[-1]
+    xc = medial + (1 if right else -1) * rng.uniform(0.2, 0.5) * width
+    h, w = image.shape
+    cols = np.arange(w, dtype=np.float32)
+    top = np.interp(cols, xs, base[xs]) + rng.uniform(0.012, 0.035) * h  # the diaphragm between
+    depth = max(rng.uniform(0.5, 1.4) * rx, 0.04 * h) * np.sqrt(np.clip(1 - ((cols - xc) / rx) ** 2, 0, 1))
+    floor = top + depth
+    if rng.random() < 0.5:  # an air-fluid level: a flat floor
+        centre = int(np.clip(xc, 0, w - 1))
+        floor = np.minimum(floor, top[centre] + rng.uniform(0.5, 0.9) * depth.max())
+    inside = (np.abs(cols - xc) <= rx) & (cols >= xs[0]) & (cols <= xs[-1])
+    yy = np.arange(h, dtype=np.float32)[:, None]
+    region = inside & (yy >= top) & (yy <= floor)
+    region &= ~mask
+    if not region.any():
+        return image
+    air = float(np.percentile(image[lung], rng.uniform(10, 40)))
+    alpha = ndimage.gaussian_filter(region.astype(np.float32), rng.uniform(0.8, 2.0)) * rng.uniform(0.8, 1.0)
+    alpha *= 0.85 + 0.15 * smooth_field(image.shape, rng, 30)  # mottled, as bowel gas is
+    return np.minimum(image, image + alpha * (air - image))
+
+
 def low_contrast(image, rng):
     """A flat, noisy portable film: scatter veil, compressed range, quantum noise."""
     veil = rng.uniform(0.2, 0.5)
@@ -226,6 +273,8 @@ def simulate(
         image = effusion(image, mask, rng, c.effusion_height)
     if rng.random() < c.whiteout:
         image = whiteout(image, mask, rng)
+    if c.gastric_bubble and rng.random() < c.gastric_bubble:
+        image = gastric_bubble(image, mask, rng, c.gastric_bubble_size)
     if rng.random() < c.devices:
         image = drawing.devices(image, rng)
     if rng.random() < c.text:
