@@ -661,3 +661,17 @@ def test_round18_figures_are_their_jsons():
     assert not passes(best) and passes(half) and passes(ship)  # the rule, as the card says
     gains = {k: m["v7_pneumonia_vs_v62"]["mean"] for k, m in results.items() if k != "v62" and passes(m)}
     assert max(gains, key=gains.get) == "soupQ70"  # the largest gain among those that pass ships
+
+
+def test_known_failure_modes_are_the_worst_test_films():
+    """MODEL_CARD's limits quote the shipped model's worst films from benchmarks/pathology.json."""
+    card = flat("MODEL_CARD.md")
+    real = load("pathology.json")["results"]["lungseg-unet-default"]["real"]
+    (bubble, dice), = real["shenzhen"]["worst"][:1]
+    assert f"({bubble}, Dice {dice:.4f}: the worst Shenzhen test film" in card
+    kinds = load("pathology.json")["results"]["lungseg-unet-default"]["simulated"].values()
+    assert "worst film of five of the six simulated kinds" in card
+    assert [k["worst"][0][0] for k in kinds].count(bubble) == 5 and len(kinds) == 6
+    first, second = real["montgomery"]["worst"][:2]
+    assert f"({first[0]} {first[1]:.4f}, {second[0]} {second[1]:.4f}, the worst Montgomery test films)" in card
+    assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f})" in card
