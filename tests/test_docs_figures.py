@@ -31,7 +31,7 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v6\.3\)|v6\.2 \(previous default\)|v4|v1"
+    who = r"\*\*shipped\*\* \(v6\.4\)|v6\.3 \(previous default\)|v4|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
     assert len(rows) == 12
     for who, test_set, n, rest in rows:
@@ -675,3 +675,43 @@ def test_known_failure_modes_are_the_worst_test_films():
     first, second = real["montgomery"]["worst"][:2]
     assert f"({first[0]} {first[1]:.4f}, {second[0]} {second[1]:.4f}, the worst Montgomery test films)" in card
     assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f})" in card
+
+
+def test_round21_figures_are_their_jsons():
+    """Round 21: v7T's best epoch passes the rule with the largest gain and ships as v6.4; its test figures."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round21.json")["results"]
+    best, v63 = r["v7T_best"], r["v63"]
+    assert f"(heart {best['heart']:.4f} against 0.9316; clean {best['clean']:.4f}, simulated" \
+           f" {best['simulated_mean']:.4f}, lung over the heart {best['lung_over_heart']:.4f})" in card  # fmt: skip
+    assert f"v7 pneumonia {interval(best['v7_pneumonia_vs_v62'])} against v6.2 (v6.3: " \
+           f"{interval(v63['v7_pneumonia_vs_v62'])})" in card  # fmt: skip
+    assert f"last epoch fails by its heart ({r['v7T_last']['heart']:.4f})" in card
+    v4 = load("validation_choice_round8.json")["results"]["v4"]
+
+    def passes(m: dict) -> bool:
+        kept = all(m[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
+        return kept and m["lung_over_heart"] <= v4["lung_over_heart"] + 0.002
+
+    candidates = {k: m for k, m in r.items() if k not in ("v62", "v63")}
+    gains = {k: m["v7_pneumonia_vs_v62"]["mean"] for k, m in candidates.items() if passes(m)}
+    assert not passes(r["v7T_last"]) and max(gains, key=gains.get) == "v7T_best"  # the rule's choice
+    now, before = load("accuracy.json")["results"]["shipped"], load("history/accuracy_v6.3.json")["results"]["shipped"]
+    for name, key in (("Montgomery", "montgomery_test"), ("Wingspan", "wingspan_test")):
+        change = now[key]["dice_mean"] - before[key]["dice_mean"]
+        assert f"{name} {change:+.4f}" in card and change < 0  # the adults' price, as the card says
+    v7_now = load("pathology.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
+    v7_before = load("history/pathology_v6.3.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]
+    gain = v7_now["dice_mean"] - v7_before["groups"]["pneumonia"]["dice_mean"]
+    assert f"children's pneumonia films' {gain:+.4f} ({v7_before['groups']['pneumonia']['dice_mean']:.4f} -> " \
+           f"{v7_now['dice_mean']:.4f})" in card and gain > 0  # fmt: skip
+
+
+def test_v64_ships_in_float32_as_validated():
+    """Round 21: the float16 copy falls 0.0001 under the heart limit; the float32 file is the validated one."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_v64.json")["results"]
+    half, full, best = r["v64_fp16"], r["v64"], load("validation_choice_round21.json")["results"]["v7T_best"]
+    assert f"scores the heart at {half['heart']:.4f}, 0.0001 under the limit" in card
+    assert round(0.9316 - half["heart"], 4) == 0.0001 and full["heart"] >= 0.9316
+    assert {k: v for k, v in full.items() if k != "model"} == {k: v for k, v in best.items() if k != "model"}

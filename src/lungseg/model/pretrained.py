@@ -44,7 +44,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="3e1555c53069151fe6dc66f2d7ecf1481603d88e99a5b4a71731f28318fdc4ae",
+        sha256="a7c794ba7f6ceab31972ceb1a70a11fb71d0c84ecc637b9c9ce30e17bd5075d0",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -59,6 +59,8 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "configs/narrow16_ft.yaml, last epoch), then 6 more with the lung loss weighted 3x on the known heart "
             "(v6.2: configs/heart_exclusion_ft.yaml, last epoch); v6.3: 0.7 x (v6.2 + 8 epochs without Shenzhen's "
             "TB films, configs/no_shenzhen_abnormal_ft.yaml, best epoch: the 4th) + 0.3 x v6.2 (benchmarks/soup.py); "
+            "v6.4: v6.2 + 8 epochs without Shenzhen's TB films with the heart's loss weighed 2x "
+            "(configs/no_shenzhen_abnormal_heart2_ft.yaml, best epoch: the 4th); "
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
