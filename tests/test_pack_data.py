@@ -12,8 +12,8 @@ from lungseg.io.reader import read_mask, read_xray
 from .conftest import write_kaggle_tree
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-import pack_training_data  # noqa: E402
-import resolution_ceiling  # noqa: E402
+import pack_training_data
+import resolution_ceiling
 
 
 def test_pack_keeps_named_films_with_exact_masks(tmp_path):
