@@ -217,7 +217,23 @@ def render(results: dict) -> str:
     lines += ["", "The int8 ONNX model's full-size masks against the torch backend's, this checkout (Dice per image, "
               "minimum): " + ", ".join(f"{CASES[c]} {min(v):.4f}" for c, v in results["int8_vs_torch_dice"].items())
               + "; its test Dice: `benchmarks/onnx_int8.md`."]  # fmt: skip
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + gpu_lines()) + "\n"
+
+
+def _gpu_label(row: dict) -> str:
+    return row["model"] if "px" in row["model"] else f"{row['model']} ({row['size']} px)"
+
+
+def gpu_lines() -> list[str]:
+    """A pointer to the GPU figures (``benchmarks/gpu_speed.py``, run where a GPU was lent), where they exist."""
+    path = Path(__file__).with_name("gpu_speed.json")
+    if not path.is_file():
+        return []
+    gpu = json.loads(path.read_text())
+    rows = ", ".join(f"{_gpu_label(r)} {r['inference_images_per_s']:,} / {r['training_images_per_s']:,}"
+                     for r in gpu["rows"])  # fmt: skip
+    return ["", "## On a GPU", "", f"Inference / training images/s at batch {gpu['rows'][0]['batch']} with "
+            f"{gpu['precision']} on one {gpu['card']}: {rows} (`benchmarks/gpu_speed.md`, model throughput only)."]
 
 
 def main() -> None:

@@ -125,6 +125,19 @@ def test_heart_levers_are_their_json():
     assert levers["shipped"]["test_dice"] == round(v62, 4)
 
 
+def test_gpu_speed_md_is_rendered_from_its_json_and_the_run_log():
+    """#11: the H200 figures as measured (benchmarks/gpu_speed.py) and the 512 px run's epoch times from its log."""
+    sys.path.insert(0, str(BENCH))
+    from gpu_speed import render
+
+    gpu = load("gpu_speed.json")
+    text = (BENCH / "gpu_speed.md").read_text()
+    assert text == render(gpu)
+    seconds = [float(line.split(",")[-1]) for line in (BENCH / "gpu_round23_log.csv").read_text().splitlines()[1:]]
+    assert f"took {min(seconds):.0f}-{max(seconds):.0f} s an epoch ({len(seconds)} epochs" in text
+    assert "H200" in gpu["card"] and all(r["training_images_per_s"] < r["inference_images_per_s"] for r in gpu["rows"])
+
+
 def test_speed_md_is_rendered_from_its_json():
     sys.path.insert(0, str(BENCH))
     from speed import render
@@ -666,7 +679,7 @@ def test_known_failure_modes_are_the_worst_test_films():
     """MODEL_CARD's limits quote the shipped model's worst films from benchmarks/pathology.json."""
     card = flat("MODEL_CARD.md")
     real = load("pathology.json")["results"]["lungseg-unet-default"]["real"]
-    (bubble, dice), = real["shenzhen"]["worst"][:1]
+    ((bubble, dice),) = real["shenzhen"]["worst"][:1]
     assert f"({bubble}, Dice {dice:.4f}: the worst Shenzhen test film" in card
     kinds = load("pathology.json")["results"]["lungseg-unet-default"]["simulated"].values()
     assert "worst film of five of the six simulated kinds" in card
