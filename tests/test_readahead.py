@@ -92,3 +92,25 @@ def test_segment_reads_its_first_batch_ahead_and_every_film_once(tmp_path, reads
     reads.clear()
     assert main([*argv, "--overwrite", "--workers", "1"]) == 0  # worker processes read for themselves
     assert reads == []
+
+
+def test_the_inference_modules_import_without_scipy_and_import_ahead_loads_it():
+    """#11: importing the segment path leaves scipy.ndimage out (a quarter-second import); import_ahead() loads it in
+    a thread and the post-processing then finds it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import lungseg.inference.batch, lungseg.inference.segmenter, lungseg.inference.quality\n"
+        "print('scipy.ndimage' in sys.modules)\n"
+        "from lungseg.inference.lazy_scipy import import_ahead\n"
+        "import_ahead().join()\n"
+        "print('scipy.ndimage' in sys.modules)\n"
+        "import numpy as np\n"
+        "from lungseg.inference.postprocess import largest_component\n"
+        "m = np.zeros((9, 9), bool); m[1:3, 1:3] = True; m[5:9, 5:9] = True\n"
+        "print(int(largest_component(m).sum()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "True", "16"]

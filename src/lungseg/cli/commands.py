@@ -95,6 +95,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from lungseg.inference.jobs import find_jobs, sample_path  # light: no model, no scipy (see readahead.py)
+    from lungseg.inference.lazy_scipy import import_ahead
 
     out = Path(args.output)
     if out.exists() and not out.is_dir():
@@ -110,6 +111,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
         return 2
     parallel = args.parallel if args.parallel is not None else min(2, os.cpu_count() or 1)
     ahead = read_ahead(args, jobs, parallel)  # the first films decode while the libraries and models load
+    import_ahead()  # and scipy.ndimage loads beside them (lazy_scipy.py)
     try:
         return segment_jobs(args, jobs, out, parallel, ahead)
     finally:

@@ -15,19 +15,20 @@ import math
 from collections.abc import Iterator
 
 import numpy as np
-from scipy import ndimage
+
+from lungseg.inference.lazy_scipy import ndimage
 
 RIGHT_LUNG, LEFT_LUNG, HEART = 1, 2, 3
 MIN_PARTNER = 0.02  # a second lung must have at least 2% of the first one's area (smaller: noise)
 MERGED_ASPECT = 0.75  # a blob at least this wide for its height may be two lungs joined
 MERGED_WAIST = 0.6  # ... if its thinnest middle column has under 60% of its median column height
-EIGHT = ndimage.generate_binary_structure(2, 2)
+EIGHT = np.ones((3, 3), bool)  # 8-connectivity: ndimage.generate_binary_structure(2, 2)
 
 
 def _components(mask: np.ndarray) -> Iterator[np.ndarray]:
     """Connected components (8-connectivity), largest first, each made only when asked for (a noisy
     mask can have hundreds of specks)."""
-    labels, n = ndimage.label(mask, structure=EIGHT)
+    labels, n = ndimage().label(mask, structure=EIGHT)
     if n == 0:
         return
     sizes = np.bincount(labels.ravel(), minlength=n + 1)[1:]
@@ -121,7 +122,7 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     The same result as ``ndimage.binary_fill_holes`` (4-connected background), from one labelling
     instead of an iterated dilation: several times faster on large masks.
     """
-    background, n = ndimage.label(~mask)
+    background, n = ndimage().label(~mask)
     if n == 0:
         return mask.copy()
     edges = np.concatenate([background[0], background[-1], background[:, 0], background[:, -1]])
@@ -139,7 +140,7 @@ def smooth(lung: np.ndarray, sigma: float) -> np.ndarray:
     """A smooth outline: Gaussian-blur the indicator and cut at 0.5 (removes ragged edges and spurs)."""
     if sigma <= 0 or not lung.any():
         return lung
-    blurred = ndimage.gaussian_filter(lung.astype(np.float32), sigma) >= 0.5
+    blurred = ndimage().gaussian_filter(lung.astype(np.float32), sigma) >= 0.5
     return fill_holes(largest_component(blurred)) if blurred.any() else lung
 
 

@@ -21,8 +21,8 @@ from functools import cache
 from importlib import resources
 
 import numpy as np
-from scipy import ndimage
 
+from lungseg.inference.lazy_scipy import ndimage
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 from lungseg.inference.view import not_frontal_logit
 from lungseg.io.reader import XRay
@@ -112,7 +112,7 @@ def _compactness(region: np.ndarray) -> float:
     area = region.sum()
     if area == 0:
         return 0.0
-    perimeter = (region & ~ndimage.binary_erosion(region)).sum()
+    perimeter = (region & ~ndimage().binary_erosion(region)).sum()
     return float(perimeter**2 / (4 * math.pi * area))
 
 
@@ -123,7 +123,7 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> float:
 
 def _lungs(labels: np.ndarray) -> list[tuple[np.ndarray, tuple[int, int], tuple[int, int]]]:
     """(the lung cropped to its bounding box, its rows, its columns) per lung present, right then left."""
-    boxes = ndimage.find_objects(labels, max_label=max(RIGHT_LUNG, LEFT_LUNG))
+    boxes = ndimage().find_objects(labels, max_label=max(RIGHT_LUNG, LEFT_LUNG))
     out = []
     for value in (RIGHT_LUNG, LEFT_LUNG):
         box = boxes[value - 1]
@@ -141,7 +141,7 @@ def shape_features(labels: np.ndarray, raw: np.ndarray) -> dict[str, float]:
     lungs = _lungs(labels)
     areas = [int(m.sum()) for m, _, _ in lungs]
     clean = labels > 0
-    pieces = ndimage.label(raw)[1]
+    pieces = ndimage().label(raw)[1]
     rows = [r for _, r, _ in lungs]
     cols = [c for _, _, c in lungs]
     out = {

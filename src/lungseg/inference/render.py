@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
 from lungseg.inference.ctr import cardiothoracic_ratio
+from lungseg.inference.lazy_scipy import ndimage
 
 # label -> RGB: 1 = patient's right lung (orange-red), 2 = patient's left lung (blue), 3 = heart (magenta)
 LABEL_COLOURS = {1: (255, 80, 0), 2: (0, 140, 255), 3: (230, 0, 200)}
@@ -58,10 +58,10 @@ def overlay_indexed(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | N
     labels = np.clip(np.asarray(labels), 0, 3).astype(np.intp)
     out = INDEX[labels, gray]
     mask = labels > 0
-    outline = mask & ~ndimage.binary_erosion(mask)
+    outline = mask & ~ndimage().binary_erosion(mask)
     thickness = max(1, min(labels.shape) // 512)
     if thickness > 1:
-        outline = ndimage.binary_dilation(outline, iterations=thickness - 1)
+        outline = ndimage().binary_dilation(outline, iterations=thickness - 1)
     out[outline] = LINE_INDEX["outline"]
     if heart is not None and heart.any():
         draw_ctr_lines(out, heart, (labels == 1) | (labels == 2), thickness)

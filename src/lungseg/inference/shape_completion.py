@@ -22,8 +22,8 @@ from functools import cache
 
 import numpy as np
 from PIL import Image
-from scipy import ndimage
 
+from lungseg.inference.lazy_scipy import ndimage
 from lungseg.inference.postprocess import clean_lung_labels, fill_holes
 from lungseg.inference.preprocess import equalize_histogram, preview_xray, resize_float, sigmoid, to_byte_mask
 from lungseg.io.reader import XRay
@@ -66,8 +66,8 @@ def wide_growth(found: np.ndarray, whole: np.ndarray, threshold: float, width: i
     (an opening): a zone put back, not the rim of a pixel or two that resampling a 128 px outline leaves
     around every lung. Widened by a pixel, so that a piece still meets the lung it grows from once resampled
     (the caller keeps only the pixels the shape model adds at full size)."""
-    wide = ndimage.binary_opening((whole > threshold) & ~found, iterations=width)
-    return ndimage.binary_dilation(wide) if wide.any() else wide
+    wide = ndimage().binary_opening((whole > threshold) & ~found, iterations=width)
+    return ndimage().binary_dilation(wide) if wide.any() else wide
 
 
 def complete_shape(
