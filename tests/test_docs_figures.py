@@ -721,3 +721,23 @@ def test_v64_ships_in_float32_as_validated():
     assert f"scores the heart at {half['heart']:.4f}, 0.0001 under the limit" in card
     assert round(0.9316 - half["heart"], 4) == 0.0001 and full["heart"] >= 0.9316
     assert {k: v for k, v in full.items() if k != "model"} == {k: v for k, v in best.items() if k != "model"}
+
+
+def test_rounds_22_and_23_figures_are_their_jsons():
+    """Round 22 (gastric bubble) passes the rule without the children's gain; round 23 (512 px, GPU) fails it."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round22.json")["results"]
+    u, v64 = r["v7U_best"], r["v64"]
+    assert f"(v7U: clean {u['clean']:.4f}, exactly the limit, simulated {u['simulated_mean']:.4f}, heart " \
+           f"{u['heart']:.4f}, lung over the heart {u['lung_over_heart']:.4f})" in card  # fmt: skip
+    assert f"v7 pneumonia {interval(u['v7_pneumonia_vs_v62'])} against v6.2" in card
+    assert f"v6.4 {interval(v64['v7_pneumonia_vs_v62'])}" in card
+    gains = {k: m["v7_pneumonia_vs_v62"]["mean"] for k, m in r.items() if k != "v62" and passes_rule(m)}
+    assert max(gains, key=gains.get) == "v64"  # v6.4 stays: the rule's choice
+    best, last = r["v8A_best"], r["v8A_last"]
+    assert not passes_rule(best) and not passes_rule(last)
+    assert f"(best: clean {best['clean']:.4f}, heart {best['heart']:.4f}; last: clean {last['clean']:.4f}, simulated " \
+           f"{last['simulated_mean']:.4f}, heart {last['heart']:.4f})" in card  # fmt: skip
+    ceiling = load("resolution_ceiling.json")
+    assert f"scores Dice {ceiling['montgomery']['256']['mean']:.3f} against itself" in card
+    assert ceiling["shenzhen"]["256"]["mean"] < ceiling["shenzhen"]["384"]["mean"] < ceiling["shenzhen"]["512"]["mean"]
