@@ -741,3 +741,15 @@ def test_rounds_22_and_23_figures_are_their_jsons():
     ceiling = load("resolution_ceiling.json")
     assert f"scores Dice {ceiling['montgomery']['256']['mean']:.3f} against itself" in card
     assert ceiling["shenzhen"]["256"]["mean"] < ceiling["shenzhen"]["384"]["mean"] < ceiling["shenzhen"]["512"]["mean"]
+
+
+def test_readme_big_film_figures_are_the_back_to_back_runs():
+    """#11: the README's 5000x6000 figures, this tree (big_film.json) against commit 1bbd807 (before lazy_scipy.py)."""
+    readme = flat("README.md")
+    now = load("big_film.json")["results"]["lungseg-unet-default"]
+    before = load("big_film_1bbd807.json")["results"]["lungseg-unet-default"]
+    film, first = now["film_5000x6000_s"], now["first_mask_s"]
+    quoted = f"median **{film['median']} s** ({film['min']}-{film['max']}), {now['peak_mb_max']} MB at most, "
+    assert f"{quoted}first mask {first['median']} s, against {before['film_5000x6000_s']['median']} s" in readme
+    sooner = before["first_mask_s"]["median"] - first["median"]
+    assert f"first mask {sooner:.2f} s sooner" in readme and sooner > 0
