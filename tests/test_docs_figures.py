@@ -738,6 +738,8 @@ def test_rounds_22_and_23_figures_are_their_jsons():
     assert not passes_rule(best) and not passes_rule(last)
     assert f"(best: clean {best['clean']:.4f}, heart {best['heart']:.4f}; last: clean {last['clean']:.4f}, simulated " \
            f"{last['simulated_mean']:.4f}, heart {last['heart']:.4f})" in card  # fmt: skip
+    bubble = {k: load(f"bubble_film_round22_{k}.json")["dice_mean"] for k in ("v7U", "v64")}
+    assert f"Dice {bubble['v7U']:.4f} against v6.4's {bubble['v64']:.4f}" in card
     ceiling = load("resolution_ceiling.json")
     assert f"scores Dice {ceiling['montgomery']['256']['mean']:.3f} against itself" in card
     assert ceiling["shenzhen"]["256"]["mean"] < ceiling["shenzhen"]["384"]["mean"] < ceiling["shenzhen"]["512"]["mean"]
