@@ -755,3 +755,13 @@ def test_readme_big_film_figures_are_the_back_to_back_runs():
     assert f"{quoted}first mask {first['median']} s, against {before['film_5000x6000_s']['median']} s" in readme
     sooner = before["first_mask_s"]["median"] - first["median"]
     assert f"first mask {sooner:.2f} s sooner" in readme and sooner > 0
+
+
+def test_readme_gpu_figures_are_gpu_speed_json():
+    readme = flat("README.md")
+    gpu = load("gpu_speed.json")
+    rows = {r["model"]: r for r in gpu["rows"]}
+    d, o = rows["default"], rows["original architecture"]
+    assert f"the default model trains at {d['training_images_per_s']:,} and segments at " \
+           f"{d['inference_images_per_s']:,} images/s at batch 32 in bf16" in readme  # fmt: skip
+    assert f"at 512 px: {o['training_images_per_s']:,} / {o['inference_images_per_s']:,};" in readme
