@@ -21,8 +21,6 @@ from pathlib import Path
 
 from PIL import Image
 
-MASK_FOLDERS = ("masks", "masks_heart")
-
 
 def pack_set(folder: Path, names: set[str], output: Path, quality: int) -> int:
     """Copy the named films of one data folder (every layout's images and masks folders) to ``output``."""
@@ -35,7 +33,7 @@ def pack_set(folder: Path, names: set[str], output: Path, quality: int) -> int:
             target = output / sub.name / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             image = Image.open(path)
-            if sub.name in MASK_FOLDERS or sub.name.startswith("masks"):
+            if sub.name.startswith("masks"):  # masks/, masks_heart/, masks_left/ ...: exact, 1 bit
                 image.convert("L").point(lambda v: 255 if v >= 128 else 0).convert("1").save(target, optimize=True)
             else:
                 image.convert("L").save(target.with_suffix(".jpg"), "JPEG", quality=quality)
