@@ -180,3 +180,27 @@ def test_gastric_bubble_darkens_below_the_lung_base_and_leaves_the_mask():
         assert np.percentile(out[darkening > 0.1], 10) < halfway  # nearer the lung's darkness than soft tissue's
         right += np.nonzero(darkening > 0.05)[1].mean() > 64
     assert 20 <= right < 40  # mostly under the image-right lung (the patient's left), not always
+
+
+def test_gastric_bubble_depth_and_gap_are_the_configs():
+    """Deeper bubbles reach further down; with no gap the gas starts right under the lung's base."""
+    from lungseg.training.pathology import PathologyConfig, base_line, simulate
+
+    image, mask = pair(128)
+    others = ("consolidation", "ground_glass", "effusion", "whiteout", "devices", "text", "collimation",
+              "low_contrast", "offcentre", "squash")  # fmt: skip
+    off = {k: 0.0 for k in others}
+    base = base_line(mask)
+
+    def lowest_and_gap(**bubble) -> tuple[int, int]:
+        config = PathologyConfig(enabled=True, gastric_bubble=1.0, **off, **bubble)
+        dark = (image - simulate(image, mask, np.random.default_rng(3), config)[0]) > 0.05
+        rows, cols = np.nonzero(dark)
+        return rows.max(), int((rows - base[cols]).min())
+
+    shallow, _ = lowest_and_gap(gastric_bubble_depth=(0.5, 0.5))
+    deep, _ = lowest_and_gap(gastric_bubble_depth=(2.0, 2.0))
+    assert deep > shallow + 5
+    _, banded = lowest_and_gap(gastric_bubble_gap=(0.05, 0.05))
+    _, touching = lowest_and_gap(gastric_bubble_gap=(0.0, 0.0))
+    assert touching <= 2 < banded

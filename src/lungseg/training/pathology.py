@@ -39,6 +39,8 @@ class PathologyConfig:
     whiteout: float = 0.1
     gastric_bubble: float = 0.0  # off unless a config asks: it would change the draws of older recipes
     gastric_bubble_size: tuple[float, float] = (0.4, 1.0)  # width as a fraction of the lung's base
+    gastric_bubble_depth: tuple[float, float] = (0.5, 1.4)  # depth as a multiple of its half-width
+    gastric_bubble_gap: tuple[float, float] = (0.012, 0.035)  # diaphragm band above it, fraction of the height
     devices: float = 0.3
     text: float = 0.3
     collimation: float = 0.15
@@ -164,10 +166,11 @@ def base_line(lung: np.ndarray) -> np.ndarray:
     return np.where(span, smooth, -1.0)
 
 
-def gastric_bubble(image, mask, rng, size=(0.4, 1.0)):
+def gastric_bubble(image, mask, rng, size=(0.4, 1.0), depth_range=(0.5, 1.4), gap=(0.012, 0.035)):
     """Gas under a hemidiaphragm (a distended stomach, bowel): as dark as lung, but below its base and
-    never lung. Mostly under the image-right lung (the patient's left, on a PA film), a bright band of
-    diaphragm left between; a domed top that follows the base, a round floor or an air-fluid level."""
+    never lung. Mostly under the image-right lung (the patient's left, on a PA film), a band of diaphragm
+    ``gap`` high left between (0: none shows); a domed top that follows the base, a round floor or an
+    air-fluid level, ``depth_range`` times its half-width deep."""
     halves = lung_halves(mask)
     if not halves:
         return image
@@ -182,8 +185,8 @@ def gastric_bubble(image, mask, rng, size=(0.4, 1.0)):
     xc = medial + (1 if right else -1) * rng.uniform(0.2, 0.5) * width
     h, w = image.shape
     cols = np.arange(w, dtype=np.float32)
-    top = np.interp(cols, xs, base[xs]) + rng.uniform(0.012, 0.035) * h  # the diaphragm between
-    depth = max(rng.uniform(0.5, 1.4) * rx, 0.04 * h) * np.sqrt(np.clip(1 - ((cols - xc) / rx) ** 2, 0, 1))
+    top = np.interp(cols, xs, base[xs]) + rng.uniform(*gap) * h  # the diaphragm between
+    depth = max(rng.uniform(*depth_range) * rx, 0.04 * h) * np.sqrt(np.clip(1 - ((cols - xc) / rx) ** 2, 0, 1))
     floor = top + depth
     if rng.random() < 0.5:  # an air-fluid level: a flat floor
         centre = int(np.clip(xc, 0, w - 1))
@@ -274,7 +277,7 @@ def simulate(
     if rng.random() < c.whiteout:
         image = whiteout(image, mask, rng)
     if c.gastric_bubble and rng.random() < c.gastric_bubble:
-        image = gastric_bubble(image, mask, rng, c.gastric_bubble_size)
+        image = gastric_bubble(image, mask, rng, c.gastric_bubble_size, c.gastric_bubble_depth, c.gastric_bubble_gap)
     if rng.random() < c.devices:
         image = drawing.devices(image, rng)
     if rng.random() < c.text:
