@@ -47,7 +47,8 @@ def test_each_film_is_handed_over_once_then_read_again(tmp_path, reads):
     ahead.close()
     assert len(ahead) == 0
     background = [name for name, thread in reads if thread.startswith("lungseg-readahead")]
-    assert sorted(background) == ["x0.png", "x1.png"]
+    # b's read is cancelled by close() if it had not started yet (a busy machine): read at most once either way
+    assert sorted(background) in (["x0.png"], ["x0.png", "x1.png"])
     assert [name for name, thread in reads if not thread.startswith("lungseg-readahead")] == ["x2.png", "x0.png"]
 
 
