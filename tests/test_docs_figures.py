@@ -765,3 +765,16 @@ def test_readme_gpu_figures_are_gpu_speed_json():
     assert f"the default model trains at {d['training_images_per_s']:,} and segments at " \
            f"{d['inference_images_per_s']:,} images/s at batch 32 in bf16" in readme  # fmt: skip
     assert f"at 512 px: {o['training_images_per_s']:,} / {o['inference_images_per_s']:,};" in readme
+
+
+def test_round24_figures_are_its_json():
+    """Round 24: the bubble on round 21's schedule; the best and last epochs fail by the heart, the averages lose."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round24.json")["results"]
+    best, last = r["v7V_best"], r["v7V_last"]
+    assert f"fail the rule by their heart ({best['heart']:.4f}, {last['heart']:.4f})" in card
+    assert not passes_rule(best) and not passes_rule(last)
+    soups = [r[k]["v7_pneumonia_vs_v62"]["mean"] for k in ("soupV50", "soupV70")]
+    assert all(passes_rule(r[k]) for k in ("soupV50", "soupV70")) and max(soups) < 0
+    gain = best["v7_pneumonia_vs_v62"]["mean"]
+    assert f"(v7 pneumonia {soups[0]:+.4f}, {soups[1]:+.4f} against v6.2; the best epoch {gain:+.4f})" in card
