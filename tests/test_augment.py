@@ -161,14 +161,16 @@ def test_base_line_is_the_lowest_lung_row_per_column():
     assert (base[5:16] == 20).all() and (base[:5] == -1).all() and (base[16:] == -1).all()
 
 
+NO_OTHER_KIND = {k: 0.0 for k in ("consolidation", "ground_glass", "effusion", "whiteout", "devices", "text",
+                                  "collimation", "low_contrast", "offcentre", "squash")}  # fmt: skip
+
+
 def test_gastric_bubble_darkens_below_the_lung_base_and_leaves_the_mask():
     """Gas under a hemidiaphragm: as dark as lung, below the lung, mostly on the image's right; mask unchanged."""
     from lungseg.training.pathology import PathologyConfig, base_line, simulate
 
     image, mask = pair(128)
-    others = ("consolidation", "ground_glass", "effusion", "whiteout", "devices", "text", "collimation",
-              "low_contrast", "offcentre", "squash")  # fmt: skip
-    config = PathologyConfig(enabled=True, gastric_bubble=1.0, **{k: 0.0 for k in others})
+    config = PathologyConfig(enabled=True, gastric_bubble=1.0, **NO_OTHER_KIND)
     below = np.arange(128)[:, None] > base_line(mask)[None, :]  # under the lung's lowest pixel in each column
     right = 0
     for seed in range(40):
@@ -187,13 +189,10 @@ def test_gastric_bubble_depth_and_gap_are_the_configs():
     from lungseg.training.pathology import PathologyConfig, base_line, simulate
 
     image, mask = pair(128)
-    others = ("consolidation", "ground_glass", "effusion", "whiteout", "devices", "text", "collimation",
-              "low_contrast", "offcentre", "squash")  # fmt: skip
-    off = {k: 0.0 for k in others}
     base = base_line(mask)
 
     def lowest_and_gap(**bubble) -> tuple[int, int]:
-        config = PathologyConfig(enabled=True, gastric_bubble=1.0, **off, **bubble)
+        config = PathologyConfig(enabled=True, gastric_bubble=1.0, **NO_OTHER_KIND, **bubble)
         dark = (image - simulate(image, mask, np.random.default_rng(3), config)[0]) > 0.05
         rows, cols = np.nonzero(dark)
         return rows.max(), int((rows - base[cols]).min())
