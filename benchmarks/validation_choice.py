@@ -14,7 +14,8 @@ Each model after the first also gets its paired difference from the first on the
 (``v7_pneumonia_vs_<first>``: mean, bootstrap 95% interval, films up and down).
 
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default [--output F]
-(``MODEL+shape`` / ``MODEL+noshape``: with or without the learned shape model; neither: the model's default)
+(``MODEL+shape`` / ``MODEL+noshape``: with or without the learned shape model; neither: the model's default;
+``MODEL+tta`` (last): with test-time zooms, ``lungseg.inference.tta``)
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
 from lungseg.inference.preprocess import resize_mask
 from lungseg.inference.segmenter import Segmenter
+from lungseg.inference.tta import DEFAULT_SCALES
 from lungseg.io.reader import XRay, read_mask
 from lungseg.training.conventions import agreement_zone
 
@@ -50,10 +52,10 @@ def lung_over_heart(lungs: list[np.ndarray], hearts: list[np.ndarray]) -> float:
     return round(float(np.mean(shares)), 4)
 
 
-def heart_dice(model: str, hearts: list) -> float | None:
+def heart_dice(model: str, hearts: list, tta: tuple[float, ...] = (), precision: str = "fp32") -> float | None:
     """Mean heart Dice on the validation films with a heart mask: the model's own heart output, or the
     bundled heart model beside a lungs-only model (what ``lungseg segment`` runs by default)."""
-    seg = Segmenter.from_pretrained(model, device="cpu")
+    seg = Segmenter.from_pretrained(model, device="cpu", tta=tta, precision=precision)
     if not seg.has_heart or not hearts:
         return None
     dice = []
@@ -99,6 +101,9 @@ def main() -> None:
     parser.add_argument("--split", default="splits/pathology.json", help="the new recipe's split (val list)")
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     parser.add_argument("--v7-split", default="splits/v7_pediatric.json", help="v7 pediatric split (val list)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+                        help="fp32 (default): the rule's limits were set in fp32, and a CPU with native bf16 moves "
+                        "figures by up to 0.0003")  # fmt: skip
     parser.add_argument("--output", default="validation_choice.json", help="file name in benchmarks/ (a later round)")
     args = parser.parse_args()
     data = Path(args.data)
@@ -111,8 +116,10 @@ def main() -> None:
     results, per_film = {}, {}
     for spec in args.models:
         label, model = spec.split("=", 1)
-        model, shape = model_and_shape(model)  # MODEL+shape / MODEL+noshape: with or without the shape model
-        seg = Segmenter.from_pretrained(model, device="cpu", heart=None, shape_model=shape)
+        tta = DEFAULT_SCALES if model.endswith("+tta") else ()
+        model, shape = model_and_shape(model.removesuffix("+tta"))  # MODEL+shape / MODEL+noshape: shape model on/off
+        seg = Segmenter.from_pretrained(model, device="cpu", heart=None, shape_model=shape, tta=tta,
+                                        precision=args.precision)  # fmt: skip
         clean = [seg(XRay(im)).mask for _, im, _ in pairs]
         scores = {"clean": [overlap_metrics(c, m)["dice"] for c, (_, _, m) in zip(clean, pairs, strict=True)]}
         for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):
@@ -124,7 +131,7 @@ def main() -> None:
         results[label]["simulated_mean"] = round(float(np.mean([results[label][k] for k in {**UNSEEN, **SEEN}])), 4)
         sick = [d for d, (name, _, _) in zip(scores["clean"], pairs, strict=True) if name.endswith("_1")]
         results[label]["clean_abnormal"] = round(float(np.mean(sick)), 4)  # the Montgomery TB films (reported only)
-        results[label]["heart"] = heart_dice(model, hearts)
+        results[label]["heart"] = heart_dice(model, hearts, tta, args.precision)
         with_heart = [c for c, s in zip(clean, chosen, strict=True) if s.heart is not None]
         results[label]["lung_over_heart"] = lung_over_heart(with_heart, [h for _, h in hearts])
         per_film[label] = v7_scores(seg, v7)
@@ -135,6 +142,7 @@ def main() -> None:
             results[label][f"v7_pneumonia_vs_{first}"] = gain
         print(label, results[label], flush=True)
     command = "python benchmarks/validation_choice.py --models " + " ".join(args.models)
+    command += f" --precision {args.precision}" if args.precision != "fp32" else ""
     command += f" --output {args.output}" if args.output != "validation_choice.json" else ""
     out = {"command": command, "n_val": len(pairs), "n_v7_val": len(v7), "results": results}
     (HERE / args.output).write_text(json.dumps(out, indent=1) + "\n")

@@ -58,7 +58,7 @@ def test_groups_from_names_and_from_a_csv(kaggle_tree, half_model, tmp_path):
     assert main([*argv, "--output", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"abnormal": 4, "normal": 5}
-    meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend", "shape_model"}
+    meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend", "shape_model", "tta"}
     assert set(summary["groups"]["normal"]) == set(summary) - meta
     groups = tmp_path / "groups.csv"
     groups.write_text("image,group\nCHNCXR_0001_0.png,a\nMCUCXR_0001_1,b\nMCUCXR_0002_1,b\n")
@@ -81,3 +81,20 @@ def test_own_data_with_the_default_split_says_use_all(kaggle_tree, half_model, t
     torch.save(payload, model)
     assert main(["evaluate", "--model", str(model), "--data", str(kaggle_tree), "--output", str(tmp_path / "o")]) == 1
     assert "--split all" in caplog.text
+
+
+def test_tta_flag_reaches_the_segmenter_and_bad_scales_are_refused(kaggle_tree, half_model, tmp_path, caplog):
+    names = ["CHNCXR_0001_0"]
+    split = tmp_path / "one.txt"
+    split.write_text("CHNCXR_0001_0\n")
+    base = ["evaluate", "--model", str(half_model), "--data", str(kaggle_tree), "--split", str(split),
+            "--threshold", "0.4"]  # fmt: skip
+    assert main([*base, "--output", str(tmp_path / "tta"), "--tta"]) == 0
+    summary = json.loads((tmp_path / "tta" / "summary.json").read_text())
+    assert summary["tta"] == [0.9, 1.0, 1.1]  # --tta alone: the default scales
+    (mask,) = _masks(kaggle_tree, names)
+    expected = 2 * mask.sum() / (mask.sum() + mask.size)  # p = 0.5 at every scale: all lung at threshold 0.4
+    assert summary["dice_mean"] == pytest.approx(expected, abs=1e-9)
+    assert main([*base, "--output", str(tmp_path / "bad"), "--tta", "0.9", "1.1"]) == 1
+    assert "must include 1.0" in caplog.text
+    assert not (tmp_path / "bad" / "summary.json").exists()

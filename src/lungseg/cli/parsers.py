@@ -60,8 +60,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
     p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
     _add_shape_model(p)
+    _add_tta(p)
     _add_convention(p)
     _add_backend(p)
+
+
+def _add_tta(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tta", nargs="*", type=float, metavar="SCALE",
+                   help="test-time augmentation: also run the model on the film zoomed about its centre by each SCALE "
+                   "(--tta alone: 0.9 1.0 1.1) and average; one forward pass per scale (validation: heart Dice "
+                   "+0.0014, lungs unchanged; benchmarks/validation_choice_tta.json)")  # fmt: skip
 
 
 def _add_shape_model(p: argparse.ArgumentParser) -> None:
@@ -100,6 +108,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
                    help="keep a lung under half of its partner's area as found (default: completed from the "
                    "partner's mirror image; flag lung_completed)")  # fmt: skip
     _add_shape_model(p)
+    _add_tta(p)
     _add_convention(p)
     p.add_argument("--polarity", default="auto", choices=["auto", "keep"],
                    help="auto (default): an input the bundled polarity model calls inverted (bone dark, air "

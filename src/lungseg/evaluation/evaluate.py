@@ -157,6 +157,7 @@ def evaluate(
     convention: str = "visible",
     backend: str = "torch",
     shape_model: bool | None = None,
+    tta: tuple[float, ...] = (),
 ) -> dict:
     """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
 
@@ -164,11 +165,12 @@ def evaluate(
     ``threshold`` is given) and post-processing (unless ``postprocess`` is False), in the lung
     ``convention`` of the manual masks ("anatomical" for masks that include the lung behind the heart), run by
     ``backend`` (torch or onnxruntime, as ``lungseg segment --backend``); ``shape_model``: the learned shape
-    prior on or off (``--shape-model``; None: as ``lungseg segment`` runs this model).
+    prior on or off (``--shape-model``; None: as ``lungseg segment`` runs this model); ``tta``: test-time zoom
+    scales (``--tta``, :mod:`lungseg.inference.tta`; empty: none).
     """
     segmenter = Segmenter.from_pretrained(
         model_path, device=device, threshold=threshold, postprocess=postprocess, heart=heart, convention=convention,
-        backend=backend, shape_model=shape_model,
+        backend=backend, shape_model=shape_model, tta=tta,
     )
     layout, samples = discover(data)
     chosen = choose_samples(samples, split, segmenter.payload.get("split"))
@@ -184,7 +186,7 @@ def evaluate(
         for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
     ]  # fmt: skip
     settings = {"threshold": segmenter.threshold, "postprocess": postprocess, "convention": convention,
-                "backend": segmenter.backend, "shape_model": segmenter.options.shape}  # fmt: skip
+                "backend": segmenter.backend, "shape_model": segmenter.options.shape, "tta": list(tta)}  # fmt: skip
     summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
     write_tables(rows, summary, output)
     evaluate_report(output, rows, {"model": str(model_path), "split": split})

@@ -29,6 +29,7 @@ from lungseg.inference.polarity import FLAG as POLARITY_FLAG
 from lungseg.inference.polarity import check_polarity, inverted, is_inverted
 from lungseg.inference.polarity import polarity_model as polarity_model_for
 from lungseg.inference.shape_completion import bundled_shape_model
+from lungseg.inference.tta import TTAPredictor
 from lungseg.io.reader import XRay
 from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, completes_shape, resolve_model
 
@@ -71,6 +72,7 @@ class Segmenter:
         polarity: str = "keep",
         polarity_model: str | Path | None = None,
         processing_side: int = PROCESSING_MAX_SIDE,
+        tta: tuple[float, ...] = (),
     ) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
@@ -80,6 +82,8 @@ class Segmenter:
         if convention not in CONVENTIONS:
             raise ValueError(f"unknown lung convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
         self.predictor = _predictor(model, device, precision, tile, tile_overlap)
+        if tta:  # zoomed copies too, their logits averaged (tta.py); the model's attributes pass through
+            self.predictor = TTAPredictor(self.predictor, tta)
         self.model = getattr(self.predictor, "model", model)  # the (folded) U-Net, or the ONNX predictor
         self.backend = getattr(model, "backend", "torch")
         self.image_size, self.intensity = image_size, intensity
