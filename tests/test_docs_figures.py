@@ -778,3 +778,26 @@ def test_round24_figures_are_its_json():
     assert all(passes_rule(r[k]) for k in ("soupV50", "soupV70")) and max(soups) < 0
     gain = best["v7_pneumonia_vs_v62"]["mean"]
     assert f"(v7 pneumonia {soups[0]:+.4f}, {soups[1]:+.4f} against v6.2; the best epoch {gain:+.4f})" in card
+
+
+def test_round25_and_tta_figures_are_their_jsons():
+    """Round 25: more simulated disease fails or loses; the zooms help the heart only; the v7 gain tracks the
+    lungs over the heart."""
+    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    r = load("validation_choice_round25.json")["results"]
+    best = r["v7W_best"]
+    assert not passes_rule(best) and f"fails the rule by its clean films ({best['clean']:.4f})" in card
+    assert all(passes_rule(r[k]) for k in ("v7W_last", "soupW50", "soupW70"))
+    gains = [r[k]["v7_pneumonia_vs_v62"]["mean"] for k in ("v7W_last", "soupW50", "soupW70")]
+    v64 = r["v64"]["v7_pneumonia_vs_v62"]["mean"]
+    assert max(gains) < v64
+    assert (f"v7 pneumonia {gains[0]:+.4f} for the last epoch, {gains[1]:+.4f} and {gains[2]:+.4f} for the averages, "
+            f"against v6.4's {v64:+.4f}") in card  # fmt: skip
+    tta, plain = r["v64_tta"], r["v64"]
+    assert passes_rule(tta) and tta["heart"] > plain["heart"] and tta["clean"] == plain["clean"]
+    assert f"the heart gains ({plain['heart']:.4f} -> {tta['heart']:.4f})" in card
+    assert f"raises the heart's Dice from {plain['heart']:.4f} to {tta['heart']:.4f}" in readme
+    c = load("v7_vs_lung_over_heart.json")
+    assert f"across the {c['n_candidates']} distinct candidates" in card
+    assert f"(Pearson r {c['pearson_r']}, slope {c['slope']} Dice" in card
+    assert c["pearson_r"] > 0.5 and c["slope"] > 0
