@@ -801,3 +801,34 @@ def test_round25_and_tta_figures_are_their_jsons():
     assert f"across the {c['n_candidates']} distinct candidates" in card
     assert f"(Pearson r {c['pearson_r']}, slope {c['slope']} Dice" in card
     assert c["pearson_r"] > 0.5 and c["slope"] > 0
+
+
+def test_int8_parity_md_and_readme_are_its_json():
+    """#11: int8 is kept opt-in because of the sick children's films; the README quotes the parity run."""
+    sys.path.insert(0, str(BENCH))
+    from int8_parity import render
+
+    result = load("int8_parity.json")
+    assert (BENCH / "int8_parity.md").read_text() == render(result)
+    sets, readme = result["sets"], flat("README.md")
+    sick = sets["v7_pneumonia"]
+    assert sick["fp32_dice"] - sick["int8_dice"] > 0.001 or sick["min_agreement"] < 0.995  # why it stays opt-in
+    assert (f"pneumonia films {sick['fp32_dice']} -> {sick['int8_dice']}, and one of them agrees with the fp32 mask "
+            f"at only Dice {sick['min_agreement']}") in readme  # fmt: skip
+    m = sets["montgomery_test"]
+    assert f"Montgomery {m['fp32_dice']} -> {m['int8_dice']}" in readme
+    assert m["fp32_dice"] == load("accuracy.json")["results"]["shipped"]["montgomery_test"]["dice_mean"]
+
+
+def test_readme_speed_figures_of_both_vms():
+    """#11: the run on the VM with AVX-512 (speed.json) and the one before without it (history/speed_avx2.json);
+    the fp32 ceiling is the model's arithmetic at the measured matmul peak."""
+    readme = flat("README.md")
+    s, a = load("speed.json"), json.loads((BENCH / "history" / "speed_avx2.json").read_text())
+    assert "AVX-512 yes" in s["machine"] and "AVX-512 no" in a["machine"]
+    m = s["model"]
+    ceiling = m["matmul_gflops_fp32"] / m["default_gflop"]
+    assert f"allows at most {ceiling:.1f} images/s" in readme and ceiling < 40
+    rates = [a[k]["png512"]["images_per_s"] for k in ("new", "new_onnxruntime", "new_onnxruntime_int8")]
+    assert "{} / {} / {} images/s at 512 px".format(*rates) in readme
+    assert (BENCH / "history" / "speed_avx2.md").read_text().startswith("# Speed end to end")
