@@ -256,3 +256,18 @@ def test_large_films_are_post_processed_at_a_bounded_side(segmenter):
     assert overlap_metrics(coarse.mask, truth)["dice"] > 0.98 and overlap_metrics(fine.mask, truth)["dice"] > 0.98
     with pytest.raises(ValueError, match="at least 64"):
         Segmenter(DarkIsLung(), image_size=64, intensity="none", threshold=0.5, processing_side=32)
+
+
+def test_tta_keeps_an_equivariant_models_masks_and_is_recorded(segmenter, tmp_path):
+    """DarkIsLung is pixel-wise, so zooming commutes with it: the averaged logits give the same lungs."""
+    image = two_lungs(64, 64)
+    zoomed = Segmenter(DarkIsLung(), image_size=64, intensity="none", threshold=0.5, tta=(0.9, 1.0, 1.1))
+    plain, tta = segmenter(image).mask, zoomed(image).mask
+    assert (plain != tta).mean() < 0.01 and tta.sum() > 0.1 * tta.size
+
+
+def test_segment_records_the_tta_scales_in_run_json(checkpoint, tmp_path):
+    assert main(["segment", "-o", str(tmp_path / "o"), "--model", str(checkpoint), "--tta"]) == 0
+    assert json.loads((tmp_path / "o" / "run.json").read_text())["tta"] == [0.9, 1.0, 1.1]
+    assert main(["segment", "-o", str(tmp_path / "p"), "--model", str(checkpoint)]) == 0
+    assert json.loads((tmp_path / "p" / "run.json").read_text())["tta"] == []

@@ -171,7 +171,8 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
 
         try:  # the masks are what matters: a report that cannot be written is a warning, not a failure
             record_run(out, {"model": args.model, "heart_model": args.heart, "backend": backend, "inputs": len(jobs),
-                             "failed": failed, "seconds": time.time() - started, "ray": args.ray or ""})  # fmt: skip
+                             "failed": failed, "seconds": time.time() - started, "ray": args.ray or "",
+                             "tta": list(model_args["tta"])})  # fmt: skip
             echo(f"report: {segment_report(out)}")
         except (OSError, ValueError) as exc:
             log.warning("report.html not written (%s); rebuild it with: lungseg report %s", exc, out)
