@@ -832,3 +832,23 @@ def test_readme_speed_figures_of_both_vms():
     rates = [a[k]["png512"]["images_per_s"] for k in ("new", "new_onnxruntime", "new_onnxruntime_int8")]
     assert "{} / {} / {} images/s at 512 px".format(*rates) in readme
     assert (BENCH / "history" / "speed_avx2.md").read_text().startswith("# Speed end to end")
+
+
+def test_round26_seed_control_figures_are_its_json():
+    """Round 26: round 21 with another seed; nothing passes, and the v7 gains swing by more than v6.4's gain."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round26.json")["results"]
+    cands = ("v7X_best", "v7X_last", "soupX50", "soupX70")
+    assert not any(passes_rule(r[k]) for k in cands)
+    best, last = (r[k]["v7_pneumonia_vs_v62"]["mean"] for k in ("v7X_best", "v7X_last"))
+    assert f"the same recipe now gives {best:+.4f} (best epoch) and {last:+.4f} (last)" in card
+    assert f"by its heart ({r['v7X_best']['heart']:.4f})" in card
+    assert f"by their heart ({r['soupX50']['heart']:.4f}, {r['soupX70']['heart']:.4f})" in card
+    r21 = load("validation_choice_round21.json")["results"]
+    seed0 = [r21[k]["v7_pneumonia_vs_v62"]["mean"] for k in ("v7T_best", "v7T_last")]
+    assert f"where seed 0 gave {seed0[0]:+.4f} and {seed0[1]:+.4f}" in card
+    assert max(best, last) < seed0[0]
+    sick = load("pathology.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
+    v62 = json.loads((BENCH / "history" / "pathology_v6.2.json").read_text())["results"]["lungseg-unet-default"]
+    v62_sick = v62["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
+    assert f"v7 pneumonia {sick['dice_mean']:.4f} against v6.2's {v62_sick:.4f}" in card
