@@ -852,3 +852,9 @@ def test_round26_seed_control_figures_are_its_json():
     v62 = json.loads((BENCH / "history" / "pathology_v6.2.json").read_text())["results"]["lungseg-unet-default"]
     v62_sick = v62["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
     assert f"v7 pneumonia {sick['dice_mean']:.4f} against v6.2's {v62_sick:.4f}" in card
+    soups = load("validation_choice_round26_soups.json")["results"]
+    pair = [soups[k] for k in ("soup64X50", "soup64X70")]
+    assert not any(passes_rule(m) for m in pair)
+    assert all(f"heart {m['heart']:.4f} for both" in card for m in pair)
+    gains = [m["v7_pneumonia_vs_v62"]["mean"] for m in pair]
+    assert f"v7 pneumonia {gains[0]:+.4f} and {gains[1]:+.4f}, below v6.4's own" in card and max(gains) < seed0[0]
