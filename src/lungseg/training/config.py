@@ -69,6 +69,7 @@ class TrainConfig:
     patience: int = 10
     calibrate_threshold: bool = True  # pick the probability threshold on the validation set after training
     min_delta: float = 1e-4
+    ema_decay: float = 0.0  # > 0: validate and save an average of the weights over the steps (training/ema.py)
 
     def __post_init__(self) -> None:
         self.model = _nested(ModelConfig, self.model, "model")
@@ -91,6 +92,7 @@ class TrainConfig:
             (self.heart_loss in ("", *LOSSES), f"heart_loss must be one of {', '.join(LOSSES)} or empty"),
             (self.heart_exclusion > 0, f"heart_exclusion must be positive, got {self.heart_exclusion}"),
             (0 <= self.distill_weight <= 1, f"distill_weight must be within [0, 1], got {self.distill_weight}"),
+            (0 <= self.ema_decay < 1, f"ema_decay must be 0 (off) or in (0, 1), e.g. 0.998; got {self.ema_decay}"),
             (self.heart_exclusion == 1.0 or self.loss == "weighted_ce",
              "heart_exclusion scales the weight map: use loss weighted_ce, or heart_exclusion 1"),
             (self.image_size > 0, f"image_size must be positive, got {self.image_size}"),

@@ -32,6 +32,7 @@ from lungseg.training.config import TrainConfig, save_config
 from lungseg.training.conventions import anatomical_samples, anatomical_targets
 from lungseg.training.dataset import SegmentationDataset
 from lungseg.training.distributed import SINGLE, DistContext, unwrap
+from lungseg.training.ema import weight_average
 from lungseg.training.heart_labels import heart_masks
 from lungseg.training.losses import get_loss, needs_weight_map, two_target_loss
 from lungseg.training.pathology import simulate as pathology_simulate
@@ -160,7 +161,7 @@ def _loaders(config: TrainConfig, train_ds, val_ds, epoch: int, ctx: DistContext
 
 def _restore(run_dir: Path, model, optimizer, scheduler) -> TrainState:
     payload = read_checkpoint(run_dir / "last.pt")
-    model.load_state_dict(payload["state_dict"])
+    model.load_state_dict(payload.get("raw_state_dict", payload["state_dict"]))  # with ema_decay: the trained weights
     optimizer.load_state_dict(payload["optimizer"])
     scheduler.load_state_dict(payload["scheduler"])
     state = TrainState(**payload["train_state"])
@@ -209,11 +210,12 @@ def fit(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback |
         model, optimizer = build(config, device)
         scheduler = make_scheduler(optimizer, config, len(_loaders(config, train_ds, val_ds, 0, ctx)[0]))
         state = _restore(run_dir, model, optimizer, scheduler) if resume else TrainState()
+        ema = weight_average(config, model, run_dir if resume else None)
         wrapped = distributed.wrap(model, ctx, device, config.sync_bn)
         log.info("batch size %d per process, %d global (%d process%s)", config.batch_size,
                  config.batch_size * ctx.world_size, ctx.world_size, "es" if ctx.enabled else "")  # fmt: skip
         extra = {"train_config": config.to_dict(), "split": split, "world_size": ctx.world_size}
-        parts = (wrapped, optimizer, scheduler)
+        parts = (wrapped, optimizer, scheduler, ema)
         run_epochs(config, run_dir, parts, (train_ds, val_ds), state, extra, on_epoch_end if ctx.is_main else None)
         if ctx.is_main:
             plot_history(state.history, run_dir / "curves.png")
@@ -227,7 +229,8 @@ def fit(config: TrainConfig, resume: bool = False, on_epoch_end: EpochCallback |
 
 def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_epoch_end) -> None:
     """The epoch loop from ``state.epoch`` to the end or early stop (rank 0 decides, all ranks follow)."""
-    model, optimizer, scheduler = parts
+    model, optimizer, scheduler, ema = parts
+    after_step = (lambda: ema.update(unwrap(model))) if ema is not None else None
     ctx = distributed.context()
     device = next(model.parameters()).device
     loss_fn = get_loss(config.loss)
@@ -247,11 +250,12 @@ def run_epochs(config, run_dir, parts, datasets, state: TrainState, extra, on_ep
         lr = optimizer.param_groups[0]["lr"]
         desc = f"epoch {epoch}/{config.epochs}"
         train_loss = train_one_epoch(model, train_loader, optimizer, scheduler, loss_fn, device, desc, ctx.is_main,
-                                     teacher)  # fmt: skip
+                                     teacher, after_step)  # fmt: skip
         train_loss = distributed.mean_over_ranks(train_loss, ctx)
         if not ctx.is_main:
             continue
-        row = {"epoch": epoch, "train_loss": train_loss, **validate(unwrap(model), val_loader, loss_fn, device)}
+        scored = ema.model if ema is not None else unwrap(model)  # what best.pt and last.pt hold
+        row = {"epoch": epoch, "train_loss": train_loss, **validate(scored, val_loader, loss_fn, device)}
         row.update(lr=lr, seconds=round(time.perf_counter() - start, 2))
         is_best = _update_state(state, config, row)
         save_epoch(run_dir, parts, state, extra, row, is_best)
@@ -280,15 +284,19 @@ def load_teacher(config: TrainConfig, student: UNet, device: torch.device) -> Te
 
 
 def save_epoch(run_dir: Path, parts, state: TrainState, extra: dict, row: dict, is_best: bool) -> None:
-    """Write log.csv, last.pt and (when improved) best.pt, each atomically."""
-    model, optimizer, scheduler = parts
+    """Write log.csv, last.pt and (when improved) best.pt, each atomically. With a weight average, both hold the
+    average (what was validated) and last.pt also the trained weights, to resume from."""
+    model, optimizer, scheduler, ema = parts
     write_log(state.history, run_dir / "log.csv")
     payload = {**extra, "epoch": row["epoch"], "metrics": row}
+    scored = ema.model if ema is not None else unwrap(model)
     if is_best:
-        save_checkpoint(run_dir / "best.pt", unwrap(model), **payload)
+        save_checkpoint(run_dir / "best.pt", scored, **payload)
+    if ema is not None:
+        payload["raw_state_dict"] = unwrap(model).state_dict()
     save_checkpoint(
         run_dir / "last.pt",
-        unwrap(model),
+        scored,
         **payload,
         optimizer=optimizer.state_dict(),
         scheduler=scheduler.state_dict(),

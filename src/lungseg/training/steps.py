@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -39,9 +40,10 @@ def _loss(loss_fn, logits: torch.Tensor, masks, weight, batch: dict) -> torch.Te
 
 
 def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: str, show: bool = True,
-                    teacher: Teacher | None = None) -> float:
+                    teacher: Teacher | None = None, after_step: Callable[[], None] | None = None) -> float:
     """One pass over ``loader``; returns the mean training loss. With a ``teacher`` (model, weight), the loss
-    is (1 - weight) x the masks' loss + weight x :func:`distill_loss` to the teacher's outputs."""
+    is (1 - weight) x the masks' loss + weight x :func:`distill_loss` to the teacher's outputs; ``after_step``
+    runs after each optimizer step (the weight average's update)."""
     model.train()
     total, count = 0.0, 0
     bar = tqdm(loader, desc=desc, leave=False, disable=None if show else True, unit="batch")
@@ -56,6 +58,8 @@ def train_one_epoch(model, loader, optimizer, scheduler, loss_fn, device, desc: 
         loss.backward()
         optimizer.step()
         scheduler.step()
+        if after_step is not None:
+            after_step()
         total += loss.item() * len(images)
         count += len(images)
         bar.set_postfix(loss=f"{loss.item():.4f}")
