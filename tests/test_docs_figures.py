@@ -858,3 +858,19 @@ def test_round26_seed_control_figures_are_its_json():
     assert all(f"heart {m['heart']:.4f} for both" in card for m in pair)
     gains = [m["v7_pneumonia_vs_v62"]["mean"] for m in pair]
     assert f"v7 pneumonia {gains[0]:+.4f} and {gains[1]:+.4f}, below v6.4's own" in card and max(gains) < seed0[0]
+
+
+def test_round27_ema_figures_are_its_json():
+    """Round 27: round 21 with a moving average; smooth, keeps the clean films, fails by the heart, no v7 gain."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round27.json")["results"]
+    best, last, v64 = r["v7Y_best"], r["v7Y_last"], r["v64"]
+    assert not passes_rule(best) and not passes_rule(last)
+    assert f"fails the rule by its heart ({best['heart']:.4f}, {last['heart']:.4f})" in card
+    gains = [m["v7_pneumonia_vs_v62"]["mean"] for m in (best, last)]
+    assert f"(v7 pneumonia {gains[0]:+.4f} and {gains[1]:+.4f} against v6.2;" in card and max(gains) < 0
+    sim = f"({best['simulated_mean']:.4f} against v6.4's {v64['simulated_mean']:.4f})"
+    assert f"gains on simulated disease {sim}" in card
+    rows = (BENCH / "round27_log.csv").read_text().splitlines()[1:]
+    dice = [float(line.split(",")[3]) for line in rows]
+    assert len(dice) == 8 and f"(working-size lung Dice {min(dice):.4f}-{max(dice):.4f}" in card
