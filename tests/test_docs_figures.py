@@ -874,3 +874,13 @@ def test_round27_ema_figures_are_its_json():
     rows = (BENCH / "round27_log.csv").read_text().splitlines()[1:]
     dice = [float(line.split(",")[3]) for line in rows]
     assert len(dice) == 8 and f"(working-size lung Dice {min(dice):.4f}-{max(dice):.4f}" in card
+
+
+def test_readme_big_film_on_the_avx512_vm_is_its_json():
+    """#11: the 5000x6000 film's nine fresh runs on the VM with AVX-512, each within the targets."""
+    readme = flat("README.md")
+    b = load("big_film_avx512.json")["results"]["lungseg-unet-default"]
+    f, m = b["film_5000x6000_s"], b["first_mask_s"]
+    assert f"median **{f['median']} s** ({f['min']}-{f['max']}), {b['peak_mb_max']} MB at most" in readme
+    assert f"first mask {m['median']} s ({m['min']}-{m['max']}): within #11's" in readme
+    assert max(f["runs"]) <= 1.5 and b["peak_mb_max"] <= 400 and max(m["runs"]) <= 1.5
