@@ -95,6 +95,6 @@ def test_tta_flag_reaches_the_segmenter_and_bad_scales_are_refused(kaggle_tree, 
     (mask,) = _masks(kaggle_tree, names)
     expected = 2 * mask.sum() / (mask.sum() + mask.size)  # p = 0.5 at every scale: all lung at threshold 0.4
     assert summary["dice_mean"] == pytest.approx(expected, abs=1e-9)
-    assert main([*base, "--output", str(tmp_path / "bad"), "--tta", "0.9", "1.1"]) == 1
+    assert main([*base, "--output", str(tmp_path / "bad"), "--tta-scales", "0.9", "1.1"]) == 1
     assert "must include 1.0" in caplog.text
     assert not (tmp_path / "bad" / "summary.json").exists()

@@ -271,3 +271,6 @@ def test_segment_records_the_tta_scales_in_run_json(checkpoint, tmp_path):
     assert json.loads((tmp_path / "o" / "run.json").read_text())["tta"] == [0.9, 1.0, 1.1]
     assert main(["segment", "-o", str(tmp_path / "p"), "--model", str(checkpoint)]) == 0
     assert json.loads((tmp_path / "p" / "run.json").read_text())["tta"] == []
+    scales = ["--tta-scales", "0.85", "1.0", "1.15"]
+    assert main(["segment", str(sample_path()), *scales, "-o", str(tmp_path / "q"), "--model", str(checkpoint)]) == 0
+    assert json.loads((tmp_path / "q" / "run.json").read_text())["tta"] == [0.85, 1.0, 1.15]

@@ -63,13 +63,13 @@ def apply_preset(config, preset: str):
     return config.replace(augment=PRESETS[preset], pathology={"enabled": False})
 
 
-def tta_scales(given: list[float] | None) -> tuple[float, ...]:
-    """``--tta`` as parsed -> the zoom scales: none without the flag, the default three with it alone."""
-    if given is None:
+def tta_scales(args: argparse.Namespace) -> tuple[float, ...]:
+    """``--tta`` / ``--tta-scales`` -> the zoom scales: none without either, the default three with ``--tta``."""
+    if not args.tta and not args.tta_scales:
         return ()
     from lungseg.inference.tta import DEFAULT_SCALES, check_scales
 
-    return check_scales(given) if given else DEFAULT_SCALES
+    return check_scales(args.tta_scales) if args.tta_scales else DEFAULT_SCALES
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -78,7 +78,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     data = args.data[0] if len(args.data) == 1 else args.data
     s = evaluate(
         args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups,
-        convention=args.convention, backend=args.backend, shape_model=args.shape_model, tta=tta_scales(args.tta),
+        convention=args.convention, backend=args.backend, shape_model=args.shape_model, tta=tta_scales(args),
     )
     post = ("post-processed" if s["postprocess"] else "raw") + (" + shape model" if s["shape_model"] else "")
     echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks, {args.convention} "
@@ -141,7 +141,7 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
         name_or_path=args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
         complete_lungs=args.complete_lungs, shape_model=args.shape_model, convention=args.convention,
-        polarity=args.polarity, backend=args.backend, heart=args.heart, tta=tta_scales(args.tta),
+        polarity=args.polarity, backend=args.backend, heart=args.heart, tta=tta_scales(args),
     )  # fmt: skip
     # ONNX Runtime: each batch in flight on its share of the cores (runs contending for one pool of all of them
     # are slower); torch keeps its own threads
