@@ -884,3 +884,14 @@ def test_readme_big_film_on_the_avx512_vm_is_its_json():
     assert f"median **{f['median']} s** ({f['min']}-{f['max']}), {b['peak_mb_max']} MB at most" in readme
     assert f"first mask {m['median']} s ({m['min']}-{m['max']}): within #11's" in readme
     assert max(f["runs"]) <= 1.5 and b["peak_mb_max"] <= 400 and max(m["runs"]) <= 1.5
+
+
+def test_tta_test_figures_are_the_evaluate_summaries():
+    """--tta on the Wingspan test films, after the validation choice: quoted as measured, and no better there."""
+    a, b = load("tta_wingspan_test_plain.json"), load("tta_wingspan_test_tta.json")
+    assert a["tta"] == [] and b["tta"] == [0.9, 1.0, 1.1] and a["n_images"] == b["n_images"] == 47
+    quoted = (f"heart {a['heart_dice_mean']:.4f} -> {b['heart_dice_mean']:.4f}, CTR error "
+              f"{a['ctr_error_mean']:.4f} -> {b['ctr_error_mean']:.4f}")  # fmt: skip
+    assert quoted in flat("README.md") and quoted in flat("MODEL_CARD.md")
+    assert f"lungs {a['dice_mean']:.4f} -> {b['dice_mean']:.4f}" in flat("README.md")
+    assert b["ctr_error_mean"] >= a["ctr_error_mean"]  # why it stays off

@@ -68,8 +68,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 def _add_tta(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tta", action="store_true",
                    help="test-time augmentation: also run the model on the film zoomed about its centre (0.9 and "
-                   "1.1) and average; one forward pass per scale (validation: heart Dice +0.0013, lungs unchanged; "
-                   "MODEL_CARD.md, round 25)")  # fmt: skip
+                   "1.1) and average; one forward pass per scale (heart Dice +0.0013 on validation, not on the "
+                   "test films; MODEL_CARD.md)")  # fmt: skip
     p.add_argument("--tta-scales", dest="tta_scales", nargs="+", type=float, metavar="SCALE",
                    help="--tta with these zooms instead (1.0 among them), e.g. --tta-scales 0.85 1.0 1.15")
 
