@@ -10,10 +10,14 @@ from __future__ import annotations
 import copy
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
 from lungseg.model.checkpoint import read_checkpoint
+
+if TYPE_CHECKING:
+    from lungseg.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +49,7 @@ class WeightAverage:
                 avg.copy_(current[name])
 
 
-def weight_average(config, model: torch.nn.Module, resume_from: Path | None) -> WeightAverage | None:
+def weight_average(config: TrainConfig, model: torch.nn.Module, resume_from: Path | None) -> WeightAverage | None:
     """The run's weight average (None without ``config.ema_decay``), from ``model``'s weights, or the average a
     resumed run saved (its last.pt holds the average as ``state_dict`` and the trained weights beside it)."""
     if not config.ema_decay:
