@@ -9,7 +9,7 @@ from lungseg.training.config import TrainConfig
 from lungseg.training.ema import WeightAverage
 from lungseg.training.loop import resume_config, train
 
-from .test_train import Interrupt, tiny_config
+from .test_train import Interrupt, stop_after_first, tiny_config
 
 
 def test_average_follows_the_formula_and_copies_integer_buffers():
@@ -46,10 +46,6 @@ def test_a_run_saves_the_average_and_resumes_it_exactly(kaggle_tree, tmp_path):
     averaged, trained = payload["state_dict"], payload["raw_state_dict"]
     moved = [k for k, v in averaged.items() if v.is_floating_point() and not torch.equal(v, trained[k])]
     assert moved  # the saved weights are the average, not the trained ones
-
-    def stop_after_first(epoch, row):
-        if epoch == 1:
-            raise Interrupt
 
     part = full.replace(output=str(tmp_path / "part"))
     with pytest.raises(Interrupt):

@@ -79,14 +79,15 @@ class Interrupt(Exception):
     pass
 
 
+def stop_after_first(epoch: int, row: dict) -> None:
+    """An on_epoch_end callback that interrupts a run after its first epoch (a run killed mid-way)."""
+    if epoch == 1:
+        raise Interrupt
+
+
 def test_interrupted_and_resumed_run_matches_uninterrupted(kaggle_tree, tmp_path):
     full = tiny_config(kaggle_tree, tmp_path / "full", model=ModelConfig(base_channels=4, depth=2, dropout=0.2))
     train(full)
-
-    def stop_after_first(epoch, row):
-        if epoch == 1:
-            raise Interrupt
-
     part = full.replace(output=str(tmp_path / "part"))
     with pytest.raises(Interrupt):
         train(part, on_epoch_end=stop_after_first)
