@@ -895,3 +895,20 @@ def test_tta_test_figures_are_the_evaluate_summaries():
     assert quoted in flat("README.md") and quoted in flat("MODEL_CARD.md")
     assert f"lungs {a['dice_mean']:.4f} -> {b['dice_mean']:.4f}" in flat("README.md")
     assert b["ctr_error_mean"] >= a["ctr_error_mean"]  # why it stays off
+
+
+def test_round28_third_seed_figures_are_its_json():
+    """Round 28: a third seed of round 21 passes the rule and gains nothing on the children's films."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round28.json")["results"]
+    best, last = r["v7Z_best"], r["v7Z_last"]
+    assert passes_rule(best) and passes_rule(last)
+    heart, clean = f"{best['heart']:.4f} and {last['heart']:.4f}", f"{best['clean']:.4f} and {last['clean']:.4f}"
+    assert f"(heart {heart}, clean {clean})" in card
+    gains = [m["v7_pneumonia_vs_v62"]["mean"] for m in (best, last)]
+    assert f"(v7 pneumonia {gains[0]:+.4f} and {gains[1]:+.4f} against v6.2)" in card
+    seeds = [load(f)["results"][k]["v7_pneumonia_vs_v62"]["mean"] for f, k in (
+        ("validation_choice_round21.json", "v7T_best"), ("validation_choice_round26.json", "v7X_best"),
+        ("validation_choice_round28.json", "v7Z_best"))]  # fmt: skip
+    assert "epochs of round 21's recipe score {:+.4f}, {:+.4f} and {:+.4f}".format(*seeds) in card
+    assert seeds[0] == max(seeds) and seeds[0] - sorted(seeds)[1] > 0.005  # v6.4's draw is the outlier
