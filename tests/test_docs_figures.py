@@ -912,3 +912,16 @@ def test_round28_third_seed_figures_are_its_json():
         ("validation_choice_round28.json", "v7Z_best"))]  # fmt: skip
     assert "epochs of round 21's recipe score {:+.4f}, {:+.4f} and {:+.4f}".format(*seeds) in card
     assert seeds[0] == max(seeds) and seeds[0] - sorted(seeds)[1] > 0.005  # v6.4's draw is the outlier
+
+
+def test_openvino_probe_md_and_readme_are_its_json():
+    """#11: OpenVINO's bf16 was measured and not adopted (its telemetry); ONNX Runtime's is turned off."""
+    sys.path.insert(0, str(BENCH))
+    from openvino_probe import render
+
+    result = load("openvino_probe.json")
+    assert (BENCH / "openvino_probe.md").read_text() == render(result)
+    speedup = result["onnxruntime_fp32_ms"] / result["openvino_bf16_ms"]
+    assert f"default model {speedup:.1f}x faster in bf16" in flat("README.md")
+    assert result["import"]["onnxruntime_opted_out"]["files"] == []  # what lungseg.telemetry relies on
+    assert result["import"]["onnxruntime"]["files"] and result["import"]["openvino"]["files"]

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from lungseg import __version__
+from lungseg import __version__, telemetry
 from lungseg.io.atomic import atomic_path
 from lungseg.model.pretrained import DEFAULT_MODEL, PRETRAINED, resolve_pretrained
 from lungseg.model.shapes import ModelConfig
@@ -40,7 +40,9 @@ META_KEY = "lungseg"
 
 
 def require(module: str):
-    """Import an optional package, or a ValueError that says how to install it."""
+    """Import an optional package, or a ValueError that says how to install it (ONNX Runtime told first not to
+    report usage, :mod:`lungseg.telemetry`)."""
+    telemetry.opt_out()
     try:
         return __import__(module)
     except ImportError as exc:

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lungseg import telemetry
 from lungseg.inference.batch import SegmentOptions, prepare_run, result_row, write_outputs
 from lungseg.inference.jobs import Job
 from lungseg.inference.pipeline import SegmentationResult, load_input
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 
 def _ray():
+    telemetry.opt_out()  # no usage statistics from the clusters lungseg starts (lungseg.telemetry)
     try:
         import ray
         import ray.data  # the Data library ships in the [data] extra
