@@ -15,7 +15,8 @@ Each model after the first also gets its paired difference from the first on the
 
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default [--output F]
 (``MODEL+shape`` / ``MODEL+noshape``: with or without the learned shape model; neither: the model's default;
-``MODEL+tta`` (last): with test-time zooms, ``lungseg.inference.tta``)
+``MODEL+tta`` (last): with test-time zooms, ``lungseg.inference.tta``; ``A&B&C``: the mean of those checkpoints'
+logits, thresholded as the first one is, an ensemble run in torch)
 """
 
 from __future__ import annotations
@@ -41,6 +42,34 @@ from lungseg.training.conventions import agreement_zone
 HERE = Path(__file__).resolve().parent
 
 
+class MeanLogits:
+    """Several predictors as one: the mean of their logits (an ensemble; attributes are the first one's)."""
+
+    def __init__(self, predictors: list) -> None:
+        self.predictors = predictors
+
+    def __getattr__(self, name: str):
+        if name == "predictors":
+            raise AttributeError(name)
+        return getattr(self.predictors[0], name)
+
+    def __call__(self, work: np.ndarray) -> np.ndarray:
+        return np.mean([p(work) for p in self.predictors], axis=0)
+
+
+def segmenter(model: str, precision: str, tta: tuple[float, ...] = (), **kwargs) -> Segmenter:
+    """``Segmenter.from_pretrained`` of one model, or of ``A&B&C``: A's settings, the mean of all three's logits."""
+    first, *others = model.split("&")
+    seg = Segmenter.from_pretrained(first, device="cpu", tta=tta, precision=precision, **kwargs)
+    if others:
+        from lungseg.inference.torch_predictor import TorchPredictor
+        from lungseg.model.checkpoint import load_model
+
+        seg.predictor = MeanLogits([seg.predictor, *(TorchPredictor(load_model(m)[0], "cpu", precision)
+                                                     for m in others)])  # fmt: skip
+    return seg
+
+
 def lung_over_heart(lungs: list[np.ndarray], hearts: list[np.ndarray]) -> float:
     """Mean share of the manual heart covered by the predicted lungs (one mask each, same films): near 0 for
     the visible-field convention; it rises when lungs spill over the heart (what training on anatomical
@@ -55,7 +84,7 @@ def lung_over_heart(lungs: list[np.ndarray], hearts: list[np.ndarray]) -> float:
 def heart_dice(model: str, hearts: list, tta: tuple[float, ...] = (), precision: str = "fp32") -> float | None:
     """Mean heart Dice on the validation films with a heart mask: the model's own heart output, or the
     bundled heart model beside a lungs-only model (what ``lungseg segment`` runs by default)."""
-    seg = Segmenter.from_pretrained(model, device="cpu", tta=tta, precision=precision)
+    seg = segmenter(model, precision, tta)
     if not seg.has_heart or not hearts:
         return None
     dice = []
@@ -118,8 +147,7 @@ def main() -> None:
         label, model = spec.split("=", 1)
         tta = DEFAULT_SCALES if model.endswith("+tta") else ()
         model, shape = model_and_shape(model.removesuffix("+tta"))  # MODEL+shape / MODEL+noshape: shape model on/off
-        seg = Segmenter.from_pretrained(model, device="cpu", heart=None, shape_model=shape, tta=tta,
-                                        precision=args.precision)  # fmt: skip
+        seg = segmenter(model, args.precision, tta, heart=None, shape_model=shape)
         clean = [seg(XRay(im)).mask for _, im, _ in pairs]
         scores = {"clean": [overlap_metrics(c, m)["dice"] for c, (_, _, m) in zip(clean, pairs, strict=True)]}
         for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):

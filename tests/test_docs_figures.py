@@ -925,3 +925,16 @@ def test_openvino_probe_md_and_readme_are_its_json():
     assert f"default model {speedup:.1f}x faster in bf16" in flat("README.md")
     assert result["import"]["onnxruntime_opted_out"]["files"] == []  # what lungseg.telemetry relies on
     assert result["import"]["onnxruntime"]["files"] and result["import"]["openvino"]["files"]
+
+
+def test_round29_ensemble_figures_are_its_json():
+    """Round 29: an ensemble of the seeds passes the rule and gains less on the children's films than v6.4."""
+    card = flat("MODEL_CARD.md")
+    r = load("validation_choice_round29.json")["results"]
+    e3, e4, v64 = r["ens3"], r["ens4"], r["v64"]
+    assert passes_rule(e3) and passes_rule(e4)
+    assert f"(clean {e3['clean']:.4f} and {e4['clean']:.4f}, heart {e3['heart']:.4f} and {e4['heart']:.4f}," in card
+    gains = [m["v7_pneumonia_vs_v62"]["mean"] for m in (e3, e4, v64)]
+    assert f"(v7 pneumonia {gains[0]:+.4f} and {gains[1]:+.4f} against v6.2, v6.4 {gains[2]:+.4f})" in card
+    assert max(gains[:2]) < gains[2]
+    assert v64 == load("validation_choice_round28.json")["results"]["v64"]  # the same fp32 run of v6.4

@@ -1,4 +1,4 @@
-"""lungseg turns off the usage reporting of the runtimes it loads (lungseg.telemetry), unless the user says otherwise."""
+"""lungseg turns off the usage reporting of the runtimes it loads (lungseg.telemetry), unless the user asks."""
 
 from __future__ import annotations
 
