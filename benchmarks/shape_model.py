@@ -97,14 +97,17 @@ def batch(masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, to
     return tuple(torch.from_numpy(np.stack(a)[:, None].astype(np.float32)) for a in (inputs, targets))
 
 
-def children_data(data: Path) -> tuple[np.ndarray, ...]:
-    """(films, masks, cares) of the v7 pediatric training films at SIZE (``--children``): each anatomical mask
-    turned into the visible field by the shipped model's heart (``visible_field``), the loss counting where the
-    conventions agree and on the heart, not behind it nor on the heart's uncertain border."""
+def children_data(data: Path, failing: str | None = None) -> tuple[np.ndarray, ...]:
+    """(films, masks, cares[, founds]) of the v7 pediatric training films at SIZE (``--children``): each anatomical
+    mask turned into the visible field by the shipped model's heart (``visible_field``), the loss counting where the
+    conventions agree and on the heart, not behind it nor on the heart's uncertain border. ``failing``
+    (``--real-failures``): also that lung model's own lungs of each film (post-processed, nothing completed)."""
     seg = Segmenter.from_pretrained("lungseg-unet-default", device="cpu", complete_lungs=False, shape_model=False)
+    other = Segmenter.from_pretrained(failing, device="cpu", complete_lungs=False, shape_model=False, heart=None,
+                                      quality=False) if failing else None  # fmt: skip
     split = load_split(HERE.parent / "splits" / "v7_pediatric.json")
     samples = select(discover(data / "v7_pediatric")[1], split["train"])
-    films, masks, cares = [], [], []
+    films, masks, cares, founds = [], [], [], []
     for s in samples:
         xray = read_xray(s.image)
         heart = shape_input(seg(xray).heart, SIZE)[0, 0] > 0
@@ -112,26 +115,34 @@ def children_data(data: Path) -> tuple[np.ndarray, ...]:
         films.append(shape_image(xray, SIZE, equalize=False))
         masks.append(target)
         cares.append(care)
+        if other is not None:
+            founds.append(shape_input(other(xray).mask, SIZE)[0, 0] > 0)
     log.info("children's films: %d", len(samples))
-    return tuple(np.stack(a) for a in (films, masks, cares))
+    return tuple(np.stack(a) for a in (films, masks, cares, founds) if a)
 
 
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
-                cares: np.ndarray | None = None, adults: int = 0) -> tuple[torch.Tensor, ...]:
+                cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None
+                ) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
-    SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time."""
+    SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
+    with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
     for i in draws:
         care = None if cares is None else cares[i]
-        film, whole, *moved_care = moved_pair(films[i], masks[i], rng, care=care)
+        found = founds[i - adults] if founds is not None and i >= adults else None
+        film, whole, *rest = moved_pair(films[i], masks[i], rng, care=care, found=found)
         if whole.sum() < 50:  # moved off the film: the pair as it was
-            film, whole, moved_care = films[i], masks[i], [care]
+            film, whole, rest = films[i], masks[i], [m for m in (care, found) if m is not None]
         if care is not None:
-            kept_cares.append(moved_care[0][None])
-        kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
-        film = paint_lost(film, whole, kept, rng)
+            kept_cares.append(rest[0][None])
+        if found is not None:
+            kept = rest[-1]  # the disease on the film is real: nothing painted
+        else:
+            kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
+            film = paint_lost(film, whole, kept, rng)
         film = low_contrast(film, rng) if rng.random() < LOW_CONTRAST else film
         inputs.append(np.stack([outline_noise(kept, rng).astype(np.float32), equalize_histogram(film)]))
         targets.append(whole[None])
@@ -157,8 +168,9 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 
 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
-          cares: np.ndarray | None = None, adults: int = 0) -> None:
-    """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones."""
+          cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None) -> None:
+    """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
+    (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     model = UNet(1 if films is None else 2, 1, WIDTH, 4)
@@ -166,7 +178,7 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=steps)
     start = time.time()
     for step in range(steps):
-        x, y, *w = batch(masks, rng) if films is None else image_batch(films, masks, rng, cares, adults)
+        x, y, *w = batch(masks, rng) if films is None else image_batch(films, masks, rng, cares, adults, founds)
         logits = model(x)
         loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
@@ -181,9 +193,9 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
                                   "target": "shape"})  # fmt: skip
 
 
-def validation_outputs(data: Path) -> list[dict]:
+def validation_outputs(data: Path, precision: str = "fp32") -> list[dict]:
     """The shipped lung model's labels, heart and reference (and v7 agreement zone) per validation case."""
-    seg = Segmenter.from_pretrained("lungseg-unet-default", device="cpu", complete_lungs=False)
+    seg = Segmenter.from_pretrained("lungseg-unet-default", device="cpu", complete_lungs=False, precision=precision)
     chosen = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                     load_split(HERE.parent / "splits" / "pathology.json")["val"])  # fmt: skip
     cases = []
@@ -248,8 +260,8 @@ def summary(rows: dict, base: dict | None) -> dict:
     return out
 
 
-def judge(data: Path, checkpoint: Path, widths: tuple[int, ...] = (0,)) -> dict:
-    cases = validation_outputs(data)
+def judge(data: Path, checkpoint: Path, widths: tuple[int, ...] = (0,), precision: str = "fp32") -> dict:
+    cases = validation_outputs(data, precision)
     model = Remembered(shape_model_file(checkpoint))
     base = scores(cases, None, 0, 0, 0)
     results = {"none": summary(base, None)}
@@ -276,8 +288,9 @@ def render(out: dict) -> str:
         "# The shape model: choosing how it completes lungs, on validation films",
         "",
         f"Generated by `{out['command']}` (`{out.get('name', 'shape_model')}.json`; `--render` rewrites this file "
-        f"from it). Training: {out['steps']} steps of {BATCH} masks, {out['train_seconds']} s on this machine. "
-        "Each row (`t`hreshold, `g`ain, `f`loor, `w`idth): the shipped lung model's validation outputs "
+        f"from it). " + (f"Training: {out['steps']} steps of {BATCH} masks, {out['train_seconds']} s on this machine. "
+                         if out["train_seconds"] is not None else "An existing checkpoint, judged only. ")
+        + "Each row (`t`hreshold, `g`ain, `f`loor, `w`idth): the shipped lung model's validation outputs "
         "(mirror-image completion off), grown by the shape model where its probability is above the threshold and "
         "the lung model's above the floor, in pieces at least about twice the width wide (in 128 px pixels; none: "
         "any), if that adds more than the gain's share of the lung area; `none`: no "
@@ -315,13 +328,23 @@ def main() -> None:
     parser.add_argument("--children", action="store_true",
                         help="with --image: the v7 pediatric training films too (their masks turned into the visible "
                         "field by the shipped model's heart); writes shape_model_image_children.*")  # fmt: skip
+    parser.add_argument("--real-failures", metavar="MODEL", default=None,
+                        help="with --children: the children's films' corrupted masks are MODEL's own lungs (an older "
+                        "lung model's real losses under opacity) instead of drawn ones; writes *_real.*")  # fmt: skip
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
+    parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16", "auto"],
+                        help="the lung model's, when judging (fp32: as every committed figure; a CPU with native "
+                        "bf16 moves figures by up to 0.0003)")  # fmt: skip
     parser.add_argument("--render", action="store_true", help="rewrite the .md from the .json")
     args = parser.parse_args()
     if args.children and not args.image:
         parser.error("--children needs --image (the children's films are the second input)")
+    if args.real_failures and not args.children:
+        parser.error("--real-failures needs --children (the failures are those on the children's films)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
+    name = args.output or name + ("_real" if args.real_failures else "")
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
         return
@@ -330,16 +353,20 @@ def main() -> None:
     if not args.judge_only:
         masks = training_masks(data)
         films = training_films(data) if args.image else None
-        cares, adults = None, len(masks)
+        cares, adults, founds = None, len(masks), None
         if args.children:
-            kid_films, kid_masks, kid_cares = children_data(data)
+            kid_films, kid_masks, kid_cares, *founds_list = children_data(data, args.real_failures)
             films, masks = np.concatenate([films, kid_films]), np.concatenate([masks, kid_masks])
             cares = np.concatenate([np.ones((adults, SIZE, SIZE), bool), kid_cares])
-        train(masks, args.steps, checkpoint, films, cares, adults)
-    seconds = round(time.time() - start)
-    results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,))
+            founds = founds_list[0] if founds_list else None
+        train(masks, args.steps, checkpoint, films, cares, adults, founds)
+    seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
+    results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision)
     command = f"python benchmarks/shape_model.py --steps {args.steps}" + (" --image" if args.image else "") + (
-        " --children" if args.children else "")
+        " --children" if args.children else "") + (f" --real-failures {args.real_failures}" * bool(args.real_failures))
+    command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
+    command += f" --output {args.output}" if args.output else ""
+    command += f" --precision {args.precision}" if args.precision != "fp32" else ""
     out = {"command": command, "name": name, "steps": args.steps, "train_seconds": seconds, "results": results,
            "chosen": choose(results)}  # fmt: skip
     if args.judge_only and (HERE / f"{name}.json").is_file():  # the training run's time, and no --judge-only

@@ -686,7 +686,7 @@ def test_known_failure_modes_are_the_worst_test_films():
     assert [k["worst"][0][0] for k in kinds].count(bubble) == 5 and len(kinds) == 6
     first, second = real["montgomery"]["worst"][:2]
     assert f"({first[0]} {first[1]:.4f}, {second[0]} {second[1]:.4f}, the worst Montgomery test films)" in card
-    assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f})" in card
+    assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f}; " in card
 
 
 def test_round21_figures_are_their_jsons():
@@ -702,11 +702,13 @@ def test_round21_figures_are_their_jsons():
     candidates = {k: m for k, m in r.items() if k not in ("v62", "v63")}
     gains = {k: m["v7_pneumonia_vs_v62"]["mean"] for k, m in candidates.items() if passes_rule(m)}
     assert not passes_rule(r["v7T_last"]) and max(gains, key=gains.get) == "v7T_best"  # the rule's choice
-    now, before = load("accuracy.json")["results"]["shipped"], load("history/accuracy_v6.3.json")["results"]["shipped"]
+    now = load("history/accuracy_shape_round16.json")["results"]["shipped"]  # v6.4 with round 16's shape model
+    before = load("history/accuracy_v6.3.json")["results"]["shipped"]
     for name, key in (("Montgomery", "montgomery_test"), ("Wingspan", "wingspan_test")):
         change = now[key]["dice_mean"] - before[key]["dice_mean"]
         assert f"{name} {change:+.4f}" in card and change < 0  # the adults' price, as the card says
-    v7_now = load("pathology.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
+    v7_now = load("history/pathology_shape_round16.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]
+    v7_now = v7_now["groups"]["pneumonia"]
     v7_before = load("history/pathology_v6.3.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]
     gain = v7_now["dice_mean"] - v7_before["groups"]["pneumonia"]["dice_mean"]
     assert f"children's pneumonia films' {gain:+.4f} ({v7_before['groups']['pneumonia']['dice_mean']:.4f} -> " \
@@ -848,7 +850,8 @@ def test_round26_seed_control_figures_are_its_json():
     seed0 = [r21[k]["v7_pneumonia_vs_v62"]["mean"] for k in ("v7T_best", "v7T_last")]
     assert f"where seed 0 gave {seed0[0]:+.4f} and {seed0[1]:+.4f}" in card
     assert max(best, last) < seed0[0]
-    sick = load("pathology.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
+    sick = load("history/pathology_shape_round16.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]
+    sick = sick["groups"]["pneumonia"]  # v6.4 as it shipped, with round 16's shape model
     v62 = json.loads((BENCH / "history" / "pathology_v6.2.json").read_text())["results"]["lungseg-unet-default"]
     v62_sick = v62["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
     assert f"v7 pneumonia {sick['dice_mean']:.4f} against v6.2's {v62_sick:.4f}" in card
@@ -938,3 +941,36 @@ def test_round29_ensemble_figures_are_its_json():
     assert f"(v7 pneumonia {gains[0]:+.4f} and {gains[1]:+.4f} against v6.2, v6.4 {gains[2]:+.4f})" in card
     assert max(gains[:2]) < gains[2]
     assert v64 == load("validation_choice_round28.json")["results"]["v64"]  # the same fp32 run of v6.4
+
+
+def test_round30_shape_model_from_real_failures_figures_are_their_jsons():
+    """Round 30: the shape model trained on a lung model's real losses beats round 16's on validation at the shipped
+    setting; it ships with the same settings; the card's and README's test figures."""
+    sys.path.insert(0, str(BENCH))
+    from shape_model import choose, render
+
+    from lungseg.inference import shape_completion
+
+    new, base = load("shape_model_image_children_real.json"), load("shape_model_image_v64.json")
+    for name, data in (("shape_model_image_children_real", new), ("shape_model_image_v64", base)):
+        assert (BENCH / f"{name}.md").read_text() == render(data) and data["chosen"] == choose(data["results"])
+    assert "--real-failures runs/v1_default.pt" in new["command"] and base["results"]["none"] == new["results"]["none"]
+    c = shape_completion
+    shipped = f"t{c.THRESHOLD}_g{c.MIN_GAIN}_f{c.FLOOR}_w{c.MIN_WIDTH}"
+    n, b, top = new["results"][shipped], base["results"][shipped], new["results"][new["chosen"]]
+    gn, gb, gt = (r["v7_pneumonia_vs_none"] for r in (n, b, top))
+    card = flat("MODEL_CARD.md")
+    assert (f"v7 pneumonia {interval(gn)} ({gn['films_up']} films up, {gn['films_down']} down) against round 16's "
+            f"{interval(gb)}, clean {n['clean']:.4f}") in card  # fmt: skip
+    assert gn["ci95"][0] > gb["ci95"][1] - 0.001 and gn["mean"] > 2 * gb["mean"]  # a real gain over round 16's
+    assert f"(`{new['chosen']}`, no floor) scores {interval(gt)}, within the interval" in card
+    assert gn["ci95"][0] <= gt["mean"] <= gn["ci95"][1]
+    assert n["clean"] >= b["clean"] and n["simulated_mean"] >= b["simulated_mean"] - 0.0005
+    acc, old = load("accuracy.json")["results"]["shipped"], load("history/accuracy_shape_round16.json")["results"]
+    sick = [load(f)["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
+            for f in ("history/pathology_shape_round16.json", "pathology.json")]  # fmt: skip
+    assert f"v7 pneumonia\n{sick[0]['dice_mean']:.4f} -> {sick[1]['dice_mean']:.4f}".replace("\n", " ") in card
+    assert f"go from {sick[0]['dice_mean']:.4f} to {sick[1]['dice_mean']:.4f}" in flat("README.md")
+    for name, key in (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")):
+        before, after = old["shipped"][key]["dice_mean"], acc[key]["dice_mean"]
+        assert f"{name} {before:.4f} -> {after:.4f}" in card and after >= before - 0.0003

@@ -58,7 +58,8 @@ def test_groups_from_names_and_from_a_csv(kaggle_tree, half_model, tmp_path):
     assert main([*argv, "--output", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"abnormal": 4, "normal": 5}
-    meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend", "shape_model", "tta"}
+    meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend", "precision", "shape_model",
+            "tta"}  # fmt: skip
     assert set(summary["groups"]["normal"]) == set(summary) - meta
     groups = tmp_path / "groups.csv"
     groups.write_text("image,group\nCHNCXR_0001_0.png,a\nMCUCXR_0001_1,b\nMCUCXR_0002_1,b\n")
@@ -72,6 +73,13 @@ def test_evaluate_with_the_shape_model_says_so(kaggle_tree, half_model, tmp_path
     assert main([*argv, "--output", str(tmp_path / "s"), "--shape-model"]) == 0
     assert "post-processed + shape model masks" in capsys.readouterr().out
     assert json.loads((tmp_path / "s" / "summary.json").read_text())["shape_model"] is True
+
+
+def test_precision_reaches_the_segmenter_and_is_recorded(kaggle_tree, half_model, tmp_path):
+    argv = ["evaluate", "--model", str(half_model), "--data", str(kaggle_tree), "--split", "all", "--threshold", "0.4"]
+    for precision in ("fp32", "bf16"):
+        assert main([*argv, "--output", str(tmp_path / precision), "--precision", precision]) == 0
+        assert json.loads((tmp_path / precision / "summary.json").read_text())["precision"] == precision
 
 
 def test_own_data_with_the_default_split_says_use_all(kaggle_tree, half_model, tmp_path, caplog):

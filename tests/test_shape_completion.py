@@ -182,6 +182,17 @@ def test_moved_pair_moves_the_film_with_its_mask():
         np.testing.assert_array_equal(mask, moved(film > 0.5, np.random.default_rng(seed)))  # the same draw
 
 
+def test_moved_pair_moves_a_models_own_mask_with_the_film():
+    film = np.zeros((128, 128), np.float32)
+    film[34:94, 34:94] = 1.0
+    found = np.zeros((128, 128), bool)
+    found[34:64, 34:94] = True  # the model's mask: the upper half of the manual one
+    for seed in range(5):
+        _, mask, moved_found = moved_pair(film, film > 0.5, np.random.default_rng(seed), found=found)
+        np.testing.assert_array_equal(moved_found, moved(found, np.random.default_rng(seed)))  # the same draw
+        assert 0.4 < moved_found.sum() / mask.sum() < 0.6 and not (moved_found & ~mask).sum() > 0.02 * mask.sum()
+
+
 def test_the_bundled_shape_model_puts_back_lost_bases_on_real_films(real_data):
     """Montgomery test films (never trained on): whole, their lungs keep their outline (Dice >= 0.995 with the
     manual mask); with the lower 40% of one lung cut away, and that zone made opaque on the film as disease

@@ -79,6 +79,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     s = evaluate(
         args.model, data, args.split, args.output, args.device, args.threshold, not args.no_postprocess, args.groups,
         convention=args.convention, backend=args.backend, shape_model=args.shape_model, tta=tta_scales(args),
+        precision=args.precision,
     )
     post = ("post-processed" if s["postprocess"] else "raw") + (" + shape model" if s["shape_model"] else "")
     echo(f"{s['n_images']} images  ({args.split}, threshold {s['threshold']:.2f}, {post} masks, {args.convention} "

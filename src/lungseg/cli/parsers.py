@@ -59,10 +59,16 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--threshold", type=float, help="probability threshold (default: the checkpoint's calibrated one)")
     p.add_argument("--no-postprocess", action="store_true", help="score the raw thresholded masks")
+    _add_precision(p)
     _add_shape_model(p)
     _add_tta(p)
     _add_convention(p)
     _add_backend(p)
+
+
+def _add_precision(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                   help="torch backend: auto is bf16 where the hardware has it (masks within a pixel or two of fp32)")
 
 
 def _add_tta(p: argparse.ArgumentParser) -> None:
@@ -95,9 +101,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="bundled model name (lungseg-unet-default, or lungseg-unet-fast: faster, a little "
                    "less accurate) or checkpoint .pt (default: lungseg-unet-default)")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    p.add_argument(
-        "--precision", default="auto", choices=["auto", "bf16", "fp32"], help="auto: bf16 where the hardware has it"
-    )
+    _add_precision(p)
     _add_backend(p)
     p.add_argument("--batch-size", type=int, default=4, dest="batch_size")
     p.add_argument("--workers", type=int, default=0, help="processes that read and preprocess ahead (0)")

@@ -110,12 +110,14 @@ def random_affine(shape: tuple[int, ...], rng: np.random.Generator, turn: float,
 
 
 def moved_pair(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator, turn: float = 8.0,
-               scale: float = 0.15, care: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+               scale: float = 0.15, care: np.ndarray | None = None,
+               found: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """:func:`moved` applied to a film and its mask alike (the film's border filled with its edge values); and to
-    ``care`` (where a mask's loss counts, for sets of another convention), if given, which draws nothing more."""
+    ``care`` (where a mask's loss counts, for sets of another convention) and ``found`` (a lung model's own mask of
+    the film), if given, in that order after the mask, which draws nothing more."""
     matrix, offset = random_affine(mask.shape, rng, turn, scale)
     film = ndimage.affine_transform(image.astype(np.float32), matrix, offset=offset, order=1, mode="nearest")
-    masks = [m for m in (mask, care) if m is not None]
+    masks = [m for m in (mask, care, found) if m is not None]
     return film, *(ndimage.affine_transform(m.astype(np.float32), matrix, offset=offset, order=1) > 0.5 for m in masks)
 
 
