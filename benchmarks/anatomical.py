@@ -139,10 +139,10 @@ def main() -> None:
     kept = json.loads((HERE / "anatomical.json").read_text()).get("learned") if args.keep_learned else None
     split = load_split(HERE.parent / "splits" / "v7_pediatric.json")
     samples = discover(args.data)[1]
-    seg = Segmenter.from_pretrained()
+    seg = Segmenter.from_pretrained(precision="fp32")  # fp32, as every committed figure (bf16 CPUs move them a little)
     result: dict = {"command": COMMAND + (f" --learned {args.learned}" if args.learned else "")
                     + (" --keep-learned" if kept else "")}  # fmt: skip
-    learned = Segmenter.from_pretrained(args.learned) if args.learned else None
+    learned = Segmenter.from_pretrained(args.learned, precision="fp32") if args.learned else None
     if learned is not None:
         result["learned"] = {"model": args.learned}
     elif kept:
