@@ -44,7 +44,7 @@ stores a client id there and tries to send usage events to Google Analytics, and
 set for its users. ONNX Runtime reports usage too, but it has one (`ORT_DISABLE_TELEMETRY=1`, which lungseg sets
 before loading it unless the user set it: `lungseg.telemetry`, `tests/test_telemetry.py`). A tool that runs on
 hospital machines must not report on its users' behalf, nor should `make test` on a developer's machine. And the
-model is not the whole run: at 512 px the default run reaches 17.0 images/s where its fp32 forward pass alone would
+model is not the whole run: at 512 px the default run reaches 17-18 images/s where its fp32 forward pass alone would
 allow 31.5 (`speed.md`), so a forward pass twice as fast would not reach #11's 25 images/s by itself."""
 SPLITS = ("montgomery_test.txt", "shenzhen_test.txt")
 
