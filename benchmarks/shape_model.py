@@ -97,14 +97,15 @@ def batch(masks: np.ndarray, rng: np.random.Generator) -> tuple[torch.Tensor, to
     return tuple(torch.from_numpy(np.stack(a)[:, None].astype(np.float32)) for a in (inputs, targets))
 
 
-def children_data(data: Path, failing: str | None = None) -> tuple[np.ndarray, ...]:
+def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndarray, ...]:
     """(films, masks, cares[, founds]) of the v7 pediatric training films at SIZE (``--children``): each anatomical
     mask turned into the visible field by the shipped model's heart (``visible_field``), the loss counting where the
     conventions agree and on the heart, not behind it nor on the heart's uncertain border. ``failing``
-    (``--real-failures``): also that lung model's own lungs of each film (post-processed, nothing completed)."""
+    (``--real-failures``): also each lung model's own lungs of each film (post-processed, nothing completed), as
+    founds (models, films, SIZE, SIZE)."""
     seg = Segmenter.from_pretrained("lungseg-unet-default", device="cpu", complete_lungs=False, shape_model=False)
-    other = Segmenter.from_pretrained(failing, device="cpu", complete_lungs=False, shape_model=False, heart=None,
-                                      quality=False) if failing else None  # fmt: skip
+    others = [Segmenter.from_pretrained(m, device="cpu", complete_lungs=False, shape_model=False, heart=None,
+                                        quality=False) for m in failing or ()]  # fmt: skip
     split = load_split(HERE.parent / "splits" / "v7_pediatric.json")
     samples = select(discover(data / "v7_pediatric")[1], split["train"])
     films, masks, cares, founds = [], [], [], []
@@ -115,10 +116,11 @@ def children_data(data: Path, failing: str | None = None) -> tuple[np.ndarray, .
         films.append(shape_image(xray, SIZE, equalize=False))
         masks.append(target)
         cares.append(care)
-        if other is not None:
-            founds.append(shape_input(other(xray).mask, SIZE)[0, 0] > 0)
+        if others:
+            founds.append([shape_input(other(xray).mask, SIZE)[0, 0] > 0 for other in others])
     log.info("children's films: %d", len(samples))
-    return tuple(np.stack(a) for a in (films, masks, cares, founds) if a)
+    out = [np.stack(a) for a in (films, masks, cares)]
+    return (*out, np.stack(founds).swapaxes(0, 1)) if founds else tuple(out)
 
 
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
@@ -132,7 +134,9 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
     for i in draws:
         care = None if cares is None else cares[i]
-        found = founds[i - adults] if founds is not None and i >= adults else None
+        found = None
+        if founds is not None and i >= adults:  # one failing model's lungs (drawn among several)
+            found = founds[rng.integers(len(founds)) if len(founds) > 1 else 0, i - adults]
         film, whole, *rest = moved_pair(films[i], masks[i], rng, care=care, found=found)
         if whole.sum() < 50:  # moved off the film: the pair as it was
             film, whole, rest = films[i], masks[i], [m for m in (care, found) if m is not None]
@@ -328,9 +332,10 @@ def main() -> None:
     parser.add_argument("--children", action="store_true",
                         help="with --image: the v7 pediatric training films too (their masks turned into the visible "
                         "field by the shipped model's heart); writes shape_model_image_children.*")  # fmt: skip
-    parser.add_argument("--real-failures", metavar="MODEL", default=None,
+    parser.add_argument("--real-failures", metavar="MODEL", nargs="+", default=None,
                         help="with --children: the children's films' corrupted masks are MODEL's own lungs (an older "
-                        "lung model's real losses under opacity) instead of drawn ones; writes *_real.*")  # fmt: skip
+                        "lung model's real losses under opacity; several: one drawn each time) instead of drawn ones; "
+                        "writes *_real.*")  # fmt: skip
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
@@ -363,7 +368,8 @@ def main() -> None:
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision)
     command = f"python benchmarks/shape_model.py --steps {args.steps}" + (" --image" if args.image else "") + (
-        " --children" if args.children else "") + (f" --real-failures {args.real_failures}" * bool(args.real_failures))
+        " --children" if args.children else "") + (f" --real-failures {' '.join(args.real_failures or [])}"
+                                                   * bool(args.real_failures))
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     command += f" --precision {args.precision}" if args.precision != "fp32" else ""

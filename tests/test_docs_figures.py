@@ -974,3 +974,19 @@ def test_round30_shape_model_from_real_failures_figures_are_their_jsons():
     for name, key in (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")):
         before, after = old["shipped"][key]["dice_mean"], acc[key]["dice_mean"]
         assert f"{name} {before:.4f} -> {after:.4f}" in card and after >= before - 0.0003
+
+
+def test_round31_two_failing_models_figures_are_its_json():
+    """Round 31: a second failing model's lungs in the shape model's training gain nothing over round 30."""
+    sys.path.insert(0, str(BENCH))
+    from shape_model import choose, render
+
+    data = load("shape_model_image_children_real2.json")
+    assert (BENCH / "shape_model_image_children_real2.md").read_text() == render(data)
+    assert data["chosen"] == choose(data["results"]) and "runs/v1_default.pt runs/v4_default.pt" in data["command"]
+    key = "t0.5_g0.0_f0.05_w1"
+    new, r30 = data["results"][key], load("shape_model_image_children_real.json")["results"][key]
+    g, g30 = new["v7_pneumonia_vs_none"], r30["v7_pneumonia_vs_none"]
+    assert f"v7 pneumonia {interval(g)} ({g['films_up']} films up, {g['films_down']} down) against round 30's " \
+           f"{interval(g30)}" in flat("MODEL_CARD.md")  # fmt: skip
+    assert g["mean"] <= g30["mean"] and new["simulated_mean"] <= r30["simulated_mean"]  # "no better"
