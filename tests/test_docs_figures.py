@@ -580,6 +580,9 @@ def test_fast_model_figures_are_their_jsons():
     now = load("accuracy_fast_model.json")["results"]["fast"]  # with round 30's shape model, as it runs today
     figures = " / ".join(f"{now[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
     assert f"Dice {figures} on the" in readme and f"(round 30's shape model) {figures}" in card
+    v7 = [load(n)["results"]["lungseg-unet-fast"]["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
+          for n in ("pathology_fast_model.json", "history/pathology_fast_model_shape_round16.json")]  # fmt: skip
+    assert f"and {v7[0]:.4f} on the v7 pneumonia test films ({v7[1]:.4f} with round 16's" in card
     sick = [load(n)["results"][m] for n, m in (("history/pathology_fast_model_shape_round16.json", "lungseg-unet-fast"),
                                                 ("history/pathology_v6.2.json", "lungseg-unet-default"))]  # fmt: skip
     abnormal = [r["real"]["montgomery"]["groups"]["abnormal"]["dice_mean"] for r in sick]
