@@ -321,6 +321,17 @@ def render(out: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def recorded_command(args: argparse.Namespace) -> str:
+    """The command line that reproduces this run, as the JSON and the .md record it."""
+    command = f"python benchmarks/shape_model.py --steps {args.steps}"
+    command += " --image" if args.image else ""
+    command += " --children" if args.children else ""
+    command += " --real-failures " + " ".join(args.real_failures) if args.real_failures else ""
+    command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
+    command += f" --output {args.output}" if args.output else ""
+    return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -367,14 +378,8 @@ def main() -> None:
         train(masks, args.steps, checkpoint, films, cares, adults, founds)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision)
-    command = f"python benchmarks/shape_model.py --steps {args.steps}" + (" --image" if args.image else "") + (
-        " --children" if args.children else "") + (f" --real-failures {' '.join(args.real_failures or [])}"
-                                                   * bool(args.real_failures))
-    command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
-    command += f" --output {args.output}" if args.output else ""
-    command += f" --precision {args.precision}" if args.precision != "fp32" else ""
-    out = {"command": command, "name": name, "steps": args.steps, "train_seconds": seconds, "results": results,
-           "chosen": choose(results)}  # fmt: skip
+    out = {"command": recorded_command(args), "name": name, "steps": args.steps, "train_seconds": seconds,
+           "results": results, "chosen": choose(results)}  # fmt: skip
     if args.judge_only and (HERE / f"{name}.json").is_file():  # the training run's time, and no --judge-only
         out["train_seconds"] = json.loads((HERE / f"{name}.json").read_text())["train_seconds"]
     (HERE / f"{name}.json").write_text(json.dumps(out, indent=1) + "\n")
