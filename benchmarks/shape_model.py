@@ -50,9 +50,10 @@ from lungseg.model.checkpoint import save_checkpoint  # noqa: E402
 from lungseg.model.pretrained import WEIGHTS_LICENCE  # noqa: E402
 from lungseg.model.unet import UNet  # noqa: E402
 from lungseg.training.conventions import visible_field  # noqa: E402
-from lungseg.training.pathology import low_contrast  # noqa: E402
+from lungseg.training.pathology import gastric_bubble, low_contrast  # noqa: E402
 from lungseg.training.shape_masks import (  # noqa: E402
     KEEP_WHOLE,
+    add_extra,
     corrupt,
     moved,
     moved_pair,
@@ -66,6 +67,9 @@ LOW_CONTRAST = 0.2  # share of the image model's training films made flat and no
 CHILDREN = 0.35  # --children: share of training pairs drawn from the v7 pediatric training films
 THRESHOLDS, GAINS, FLOORS = (0.5, 0.7, 0.9), (0.0, 0.02), (0.0, 0.05, 0.1, 0.2, 0.3)
 IMAGE_WIDTHS = (0, 1, 2)  # --image: the minimum width of a grown piece, in shape-model pixels (0: any)
+EXTRA = 0.2  # --extras: share of adult pairs given something that is not lung taken for lung (add_extra)
+REMOVALS = tuple(itertools.product((0.05, 0.1, 0.2, 0.3), (1, 2, 3)))  # --extras: (below, width) to take away at
+# the growth setting chosen without removal
 log = logging.getLogger("shape_model")
 
 
@@ -124,11 +128,12 @@ def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndar
 
 
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
-                cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None
-                ) -> tuple[torch.Tensor, ...]:  # fmt: skip
+                cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
+                extras: bool = False) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
     SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
-    with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is."""
+    with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is;
+    ``extras`` (``--extras``): ``EXTRA`` of the other pairs also take a gastric bubble or the mediastinum for lung."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
@@ -147,6 +152,8 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
         else:
             kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
             film = paint_lost(film, whole, kept, rng)
+            if extras and rng.random() < EXTRA:
+                film, kept = add_extra(film, whole, kept, rng)
         film = low_contrast(film, rng) if rng.random() < LOW_CONTRAST else film
         inputs.append(np.stack([outline_noise(kept, rng).astype(np.float32), equalize_histogram(film)]))
         targets.append(whole[None])
@@ -172,17 +179,19 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 
 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
-          cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None) -> None:
+          cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
+          width: int = WIDTH, extras: bool = False) -> None:
     """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
     (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    model = UNet(1 if films is None else 2, 1, WIDTH, 4)
+    model = UNet(1 if films is None else 2, 1, width, 4)
     opt = torch.optim.AdamW(model.parameters(), LR)
     schedule = torch.optim.lr_scheduler.OneCycleLR(opt, LR, total_steps=steps)
     start = time.time()
     for step in range(steps):
-        x, y, *w = batch(masks, rng) if films is None else image_batch(films, masks, rng, cares, adults, founds)
+        x, y, *w = (batch(masks, rng) if films is None
+                    else image_batch(films, masks, rng, cares, adults, founds, extras))  # fmt: skip
         logits = model(x)
         loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
@@ -211,6 +220,9 @@ def validation_outputs(data: Path, precision: str = "fp32") -> list[dict]:
         for i, (_, image, mask) in enumerate(pairs):
             sick = np.clip(fn(image, mask, np.random.default_rng([1000 + k, i])), 0, 1)
             cases.append({"kind": kind, "image": sick.astype(np.float32), "ref": mask})
+    for i, (_, image, mask) in enumerate(pairs):  # not lung however dark: what taking away is for (not in the mean)
+        bubble = gastric_bubble(image, mask, np.random.default_rng([3000, i]))
+        cases.append({"kind": "bubble", "image": bubble.astype(np.float32), "ref": mask})
     for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json")):
         cases.append({"kind": f"v7_{group}", "image": image, "ref": mask, "zone": zone})
     for case in cases:
@@ -234,14 +246,17 @@ class Remembered:
         return self.seen[key]
 
 
-def scores(cases: list[dict], model, threshold: float, gain: float, floor: float, width: int = 0) -> dict:
-    """Per kind: Dice per case, cases changed, and lung over the manual heart (clean films with one)."""
+def scores(cases: list[dict], model, threshold: float, gain: float, floor: float, width: int = 0,
+           removal: tuple[float, int] = (0.0, 2)) -> dict:
+    """Per kind: Dice per case, cases changed, and lung over the manual heart (clean films with one); ``removal``:
+    (below, width) of :func:`complete_shape`'s taking away (0: none)."""
     out: dict = {}
     for case in cases:
         labels = case["labels"]
         if model is not None:
             labels = complete_shape(labels, case["heart"], model, threshold, gain, prob=case["prob"], floor=floor,
-                                    image=case["film"], min_width=width)
+                                    image=case["film"], min_width=width, remove_below=removal[0],
+                                    remove_width=removal[1])  # fmt: skip
         pred, ref, zone = labels > 0, case["ref"], case.get("zone")
         pred = resize_mask(pred, *ref.shape) if pred.shape != ref.shape else pred
         row = out.setdefault(case["kind"], {"dice": [], "changed": 0, "over_heart": []})
@@ -264,30 +279,55 @@ def summary(rows: dict, base: dict | None) -> dict:
     return out
 
 
-def judge(data: Path, checkpoint: Path, widths: tuple[int, ...] = (0,), precision: str = "fp32") -> dict:
+def judge(data: Path, checkpoint: Path, widths: tuple[int, ...] = (0,), precision: str = "fp32",
+          removals: tuple[tuple[float, int], ...] = ()) -> dict:
+    """Every growth setting's summary; then, for each of ``removals``, the growth setting :func:`choose` picks with
+    that taking away added (keys ending ``_r<below>_rw<width>``)."""
     cases = validation_outputs(data, precision)
     model = Remembered(shape_model_file(checkpoint))
     base = scores(cases, None, 0, 0, 0)
-    results = {"none": summary(base, None)}
+    results, settings = {"none": summary(base, None)}, {}
     for threshold, gain, floor, width in itertools.product(THRESHOLDS, GAINS, FLOORS, widths):
         key = f"t{threshold}_g{gain}_f{floor}" + (f"_w{width}" if width else "")
+        settings[key] = (threshold, gain, floor, width)
         results[key] = summary(scores(cases, model, threshold, gain, floor, width), base)
+        log.info("%s %s", key, results[key])
+    grown = choose(results)
+    for below, width in removals if grown != "none" else ():
+        key = f"{grown}_r{below}_rw{width}"
+        results[key] = summary(scores(cases, model, *settings[grown], removal=(below, width)), base)
         log.info("%s %s", key, results[key])
     return results
 
 
+def keeps(r: dict, none: dict, tolerance: float, heart_tolerance: float) -> bool:
+    """Clean and simulated Dice within ``tolerance`` of no completion, lung over the heart within
+    ``heart_tolerance``."""
+    return (r["clean"] >= none["clean"] - tolerance and r["simulated_mean"] >= none["simulated_mean"] - tolerance
+            and r["lung_over_heart"] <= none["lung_over_heart"] + heart_tolerance)  # fmt: skip
+
+
 def choose(results: dict, tolerance: float = 0.0005, heart_tolerance: float = 0.002) -> str:
-    """The setting with the largest v7 pneumonia gain among those that keep the adults: clean and simulated
-    Dice within ``tolerance`` of no completion, lung over the heart within ``heart_tolerance``."""
+    """The growth setting with the largest v7 pneumonia gain among those that keep the adults (:func:`keeps`);
+    then, where settings with taking away were judged, the one that keeps the adults and that v7 pneumonia
+    within ``tolerance``, with the best Dice on the validation films with a gastric bubble, if it betters the
+    growth setting's there by more than ``tolerance``."""
     none = results["none"]
-    keep = [k for k, r in results.items() if k != "none"
-            and r["clean"] >= none["clean"] - tolerance and r["simulated_mean"] >= none["simulated_mean"] - tolerance
-            and r["lung_over_heart"] <= none["lung_over_heart"] + heart_tolerance]  # fmt: skip
-    return max(keep, key=lambda k: results[k]["v7_pneumonia"], default="none")
+    keep = [k for k, r in results.items() if k != "none" and "_r" not in k and keeps(r, none, tolerance,
+                                                                                      heart_tolerance)]
+    grown = max(keep, key=lambda k: results[k]["v7_pneumonia"], default="none")
+    if grown == "none" or "bubble" not in results[grown]:
+        return grown
+    best = results[grown]
+    taking = [k for k, r in results.items() if k.startswith(grown + "_r") and keeps(r, none, tolerance, heart_tolerance)
+              and r["v7_pneumonia"] >= best["v7_pneumonia"] - tolerance]  # fmt: skip
+    top = max(taking, key=lambda k: results[k]["bubble"], default=grown)
+    return top if results[top]["bubble"] > best["bubble"] + tolerance else grown
 
 
 def render(out: dict) -> str:
     kinds = [*UNSEEN, *SEEN]
+    bubble = int("bubble" in out["results"]["none"])  # judged since taking away was (--extras)
     lines = [
         "# The shape model: choosing how it completes lungs, on validation films",
         "",
@@ -304,8 +344,8 @@ def render(out: dict) -> str:
         "up/down).",
         "",
         "| setting | clean | " + " | ".join(kinds) + " | simulated mean | lung over heart | v7 pneumonia | "
-        "v7 normal | changed (clean / v7 pneumonia / v7 normal) | v7 pneumonia gain |",
-        "|---" * (len(kinds) + 8) + "|",
+        "v7 normal | changed (clean / v7 pneumonia / v7 normal) | v7 pneumonia gain |" + (" gastric bubble |" * bubble),
+        "|---" * (len(kinds) + 8 + bubble) + "|",
     ]
     for key, r in out["results"].items():
         gain = r.get("v7_pneumonia_vs_none")
@@ -315,9 +355,17 @@ def render(out: dict) -> str:
         name = f"**{key}**" if key == out["chosen"] else key
         lines.append(f"| {name} | {r['clean']} | " + " | ".join(str(r[k]) for k in kinds)
                      + f" | {r['simulated_mean']} | {r['lung_over_heart']} | {r['v7_pneumonia']} | {r['v7_normal']}"
-                     f" | {c['clean']} / {c['v7_pneumonia']} / {c['v7_normal']} | {gain_text} |")  # fmt: skip
+                     f" | {c['clean']} / {c['v7_pneumonia']} / {c['v7_normal']} | {gain_text} |"
+                     + (f" {r['bubble']} |" if bubble else ""))  # fmt: skip
     lines += ["", f"Chosen (bold): **{out['chosen']}**, the largest v7 pneumonia gain among the settings that keep "
               "clean and simulated Dice within 0.0005 of `none` and lung over the heart within 0.002."]
+    if bubble:
+        lines[-1] += (
+            " Rows ending `_r<below>_rw<width>`: that growth setting, with lung also taken away where the shape model"
+            " is below `below`, in pieces about twice `width` wide; one is chosen over growth alone if it keeps the"
+            " adults and v7 pneumonia within 0.0005 and betters Dice on the gastric bubble films (the 50 clean films"
+            " with a bubble under a lung, drawn by `lungseg/training/pathology.py`'s `gastric_bubble`, seed"
+            " [3000, film]; not in the simulated mean) by more than 0.0005.")
     return "\n".join(lines) + "\n"
 
 
@@ -327,6 +375,8 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += " --image" if args.image else ""
     command += " --children" if args.children else ""
     command += " --real-failures " + " ".join(args.real_failures) if args.real_failures else ""
+    command += f" --width {args.width}" if args.width != WIDTH else ""
+    command += " --extras" if args.extras else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -347,6 +397,11 @@ def main() -> None:
                         help="with --children: the children's films' corrupted masks are MODEL's own lungs (an older "
                         "lung model's real losses under opacity; several: one drawn each time) instead of drawn ones; "
                         "writes *_real.*")  # fmt: skip
+    parser.add_argument("--width", type=int, default=WIDTH,
+                        help=f"the shape model's base channels (default {WIDTH}); another width adds _w<N> to the name")
+    parser.add_argument("--extras", action="store_true",
+                        help="with --image: a fifth of the adult pairs also take a gastric bubble or the mediastinum "
+                        "for lung, to be taken away; adds _extras to the name")  # fmt: skip
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
@@ -357,10 +412,14 @@ def main() -> None:
     args = parser.parse_args()
     if args.children and not args.image:
         parser.error("--children needs --image (the children's films are the second input)")
+    if args.extras and not args.image:
+        parser.error("--extras needs --image (the bubble is drawn on the film)")
     if args.real_failures and not args.children:
         parser.error("--real-failures needs --children (the failures are those on the children's films)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
-    name = args.output or name + ("_real" if args.real_failures else "")
+    name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
+    name += "_extras" if args.extras else ""
+    name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
         return
@@ -375,9 +434,10 @@ def main() -> None:
             films, masks = np.concatenate([films, kid_films]), np.concatenate([masks, kid_masks])
             cares = np.concatenate([np.ones((adults, SIZE, SIZE), bool), kid_cares])
             founds = founds_list[0] if founds_list else None
-        train(masks, args.steps, checkpoint, films, cares, adults, founds)
+        train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
-    results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision)
+    results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
+                    REMOVALS if args.image else ())  # fmt: skip
     out = {"command": recorded_command(args), "name": name, "steps": args.steps, "train_seconds": seconds,
            "results": results, "chosen": choose(results)}  # fmt: skip
     if args.judge_only and (HERE / f"{name}.json").is_file():  # the training run's time, and no --judge-only

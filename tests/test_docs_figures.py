@@ -481,16 +481,13 @@ def test_film_aware_shape_model_figures_are_their_jsons():
     sys.path.insert(0, str(BENCH))
     from shape_model import choose, render
 
-    from lungseg.inference import shape_completion
     from lungseg.model.pretrained import PRETRAINED
 
     data = load("shape_model_image.json")
     assert (BENCH / "shape_model_image.md").read_text() == render(data)
     results = data["results"]
     assert data["chosen"] == choose(results) == "t0.5_g0.0_f0.05_w1"
-    constants = (shape_completion.THRESHOLD, shape_completion.MIN_GAIN, shape_completion.FLOOR,
-                 shape_completion.MIN_WIDTH)  # fmt: skip
-    assert constants == (0.5, 0.0, 0.05, 1) and PRETRAINED["lungseg-unet-default"].shape_completion
+    assert PRETRAINED["lungseg-unet-default"].shape_completion  # its settings shipped until round 32
     chosen, none = results[data["chosen"]], results["none"]
     card, readme = flat("MODEL_CARD.md"), flat("README.md")
     gain = chosen["v7_pneumonia_vs_none"]
@@ -577,9 +574,14 @@ def test_fast_model_figures_are_their_jsons():
     for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
         new, old = acc[f"{name}_test"]["dice_mean"], shipped[f"{name}_test"]["dice_mean"]
         assert re.search(rf"{label} {new:.4f} \((v6\.2 )?{old:.4f}\)", card), label
-    now = load("accuracy_fast_model.json")["results"]["fast"]  # with round 30's shape model, as it runs today
+    now = load("accuracy_fast_model.json")["results"]["fast"]  # with round 32's shape model, as it runs today
     figures = " / ".join(f"{now[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
-    assert f"Dice {figures} on the" in readme and f"(round 30's shape model) {figures}" in card
+    assert f"Dice {figures} on the" in readme and f"(round 32's shape model) {figures}" in card
+    before = load("history/accuracy_fast_model_shape_round30.json")["results"]["fast"]
+    figures = " / ".join(f"{before[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
+    v7_30 = load("history/pathology_fast_model_shape_round30.json")["results"]["lungseg-unet-fast"]["real"]
+    assert f"with round 30's, `benchmarks/history/*_fast_model_shape_round30.json`: {figures} and " \
+           f"{v7_30['v7_pediatric']['groups']['pneumonia']['dice_mean']:.4f}" in card  # fmt: skip
     v7 = [load(n)["results"]["lungseg-unet-fast"]["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
           for n in ("pathology_fast_model.json", "history/pathology_fast_model_shape_round16.json")]  # fmt: skip
     assert f"and {v7[0]:.4f} on the v7 pneumonia test films ({v7[1]:.4f} with round 16's" in card
@@ -687,10 +689,12 @@ def test_known_failure_modes_are_the_worst_test_films():
     """MODEL_CARD's limits quote the shipped model's worst films from benchmarks/pathology.json."""
     card = flat("MODEL_CARD.md")
     real = load("pathology.json")["results"]["lungseg-unet-default"]["real"]
-    ((bubble, dice),) = real["shenzhen"]["worst"][:1]
-    assert f"({bubble}, Dice {dice:.4f}: the worst Shenzhen test film" in card
-    kinds = load("pathology.json")["results"]["lungseg-unet-default"]["simulated"].values()
-    assert "worst film of five of the six simulated kinds" in card
+    before = load("history/pathology_shape_round30.json")["results"]["lungseg-unet-default"]
+    ((bubble, dice),) = before["real"]["shenzhen"]["worst"][:1]  # until round 32's shape model
+    now = dict(real["shenzhen"]["worst"])[bubble]
+    assert f"({bubble}: Dice {dice:.4f} before round 32's shape model, the worst Shenzhen test film and the worst " \
+           f"film of five of the six simulated kinds; {now:.4f} now" in card  # fmt: skip
+    kinds = before["simulated"].values()
     assert [k["worst"][0][0] for k in kinds].count(bubble) == 5 and len(kinds) == 6
     first, second = real["montgomery"]["worst"][:2]
     assert f"({first[0]} {first[1]:.4f}, {second[0]} {second[1]:.4f}, the worst Montgomery test films)" in card
@@ -957,14 +961,12 @@ def test_round30_shape_model_from_real_failures_figures_are_their_jsons():
     sys.path.insert(0, str(BENCH))
     from shape_model import choose, render
 
-    from lungseg.inference import shape_completion
 
     new, base = load("shape_model_image_children_real.json"), load("shape_model_image_v64.json")
     for name, data in (("shape_model_image_children_real", new), ("shape_model_image_v64", base)):
         assert (BENCH / f"{name}.md").read_text() == render(data) and data["chosen"] == choose(data["results"])
     assert "--real-failures runs/v1_default.pt" in new["command"] and base["results"]["none"] == new["results"]["none"]
-    c = shape_completion
-    shipped = f"t{c.THRESHOLD}_g{c.MIN_GAIN}_f{c.FLOOR}_w{c.MIN_WIDTH}"
+    shipped = "t0.5_g0.0_f0.05_w1"  # round 16's settings, kept by round 30 (round 32 changed them)
     n, b, top = new["results"][shipped], base["results"][shipped], new["results"][new["chosen"]]
     gn, gb, gt = (r["v7_pneumonia_vs_none"] for r in (n, b, top))
     card = flat("MODEL_CARD.md")
@@ -974,9 +976,10 @@ def test_round30_shape_model_from_real_failures_figures_are_their_jsons():
     assert f"(`{new['chosen']}`, no floor) scores {interval(gt)}, within the interval" in card
     assert gn["ci95"][0] <= gt["mean"] <= gn["ci95"][1]
     assert n["clean"] >= b["clean"] and n["simulated_mean"] >= b["simulated_mean"] - 0.0005
-    acc, old = load("accuracy.json")["results"]["shipped"], load("history/accuracy_shape_round16.json")["results"]
+    acc = load("history/accuracy_shape_round30.json")["results"]["shipped"]
+    old = load("history/accuracy_shape_round16.json")["results"]
     sick = [load(f)["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
-            for f in ("history/pathology_shape_round16.json", "pathology.json")]  # fmt: skip
+            for f in ("history/pathology_shape_round16.json", "history/pathology_shape_round30.json")]  # fmt: skip
     assert f"v7 pneumonia\n{sick[0]['dice_mean']:.4f} -> {sick[1]['dice_mean']:.4f}".replace("\n", " ") in card
     assert f"go from {sick[0]['dice_mean']:.4f} to {sick[1]['dice_mean']:.4f}" in flat("README.md")
     for name, key in (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")):

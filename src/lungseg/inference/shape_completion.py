@@ -9,10 +9,12 @@ so it can tell a base lost under fluid from a high diaphragm, whose edge the fil
 predecessor could not, and ran bases into the liver on adult films: ``MODEL_CARD.md``, round 15). The lungs are
 grown where it is above ``THRESHOLD``, in pieces at least ``MIN_WIDTH`` wide at its scale (not the rim that
 resampling its outline leaves), outside the heart and where the lung model's own probability is above
-``FLOOR``, if that adds more than ``MIN_GAIN`` of their area; all four were chosen on validation films
-(``benchmarks/shape_model_image.md``). It runs by default after the bundled default model (round 16) and,
-for other models, when asked; the mirror-image completion of :mod:`lungseg.inference.shape_prior` runs after
-it either way.
+``FLOOR``, if that adds more than ``MIN_GAIN`` of their area. Since round 32 it also learned to take away what
+is not lung (a gastric bubble under a lung, the mediastinum joining both): the lungs lose what it puts below
+``REMOVE_BELOW``, in pieces at least ``REMOVE_WIDTH`` wide. All six were chosen on validation films
+(``benchmarks/shape_model_image_children_real_extras.md``). It runs by default after the bundled default model
+(round 16) and, for other models, when asked; the mirror-image completion of :mod:`lungseg.inference.shape_prior`
+runs after it either way.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from lungseg.io.reader import XRay
 from lungseg.model.pretrained import PRETRAINED, SHAPE_MODEL, resolve_pretrained
 
 THRESHOLD = 0.5  # a pixel is whole lung where the shape model's probability is above this
-MIN_GAIN = 0.0  # grow the lungs only when that adds more than this share of their area (0: any growth)
-FLOOR = 0.05  # ... and only where the lung model's probability is above this
-MIN_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
+MIN_GAIN = 0.02  # grow the lungs only when that adds more than this share of their area (0: any growth)
+FLOOR = 0.2  # ... and only where the lung model's probability is above this
+MIN_WIDTH = 0  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
+REMOVE_BELOW = 0.3  # take lung away where the shape model's probability is below this (0: never; round 32)
+REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -81,12 +85,16 @@ def complete_shape(
     floor: float = FLOOR,
     image: np.ndarray | None = None,
     min_width: int = MIN_WIDTH,
+    remove_below: float = REMOVE_BELOW,
+    remove_width: int = REMOVE_WIDTH,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
     probabilities ``prob``, only where they are above ``floor`` (the film must show some sign of lung there:
-    a mask alone cannot tell a lost base from a high diaphragm); the same labels otherwise (or without a
-    model, or without lungs). ``image`` goes to a shape model that takes the film."""
+    a mask alone cannot tell a lost base from a high diaphragm); with ``remove_below`` > 0, lung taken away
+    where the shape model is below it, in pieces at least ``remove_width`` wide (a gastric bubble or the
+    mediastinum taken for lung). The same labels otherwise (or without a model, or without lungs). ``image``
+    goes to a shape model that takes the film."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -96,9 +104,23 @@ def complete_shape(
     if takes_film and image is None:
         raise ValueError("this shape model takes the film too: pass image=shape_image(xray, model.size)")
     found, whole = whole_lungs(lungs, model, image if takes_film else None)
+    added = grown(lungs, found, whole, heart, prob, threshold, floor, min_width)
+    if added is not None and added.sum() <= min_gain * lungs.sum():
+        added = None
+    removed = taken_away(lungs, found, whole, remove_below, remove_width) if remove_below > 0 else None
+    if added is None and removed is None:
+        return labels  # most films: nothing to change
+    kept = lungs if removed is None else lungs & ~removed
+    return clean_lung_labels(fill_holes(kept if added is None else kept | added), smooth_fraction)
+
+
+def grown(lungs: np.ndarray, found: np.ndarray, whole: np.ndarray, heart: np.ndarray | None,
+          prob: np.ndarray | None, threshold: float, floor: float, min_width: int) -> np.ndarray | None:
+    """(H, W) bool: where :func:`complete_shape` would grow ``lungs``, or None where nowhere (no full-size work
+    done then)."""
     core = wide_growth(found, whole, threshold, min_width) if min_width > 0 else None
     if core is not None and not core.any():
-        return labels  # most films: nothing to grow (and no full-size work done)
+        return None
     added = (resize_float(whole, *lungs.shape) > threshold) & ~lungs
     if core is not None:
         added &= resize_float(core.astype(np.float32), *lungs.shape) > 0.5
@@ -106,9 +128,18 @@ def complete_shape(
         added &= ~heart
     if prob is not None:
         added &= prob > floor
-    if added.sum() <= min_gain * lungs.sum():
-        return labels
-    return clean_lung_labels(fill_holes(lungs | added), smooth_fraction)
+    return added if added.any() else None
+
+
+def taken_away(lungs: np.ndarray, found: np.ndarray, whole: np.ndarray, below: float,
+               width: int) -> np.ndarray | None:
+    """(H, W) bool: the found lung where the shape model's probability is below ``below``, in pieces at least
+    about ``2 * width`` of its pixels wide (not the rim its smoother outline leaves); None where there is none."""
+    wide = ndimage().binary_opening(found & (whole < below), iterations=width)
+    if not wide.any():
+        return None
+    removed = (resize_float(ndimage().binary_dilation(wide).astype(np.float32), *lungs.shape) > 0.5) & lungs
+    return removed & (resize_float(whole, *lungs.shape) < below) if removed.any() else None
 
 
 def shape_model_file(path) -> ShapeModel:

@@ -113,7 +113,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     SHAPE_MODEL: PretrainedCfg(
         name=SHAPE_MODEL,
         file="lungseg-shape.pt",
-        sha256="a005d59b0de316e6dc7b3349cf0057c0199f07ef6a728b0492bc6e054bb0d0a8",
+        sha256="5bb1513e50010d0c84387469ec617adb0251c1c4b2cd44e6bee9bb66491c41aa",
         image_size=128,
         padding="same",
         intensity="mask+equalize",  # the lungs found (0/1) and the film, equalised (shape_completion.py)
@@ -121,9 +121,10 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "the training films of splits/pathology.json (Shenzhen 509, Montgomery 35, Wingspan 95) at 128 px "
             "and their manual lung masks with zones taken away and painted opaque on the film "
             "(lungseg/training/shape_masks.py), and the 856 v7 pediatric training films with the v1 lung model's "
-            "own lungs of each (its real losses under opacity); the completion's threshold, minimum gain, floor and "
-            "width chosen on the validation films; benchmarks/shape_model.py --image --children --real-failures "
-            "(MODEL_CARD.md, rounds 15, 16 and 30)"
+            "own lungs of each (its real losses under opacity), a fifth of the adult pairs with a gastric bubble or "
+            "the mediastinum taken for lung (to take away); the completion's settings chosen on the validation "
+            "films; benchmarks/shape_model.py --image --children --real-failures runs/v1_default.pt --extras "
+            "(MODEL_CARD.md, rounds 15, 16, 30 and 32)"
         ),
         licence=WEIGHTS_LICENCE,  # learned from the Shenzhen masks (CC BY-NC-SA 4.0)
         task="shape",

@@ -166,14 +166,13 @@ def base_line(lung: np.ndarray) -> np.ndarray:
     return np.where(span, smooth, -1.0)
 
 
-def gastric_bubble(image, mask, rng, size=(0.4, 1.0), depth_range=(0.5, 1.4), gap=(0.012, 0.035)):
-    """Gas under a hemidiaphragm (a distended stomach, bowel): as dark as lung, but below its base and
-    never lung. Mostly under the image-right lung (the patient's left, on a PA film), a band of diaphragm
-    ``gap`` high left between (0: none shows); a domed top that follows the base, a round floor or an
-    air-fluid level, ``depth_range`` times its half-width deep."""
+def bubble_region(mask, rng, size=(0.4, 1.0), depth_range=(0.5, 1.4), gap=(0.012, 0.035)):
+    """(region, reach, lung) of a gastric bubble drawn under one lung of ``mask`` (:func:`gastric_bubble`), or None
+    without lungs: the gas itself; everything from the lung's base down to the bubble's floor (what a model that
+    takes the bubble for lung adds, the diaphragm band included: the shape model's training); the lung above."""
     halves = lung_halves(mask)
     if not halves:
-        return image
+        return None
     right = len(halves) == 2 and rng.random() < 0.75
     lung = halves[-1] if right else halves[0]
     base = base_line(lung)
@@ -183,9 +182,10 @@ def gastric_bubble(image, mask, rng, size=(0.4, 1.0), depth_range=(0.5, 1.4), ga
     rx = rng.uniform(*size) * width / 2
     medial = xs[0] if right else xs[-1]
     xc = medial + (1 if right else -1) * rng.uniform(0.2, 0.5) * width
-    h, w = image.shape
+    h, w = mask.shape
     cols = np.arange(w, dtype=np.float32)
-    top = np.interp(cols, xs, base[xs]) + rng.uniform(*gap) * h  # the diaphragm between
+    line = np.interp(cols, xs, base[xs])
+    top = line + rng.uniform(*gap) * h  # the diaphragm between
     depth = max(rng.uniform(*depth_range) * rx, 0.04 * h) * np.sqrt(np.clip(1 - ((cols - xc) / rx) ** 2, 0, 1))
     floor = top + depth
     if rng.random() < 0.5:  # an air-fluid level: a flat floor
@@ -193,13 +193,27 @@ def gastric_bubble(image, mask, rng, size=(0.4, 1.0), depth_range=(0.5, 1.4), ga
         floor = np.minimum(floor, top[centre] + rng.uniform(0.5, 0.9) * depth.max())
     inside = (np.abs(cols - xc) <= rx) & (cols >= xs[0]) & (cols <= xs[-1])
     yy = np.arange(h, dtype=np.float32)[:, None]
-    region = inside & (yy >= top) & (yy <= floor)
-    region &= ~mask
-    if not region.any():
+    region = inside & (yy >= top) & (yy <= floor) & ~mask
+    reach = inside & (yy > line) & (yy <= floor) & ~mask
+    return region, reach, lung
+
+
+def gastric_bubble(image, mask, rng, size=(0.4, 1.0), depth_range=(0.5, 1.4), gap=(0.012, 0.035)):
+    """Gas under a hemidiaphragm (a distended stomach, bowel): as dark as lung, but below its base and
+    never lung. Mostly under the image-right lung (the patient's left, on a PA film), a band of diaphragm
+    ``gap`` high left between (0: none shows); a domed top that follows the base, a round floor or an
+    air-fluid level, ``depth_range`` times its half-width deep."""
+    drawn = bubble_region(mask, rng, size, depth_range, gap)
+    if drawn is None or not drawn[0].any():
         return image
+    return paint_bubble(image, drawn[0], drawn[2], rng)
+
+
+def paint_bubble(image, region, lung, rng):
+    """``image`` with ``region`` made as dark as the darker part of ``lung``, mottled, as bowel gas is."""
     air = float(np.percentile(image[lung], rng.uniform(10, 40)))
     alpha = ndimage.gaussian_filter(region.astype(np.float32), rng.uniform(0.8, 2.0)) * rng.uniform(0.8, 1.0)
-    alpha *= 0.85 + 0.15 * smooth_field(image.shape, rng, 30)  # mottled, as bowel gas is
+    alpha *= 0.85 + 0.15 * smooth_field(image.shape, rng, 30)
     return np.minimum(image, image + alpha * (air - image))
 
 

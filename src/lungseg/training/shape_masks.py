@@ -16,12 +16,13 @@ import numpy as np
 from scipy import ndimage
 
 from lungseg.inference.postprocess import lung_sides
-from lungseg.training.pathology import blend, dense_level, smooth_field
+from lungseg.training.pathology import blend, bubble_region, dense_level, paint_bubble, smooth_field
 
 KEEP_WHOLE = 0.2  # share of pairs left whole: the model must learn to leave a healthy pair alone
 TWO_ZONES = 0.3  # share of corrupted pairs with a second zone removed
 BOUNDARY_NOISE = 0.5  # share of pairs dilated or eroded by a pixel (a model's outline is never the manual one)
 PAINT_NONE, PAINT_HAZY = 0.1, 0.15  # shares of lost zones left as they were on the film, or made only hazy
+BUBBLE = 0.6  # share of :func:`add_extra`'s draws that are a gastric bubble taken for lung (else a bridge)
 
 
 def drop_base(mask: np.ndarray, lung: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -133,3 +134,38 @@ def paint_lost(image: np.ndarray, whole: np.ndarray, kept: np.ndarray, rng: np.r
     soft = ndimage.gaussian_filter(ndimage.binary_dilation(lost).astype(np.float32), rng.uniform(0.7, 2.0))
     texture = 1 + 0.15 * (smooth_field(image.shape, rng, 20) - 0.5)
     return blend(image, np.clip(soft * strength * texture, 0, 1), dense_level(image, whole, rng))
+
+
+def bridge_lungs(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``mask`` with its two lungs joined across the mediastinum over a band of the rows both span (from a
+    sixth of their height to all of it): how a low-contrast film's lungs and mediastinum come out as one blob.
+    The same mask if it has no two lungs side by side."""
+    left, right = lung_sides(mask)
+    rows = np.nonzero(left.any(axis=1) & right.any(axis=1))[0]
+    if len(rows) < 4:
+        return mask
+    if left.nonzero()[1].mean() > right.nonzero()[1].mean():
+        left, right = right, left
+    top = rows[0] + rng.uniform(0, 0.6) * (rows[-1] - rows[0])
+    bottom = top + rng.uniform(0.15, 1.0) * (rows[-1] - top)
+    cols = np.arange(mask.shape[1])
+    inner_left = np.where(left.any(axis=1), mask.shape[1] - 1 - np.argmax(left[:, ::-1], axis=1), -1)
+    inner_right = np.where(right.any(axis=1), np.argmax(right, axis=1), -1)
+    band = (np.arange(mask.shape[0]) >= top) & (np.arange(mask.shape[0]) <= bottom) & (inner_left >= 0)
+    band &= inner_right > inner_left
+    between = band[:, None] & (cols[None] > inner_left[:, None]) & (cols[None] < inner_right[:, None])
+    return mask | between
+
+
+def add_extra(film: np.ndarray, whole: np.ndarray, kept: np.ndarray,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(film, kept) with something that is not lung taken for lung, for the shape model to learn to take away:
+    a gastric bubble under a lung (drawn on the film, ``BUBBLE`` of the time; the kept mask runs down into it)
+    or the two lungs joined across the mediastinum."""
+    if rng.random() < BUBBLE:
+        drawn = bubble_region(whole, rng)
+        if drawn is None or not drawn[0].any():
+            return film, kept
+        region, reach, lung = drawn
+        return paint_bubble(film, region, lung, rng), kept | reach
+    return film, bridge_lungs(kept, rng)
