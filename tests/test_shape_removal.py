@@ -4,26 +4,11 @@ for lung (``add_extra``), and :func:`complete_shape` taking such pieces away, wi
 import numpy as np
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
-from lungseg.inference.shape_completion import complete_shape, shape_input
+from lungseg.inference.shape_completion import complete_shape
 from lungseg.training.pathology import base_line, bubble_region, gastric_bubble
 from lungseg.training.shape_masks import add_extra, bridge_lungs
 
-
-def pair(size: int = 64) -> np.ndarray:
-    """Two lungs, rows 8-55, columns 8-23 (image left) and 40-55 (image right)."""
-    labels = np.zeros((size, size), np.uint8)
-    labels[8:56, 8:24] = RIGHT_LUNG
-    labels[8:56, 40:56] = LEFT_LUNG
-    return labels
-
-
-class Whole:
-    """A model-free shape model: +10 logits on the pair (at its own side 32), -10 elsewhere."""
-
-    size = 32
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.where(shape_input(pair() > 0, self.size) > 0, 10.0, -10.0).astype(np.float32)
+from .test_shape_completion import Whole, pair  # two lungs, and a model-free shape model that returns them
 
 
 def test_a_bubble_taken_for_lung_is_taken_away_unless_turned_off():
