@@ -12,9 +12,9 @@ resampling its outline leaves), outside the heart and where the lung model's own
 ``FLOOR``, if that adds more than ``MIN_GAIN`` of their area. Since round 32 it also learned to take away what
 is not lung (a gastric bubble under a lung, the mediastinum joining both): the lungs lose what it puts below
 ``REMOVE_BELOW``, in pieces at least ``REMOVE_WIDTH`` wide. All six were chosen on validation films
-(``benchmarks/shape_model_image_children_real_extras.md``). It runs by default after the bundled default model
-(round 16) and, for other models, when asked; the mirror-image completion of :mod:`lungseg.inference.shape_prior`
-runs after it either way.
+(``benchmarks/shape_model_image_children_real_extras_6k.md``, round 33: the same training, twice as long). It
+runs by default after the bundled default model (round 16) and, for other models, when asked; the mirror-image
+completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from lungseg.model.pretrained import PRETRAINED, SHAPE_MODEL, resolve_pretrained
 
 THRESHOLD = 0.5  # a pixel is whole lung where the shape model's probability is above this
 MIN_GAIN = 0.02  # grow the lungs only when that adds more than this share of their area (0: any growth)
-FLOOR = 0.2  # ... and only where the lung model's probability is above this
+FLOOR = 0.05  # ... and only where the lung model's probability is above this
 MIN_WIDTH = 0  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
 REMOVE_BELOW = 0.3  # take lung away where the shape model's probability is below this (0: never; round 32)
 REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide

@@ -113,7 +113,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     SHAPE_MODEL: PretrainedCfg(
         name=SHAPE_MODEL,
         file="lungseg-shape.pt",
-        sha256="5bb1513e50010d0c84387469ec617adb0251c1c4b2cd44e6bee9bb66491c41aa",
+        sha256="36603bf53a9393792477780c4cd017f72c8c2fb2ae6ea31b965cd7ce3a23f7b6",
         image_size=128,
         padding="same",
         intensity="mask+equalize",  # the lungs found (0/1) and the film, equalised (shape_completion.py)
@@ -123,8 +123,8 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "(lungseg/training/shape_masks.py), and the 856 v7 pediatric training films with the v1 lung model's "
             "own lungs of each (its real losses under opacity), a fifth of the adult pairs with a gastric bubble or "
             "the mediastinum taken for lung (to take away); the completion's settings chosen on the validation "
-            "films; benchmarks/shape_model.py --image --children --real-failures runs/v1_default.pt --extras "
-            "(MODEL_CARD.md, rounds 15, 16, 30 and 32)"
+            "films; benchmarks/shape_model.py --steps 6000 --image --children --real-failures runs/v1_default.pt "
+            "--extras (MODEL_CARD.md, rounds 15, 16, 30, 32 and 33)"
         ),
         licence=WEIGHTS_LICENCE,  # learned from the Shenzhen masks (CC BY-NC-SA 4.0)
         task="shape",
