@@ -30,18 +30,11 @@ from onnxruntime import quantization as quant
 from lungseg.data.layouts import discover, load_split, select
 from lungseg.inference.onnx_backend import META_KEY
 from lungseg.inference.onnx_export import export_onnx
-from lungseg.inference.pipeline import load_input
-from lungseg.inference.quantize import film_readers
+from lungseg.inference.quantize import calibration_inputs, film_readers
 
 HERE = Path(__file__).resolve().parent
 SPLITS = HERE.parent / "splits"
 RUNS, ROUNDS = 20, 5
-
-
-def inputs(paths: list[str], size: int, intensity: str) -> list[np.ndarray]:
-    """(1, 1, S, S) float32 model inputs of the readable files."""
-    items = (load_input(Path(p), i, size, intensity) for i, p in enumerate(paths))
-    return [item["work"][None].astype(np.float32) for item in items if not item["error"]]
 
 
 def validation_films(data: Path) -> list[str]:
@@ -131,8 +124,8 @@ def main() -> None:
         model = onnx.load(str(fp32))
         cfg = json.loads({p.key: p.value for p in model.metadata_props}[META_KEY])["train_config"]
         size, intensity = int(cfg["image_size"]), cfg["intensity"]
-        films = inputs(validation_films(args.data), size, intensity)
-        calibration = inputs([str(p) for p in calibration_films(args.data)], size, intensity)
+        films = calibration_inputs([Path(p) for p in validation_films(args.data)], size, intensity)
+        calibration = calibration_inputs(calibration_films(args.data), size, intensity)
         models = {"fp32": session(fp32)}
         ref, rows = probabilities(models["fp32"], films), {}
         for k, (name, exclude) in enumerate(variants(model).items()):
