@@ -30,8 +30,10 @@ from lungseg.training.pathology import gastric_bubble  # noqa: E402
 SIZE, BATCH = 128, 16  # the shape model's side and training batch (shape_model.py trains with them)
 THRESHOLDS, GAINS, FLOORS = (0.5, 0.7, 0.9), (0.0, 0.02), (0.0, 0.05, 0.1, 0.2, 0.3)
 IMAGE_WIDTHS = (0, 1, 2)  # a film-aware model: the minimum width of a grown piece, in shape-model pixels (0: any)
-REMOVALS = tuple(itertools.product((0.05, 0.1, 0.2, 0.3), (1, 2, 3)))  # a film-aware model: (below, width) to take
-# away at the growth setting chosen without it
+REMOVALS = tuple(itertools.product((0.05, 0.1, 0.2, 0.3, 0.4, 0.5), (1, 2, 3)))  # a film-aware model: (below,
+# width) to take away at the growth setting chosen without it (round 34 added 0.4 and 0.5: round 33 chose the edge)
+LARGE = {"size": (0.9, 1.25), "depth_range": (0.8, 1.6), "gap": (0.0, 0.012)}  # the large-bubble validation kind:
+# a distended stomach as wide as the lung's base, deep, with little or no diaphragm showing between
 log = logging.getLogger("shape_model")
 
 
@@ -52,6 +54,8 @@ def validation_outputs(data: Path, precision: str = "fp32") -> list[dict]:
     for i, (_, image, mask) in enumerate(pairs):  # not lung however dark: what taking away is for (not in the mean)
         bubble = gastric_bubble(image, mask, np.random.default_rng([3000, i]))
         cases.append({"kind": "bubble", "image": bubble.astype(np.float32), "ref": mask})
+        large = gastric_bubble(image, mask, np.random.default_rng([3001, i]), **LARGE)
+        cases.append({"kind": "bubble_large", "image": large.astype(np.float32), "ref": mask})
     for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json")):
         cases.append({"kind": f"v7_{group}", "image": image, "ref": mask, "zone": zone})
     for case in cases:
@@ -139,8 +143,8 @@ def keeps(r: dict, none: dict, tolerance: float, heart_tolerance: float) -> bool
 def choose(results: dict, tolerance: float = 0.0005, heart_tolerance: float = 0.002) -> str:
     """The growth setting with the largest v7 pneumonia gain among those that keep the adults (:func:`keeps`);
     then, where settings with taking away were judged, the one that keeps the adults and that v7 pneumonia
-    within ``tolerance``, with the best Dice on the validation films with a gastric bubble, if it betters the
-    growth setting's there by more than ``tolerance``."""
+    within ``tolerance``, with the best Dice on the validation films with a gastric bubble (:func:`bubbles`), if it
+    betters the growth setting's there by more than ``tolerance``."""
     none = results["none"]
     keep = [k for k, r in results.items() if k != "none" and "_r" not in k and keeps(r, none, tolerance,
                                                                                       heart_tolerance)]
@@ -150,13 +154,19 @@ def choose(results: dict, tolerance: float = 0.0005, heart_tolerance: float = 0.
     best = results[grown]
     taking = [k for k, r in results.items() if k.startswith(grown + "_r") and keeps(r, none, tolerance, heart_tolerance)
               and r["v7_pneumonia"] >= best["v7_pneumonia"] - tolerance]  # fmt: skip
-    top = max(taking, key=lambda k: results[k]["bubble"], default=grown)
-    return top if results[top]["bubble"] > best["bubble"] + tolerance else grown
+    top = max(taking, key=lambda k: bubbles(results[k]), default=grown)
+    return top if bubbles(results[top]) > bubbles(best) + tolerance else grown
+
+
+def bubbles(r: dict) -> float:
+    """Mean Dice over the gastric bubble kinds judged (``bubble``; since round 34 also ``bubble_large``)."""
+    return float(np.mean([r[k] for k in ("bubble", "bubble_large") if k in r]))
 
 
 def render(out: dict) -> str:
     kinds = [*UNSEEN, *SEEN]
     bubble = int("bubble" in out["results"]["none"])  # judged since taking away was (--extras)
+    large = int("bubble_large" in out["results"]["none"])  # judged since round 34
     lines = [
         "# The shape model: choosing how it completes lungs, on validation films",
         "",
@@ -173,8 +183,9 @@ def render(out: dict) -> str:
         "up/down).",
         "",
         "| setting | clean | " + " | ".join(kinds) + " | simulated mean | lung over heart | v7 pneumonia | "
-        "v7 normal | changed (clean / v7 pneumonia / v7 normal) | v7 pneumonia gain |" + (" gastric bubble |" * bubble),
-        "|---" * (len(kinds) + 8 + bubble) + "|",
+        "v7 normal | changed (clean / v7 pneumonia / v7 normal) | v7 pneumonia gain |" + (" gastric bubble |" * bubble)
+        + (" large gastric bubble |" * large),
+        "|---" * (len(kinds) + 8 + bubble + large) + "|",
     ]
     for key, r in out["results"].items():
         gain = r.get("v7_pneumonia_vs_none")
@@ -185,7 +196,7 @@ def render(out: dict) -> str:
         lines.append(f"| {name} | {r['clean']} | " + " | ".join(str(r[k]) for k in kinds)
                      + f" | {r['simulated_mean']} | {r['lung_over_heart']} | {r['v7_pneumonia']} | {r['v7_normal']}"
                      f" | {c['clean']} / {c['v7_pneumonia']} / {c['v7_normal']} | {gain_text} |"
-                     + (f" {r['bubble']} |" if bubble else ""))  # fmt: skip
+                     + (f" {r['bubble']} |" if bubble else "") + (f" {r['bubble_large']} |" if large else ""))
     lines += ["", f"Chosen (bold): **{out['chosen']}**, the largest v7 pneumonia gain among the settings that keep "
               "clean and simulated Dice within 0.0005 of `none` and lung over the heart within 0.002."]
     if bubble:
@@ -195,4 +206,9 @@ def render(out: dict) -> str:
             " adults and v7 pneumonia within 0.0005 and betters Dice on the gastric bubble films (the 50 clean films"
             " with a bubble under a lung, drawn by `lungseg/training/pathology.py`'s `gastric_bubble`, seed"
             " [3000, film]; not in the simulated mean) by more than 0.0005.")
+    if large:
+        lines[-1] += (
+            " Since round 34 the bubble Dice that rule weighs is the mean of those films and 50 more with a large"
+            " bubble (`shape_judge.LARGE`: as wide as the lung's base, deep, little or no diaphragm between; seed"
+            " [3001, film]).")
     return "\n".join(lines) + "\n"

@@ -120,11 +120,12 @@ def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndar
 
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
                 cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-                extras: bool = False) -> tuple[torch.Tensor, ...]:  # fmt: skip
+                extras: bool = False, large: bool = False) -> tuple[torch.Tensor, ...]:  # fmt: skip
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
     SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
     with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is;
-    ``extras`` (``--extras``): ``EXTRA`` of the other pairs also take a gastric bubble or the mediastinum for lung."""
+    ``extras`` (``--extras``): ``EXTRA`` of the other pairs also take a gastric bubble or the mediastinum for lung
+    (``large``, ``--large-bubbles``: bubbles from ``shape_masks.LARGE_BUBBLES``)."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
@@ -144,7 +145,7 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
             kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
             film = paint_lost(film, whole, kept, rng)
             if extras and rng.random() < EXTRA:
-                film, kept = add_extra(film, whole, kept, rng)
+                film, kept = add_extra(film, whole, kept, rng, large)
         film = low_contrast(film, rng) if rng.random() < LOW_CONTRAST else film
         inputs.append(np.stack([outline_noise(kept, rng).astype(np.float32), equalize_histogram(film)]))
         targets.append(whole[None])
@@ -171,7 +172,7 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
           cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-          width: int = WIDTH, extras: bool = False) -> None:
+          width: int = WIDTH, extras: bool = False, large: bool = False) -> None:
     """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
     (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
@@ -182,7 +183,7 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
     start = time.time()
     for step in range(steps):
         x, y, *w = (batch(masks, rng) if films is None
-                    else image_batch(films, masks, rng, cares, adults, founds, extras))  # fmt: skip
+                    else image_batch(films, masks, rng, cares, adults, founds, extras, large))  # fmt: skip
         logits = model(x)
         loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
@@ -205,6 +206,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += " --real-failures " + " ".join(args.real_failures) if args.real_failures else ""
     command += f" --width {args.width}" if args.width != WIDTH else ""
     command += " --extras" if args.extras else ""
+    command += " --large-bubbles" if args.large_bubbles else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -230,6 +232,9 @@ def main() -> None:
     parser.add_argument("--extras", action="store_true",
                         help="with --image: a fifth of the adult pairs also take a gastric bubble or the mediastinum "
                         "for lung, to be taken away; adds _extras to the name")  # fmt: skip
+    parser.add_argument("--large-bubbles", action="store_true",
+                        help="with --extras: the bubbles drawn wider and deeper, sometimes with no diaphragm between "
+                        "(shape_masks.LARGE_BUBBLES); adds _large to the name")  # fmt: skip
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
@@ -242,11 +247,13 @@ def main() -> None:
         parser.error("--children needs --image (the children's films are the second input)")
     if args.extras and not args.image:
         parser.error("--extras needs --image (the bubble is drawn on the film)")
+    if args.large_bubbles and not args.extras:
+        parser.error("--large-bubbles needs --extras (it changes the bubbles --extras draws)")
     if args.real_failures and not args.children:
         parser.error("--real-failures needs --children (the failures are those on the children's films)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
-    name += "_extras" if args.extras else ""
+    name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
     name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
@@ -262,7 +269,8 @@ def main() -> None:
             films, masks = np.concatenate([films, kid_films]), np.concatenate([masks, kid_masks])
             cares = np.concatenate([np.ones((adults, SIZE, SIZE), bool), kid_cares])
             founds = founds_list[0] if founds_list else None
-        train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras)
+        train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
+              args.large_bubbles)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
                     REMOVALS if args.image else ())  # fmt: skip

@@ -23,6 +23,8 @@ TWO_ZONES = 0.3  # share of corrupted pairs with a second zone removed
 BOUNDARY_NOISE = 0.5  # share of pairs dilated or eroded by a pixel (a model's outline is never the manual one)
 PAINT_NONE, PAINT_HAZY = 0.1, 0.15  # shares of lost zones left as they were on the film, or made only hazy
 BUBBLE = 0.6  # share of :func:`add_extra`'s draws that are a gastric bubble taken for lung (else a bridge)
+LARGE_BUBBLES = {"size": (0.4, 1.25), "depth_range": (0.5, 1.6), "gap": (0.0, 0.035)}  # add_extra(large=True): up
+# to the whole base wide, deeper, and with no diaphragm between now and then (a distended stomach on a sick film)
 
 
 def drop_base(mask: np.ndarray, lung: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -157,13 +159,13 @@ def bridge_lungs(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return mask | between
 
 
-def add_extra(film: np.ndarray, whole: np.ndarray, kept: np.ndarray,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def add_extra(film: np.ndarray, whole: np.ndarray, kept: np.ndarray, rng: np.random.Generator,
+              large: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(film, kept) with something that is not lung taken for lung, for the shape model to learn to take away:
-    a gastric bubble under a lung (drawn on the film, ``BUBBLE`` of the time; the kept mask runs down into it)
-    or the two lungs joined across the mediastinum."""
+    a gastric bubble under a lung (drawn on the film, ``BUBBLE`` of the time; the kept mask runs down into it;
+    ``large``: drawn from ``LARGE_BUBBLES``' wider ranges) or the two lungs joined across the mediastinum."""
     if rng.random() < BUBBLE:
-        drawn = bubble_region(whole, rng)
+        drawn = bubble_region(whole, rng, **(LARGE_BUBBLES if large else {}))
         if drawn is None or not drawn[0].any():
             return film, kept
         region, reach, lung = drawn
