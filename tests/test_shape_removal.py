@@ -6,7 +6,7 @@ import numpy as np
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 from lungseg.inference.shape_completion import complete_shape
 from lungseg.training.pathology import base_line, bubble_region, gastric_bubble
-from lungseg.training.shape_masks import add_extra, bridge_lungs
+from lungseg.training.shape_masks import LARGE_BUBBLES, add_extra, bridge_lungs
 
 from .test_shape_completion import Whole, pair  # two lungs, and a model-free shape model that returns them
 
@@ -80,3 +80,23 @@ def test_bubble_region_is_the_painted_bubble_and_its_reach_starts_at_the_base():
         assert (painted[region] < 0.6).mean() > 0.5 and np.allclose(painted[~reach & ~whole], 0.7, atol=0.2)
         cols = np.nonzero(reach.any(axis=0))[0]
         assert all(np.nonzero(reach[:, c])[0].min() == base_line(lung)[c] + 1 for c in cols if base_line(lung)[c] >= 0)
+
+
+def test_large_bubbles_are_wider_and_deeper_and_can_touch_the_base():
+    whole = pair(128).repeat(2, 0)[:128] > 0  # taller lungs: rows 16-111
+    sizes = {}
+    for large in (False, True):
+        depths, widths, gaps = [], [], []
+        for seed in range(40):
+            drawn = bubble_region(whole, np.random.default_rng(seed), **(LARGE_BUBBLES if large else {}))
+            region = drawn[0]
+            rows, cols = np.nonzero(region.any(axis=1))[0], np.nonzero(region.any(axis=0))[0]
+            depths.append(len(rows)), widths.append(len(cols)), gaps.append(rows.min() - 112)
+        sizes[large] = (np.mean(depths), np.mean(widths), min(gaps))
+    assert sizes[True][0] > sizes[False][0] and sizes[True][1] > sizes[False][1]
+    assert sizes[False][2] >= 1 and sizes[True][2] == 0  # only the large draws ever touch the base (no diaphragm)
+    film = np.where(whole, 0.2, 0.7).astype(np.float32)
+    for seed in range(5):  # large=False is the draw rounds 32-33 trained on
+        a = add_extra(film, whole, whole, np.random.default_rng(seed))
+        b = add_extra(film, whole, whole, np.random.default_rng(seed), large=False)
+        np.testing.assert_array_equal(a[0], b[0]), np.testing.assert_array_equal(a[1], b[1])
