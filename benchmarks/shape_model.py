@@ -200,7 +200,7 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
 
 def recorded_command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run, as the JSON and the .md record it."""
-    command = f"python benchmarks/shape_model.py --steps {args.steps}"
+    command = "python benchmarks/shape_model.py" + ("" if args.judge_only else f" --steps {args.steps}")
     command += " --image" if args.image else ""
     command += " --children" if args.children else ""
     command += " --real-failures " + " ".join(args.real_failures) if args.real_failures else ""

@@ -1,4 +1,4 @@
-"""Figures against the JSON they come from: rounds 32-33 of #9 (the shape model that also takes away what is not
+"""Figures against the JSON they come from: rounds 32-34 of #9 (the shape model that also takes away what is not
 lung) and, for #11, which layers int8 keeps in fp32."""
 
 import sys
@@ -135,3 +135,32 @@ def test_fast_model_with_round32_shape_model_is_its_json():
     v7 = sick["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
     assert f"with round 32's, `benchmarks/history/*_fast_model_shape_round32.json`: {figures} and {v7:.4f}" in flat(
         "MODEL_CARD.md")
+
+
+def test_round34_larger_bubbles_are_judged_against_round33_and_not_shipped():
+    choose, render = shape_benchmark()
+    from shape_judge import bubbles
+
+    from lungseg.inference import shape_completion as c
+
+    names = ("shape_model_image_children_real_extras_large_6k", "shape_model_image_round33_judged")
+    new, r33 = (load(f"{n}.json") for n in names)
+    for name, data in zip(names, (new, r33), strict=True):
+        assert (BENCH / f"{name}.md").read_text() == render(data) and data["chosen"] == choose(data["results"])
+    assert "--large-bubbles" in new["command"] and "lungseg-shape.pt --judge-only" in r33["command"]
+    assert new["results"]["none"] == r33["results"]["none"]  # the same validation films and lung model
+    a, b = new["results"][new["chosen"]], r33["results"][r33["chosen"]]
+    shipped = r33["results"][f"t{c.THRESHOLD}_g{c.MIN_GAIN}_f{c.FLOOR}_r{c.REMOVE_BELOW}_rw{c.REMOVE_WIDTH}"]
+    passes = (a["v7_pneumonia"] >= b["v7_pneumonia"] - 0.0005 and a["clean"] >= b["clean"] - 0.0005
+              and a["simulated_mean"] >= b["simulated_mean"] - 0.0005
+              and a["lung_over_heart"] <= b["lung_over_heart"] + 0.002 and bubbles(a) > bubbles(b) + 0.002)
+    assert not passes and not bubbles(b) > bubbles(shipped) + 0.002  # the rule written before judging: nothing moves
+    card = flat("MODEL_CARD.md")
+    g, g33 = a["v7_pneumonia_vs_none"], b["v7_pneumonia_vs_none"]
+    assert f"Chosen for round 34: `{new['chosen']}`: v7 pneumonia {interval(g)} (round 33's weights at " \
+           f"`{r33['chosen']}`: {interval(g33)}), the bubble films {a['bubble']:.4f} ({b['bubble']:.4f}), the " \
+           f"large-bubble films {a['bubble_large']:.4f} ({b['bubble_large']:.4f}; " \
+           f"{r33['results']['none']['bubble_large']:.4f} with no completion)" in card  # fmt: skip
+    assert f"The bubble mean gains {bubbles(a) - bubbles(b):.4f}, under the 0.002 set" in card
+    assert f"bubble mean {bubbles(shipped):.4f} -> {bubbles(b):.4f})" in card
+    assert new["command"] in card and r33["command"] in card
