@@ -80,16 +80,17 @@ class Remembered:
 
 
 def scores(cases: list[dict], model, threshold: float, gain: float, floor: float, width: int = 0,
-           removal: tuple[float, int] = (0.0, 2)) -> dict:
+           removal: tuple[float, int] = (0.0, 2), heart_blocks: bool = True) -> dict:
     """Per kind: Dice per case, cases changed, and lung over the manual heart (clean films with one); ``removal``:
-    (below, width) of :func:`complete_shape`'s taking away (0: none)."""
+    (below, width) of :func:`complete_shape`'s taking away (0: none); ``heart_blocks``: no growth into the heart
+    found."""
     out: dict = {}
     for case in cases:
         labels = case["labels"]
         if model is not None:
             labels = complete_shape(labels, case["heart"], model, threshold, gain, prob=case["prob"], floor=floor,
                                     image=case["film"], min_width=width, remove_below=removal[0],
-                                    remove_width=removal[1])  # fmt: skip
+                                    remove_width=removal[1], heart_blocks=heart_blocks)  # fmt: skip
         pred, ref, zone = labels > 0, case["ref"], case.get("zone")
         pred = resize_mask(pred, *ref.shape) if pred.shape != ref.shape else pred
         row = out.setdefault(case["kind"], {"dice": [], "changed": 0, "over_heart": []})
@@ -113,22 +114,25 @@ def summary(rows: dict, base: dict | None) -> dict:
 
 
 def judge(data: Path, checkpoint: Path, widths: tuple[int, ...] = (0,), precision: str = "fp32",
-          removals: tuple[tuple[float, int], ...] = ()) -> dict:
+          removals: tuple[tuple[float, int], ...] = (), heart_grid: bool = False) -> dict:
     """Every growth setting's summary; then, for each of ``removals``, the growth setting :func:`choose` picks with
-    that taking away added (keys ending ``_r<below>_rw<width>``)."""
+    that taking away added (keys ending ``_r<below>_rw<width>``). ``heart_grid``: each growth setting also with
+    growth into the heart found allowed (keys ending ``_nh``; round 35)."""
     cases = validation_outputs(data, precision)
     model = Remembered(shape_model_file(checkpoint))
     base = scores(cases, None, 0, 0, 0)
     results, settings = {"none": summary(base, None)}, {}
-    for threshold, gain, floor, width in itertools.product(THRESHOLDS, GAINS, FLOORS, widths):
-        key = f"t{threshold}_g{gain}_f{floor}" + (f"_w{width}" if width else "")
-        settings[key] = (threshold, gain, floor, width)
-        results[key] = summary(scores(cases, model, threshold, gain, floor, width), base)
+    blocks = (True, False) if heart_grid else (True,)
+    for threshold, gain, floor, width, block in itertools.product(THRESHOLDS, GAINS, FLOORS, widths, blocks):
+        key = f"t{threshold}_g{gain}_f{floor}" + (f"_w{width}" if width else "") + ("" if block else "_nh")
+        settings[key] = (threshold, gain, floor, width, block)
+        results[key] = summary(scores(cases, model, threshold, gain, floor, width, heart_blocks=block), base)
         log.info("%s %s", key, results[key])
     grown = choose(results)
     for below, width in removals if grown != "none" else ():
         key = f"{grown}_r{below}_rw{width}"
-        results[key] = summary(scores(cases, model, *settings[grown], removal=(below, width)), base)
+        threshold, gain, floor, grow_width, block = settings[grown]
+        results[key] = summary(scores(cases, model, threshold, gain, floor, grow_width, (below, width), block), base)
         log.info("%s %s", key, results[key])
     return results
 
@@ -206,6 +210,10 @@ def render(out: dict) -> str:
             " adults and v7 pneumonia within 0.0005 and betters Dice on the gastric bubble films (the 50 clean films"
             " with a bubble under a lung, drawn by `lungseg/training/pathology.py`'s `gastric_bubble`, seed"
             " [3000, film]; not in the simulated mean) by more than 0.0005.")
+    if any(k.endswith("_nh") or "_nh_r" in k for k in out["results"]):
+        lines[-1] += (
+            " Rows with `_nh` (round 35, `--heart-grid`): the same setting with growth allowed into the heart the lung"
+            " model found (without, no lung is grown there).")
     if large:
         lines[-1] += (
             " Since round 34 the bubble Dice that rule weighs is the mean of those films and 50 more with a large"

@@ -207,6 +207,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += f" --width {args.width}" if args.width != WIDTH else ""
     command += " --extras" if args.extras else ""
     command += " --large-bubbles" if args.large_bubbles else ""
+    command += " --heart-grid" if args.heart_grid else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -235,6 +236,8 @@ def main() -> None:
     parser.add_argument("--large-bubbles", action="store_true",
                         help="with --extras: the bubbles drawn wider and deeper, sometimes with no diaphragm between "
                         "(shape_masks.LARGE_BUBBLES); adds _large to the name")  # fmt: skip
+    parser.add_argument("--heart-grid", action="store_true",
+                        help="judge each growth setting also with growth into the heart found allowed (keys _nh)")
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
@@ -273,7 +276,7 @@ def main() -> None:
               args.large_bubbles)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
-                    REMOVALS if args.image else ())  # fmt: skip
+                    REMOVALS if args.image else (), args.heart_grid)  # fmt: skip
     out = {"command": recorded_command(args), "name": name, "steps": args.steps, "train_seconds": seconds,
            "results": results, "chosen": choose(results)}  # fmt: skip
     if args.judge_only and (HERE / f"{name}.json").is_file():  # the training run's time, and no --judge-only

@@ -5,6 +5,8 @@ import sys
 
 from .test_docs_figures import BENCH, flat, interval, load
 
+ROUND33 = "t0.5_g0.02_f0.05_r0.3_rw1"  # the setting round 33 shipped (round 35 changed it)
+
 
 def shape_benchmark():
     sys.path.insert(0, str(BENCH))
@@ -23,7 +25,7 @@ def test_round32_choice_on_validation_is_its_json_and_the_shipped_settings():
     assert new["command"].endswith("--real-failures runs/v1_default.pt --extras") and new["results"]["none"] == \
         r30["results"]["none"]  # fmt: skip
     shipped = "t0.5_g0.02_f0.2"  # round 32's growth setting (round 33 changed the floor)
-    assert new["chosen"] == f"{shipped}_r0.3_rw1" and c.REMOVE_BELOW == 0.3 and c.REMOVE_WIDTH == 1
+    assert new["chosen"] == f"{shipped}_r0.3_rw1" and c.REMOVE_WIDTH == 1  # (round 35 moved REMOVE_BELOW to 0.5)
     chosen, grown, none = (new["results"][k] for k in (new["chosen"], shipped, "none"))
     before = r30["results"]["t0.5_g0.0_f0.05_w1"]  # round 30's weights at round 30's settings
     gain = chosen["v7_pneumonia_vs_none"]
@@ -106,7 +108,7 @@ def test_round33_longer_training_is_chosen_on_validation_and_its_test_figures():
     assert (BENCH / "shape_model_image_children_real_extras_6k.md").read_text() == render(new)
     assert new["chosen"] == choose(new["results"]) and "--steps 6000" in new["command"]
     shipped = f"t{c.THRESHOLD}_g{c.MIN_GAIN}_f{c.FLOOR}" + (f"_w{c.MIN_WIDTH}" if c.MIN_WIDTH else "")
-    assert new["chosen"] == f"{shipped}_r{c.REMOVE_BELOW}_rw{c.REMOVE_WIDTH}" == "t0.5_g0.02_f0.05_r0.3_rw1"
+    assert new["chosen"] == f"{shipped}_r0.3_rw{c.REMOVE_WIDTH}" == ROUND33  # its growth setting still ships
     a, b = new["results"][new["chosen"]], r32["results"][r32["chosen"]]
     assert a["v7_pneumonia"] >= b["v7_pneumonia"] + 0.001 and a["bubble"] >= b["bubble"] - 0.0005  # the rule set
     assert a["clean"] >= b["clean"] - 0.0005  # before judging
@@ -141,7 +143,6 @@ def test_round34_larger_bubbles_are_judged_against_round33_and_not_shipped():
     choose, render = shape_benchmark()
     from shape_judge import bubbles
 
-    from lungseg.inference import shape_completion as c
 
     names = ("shape_model_image_children_real_extras_large_6k", "shape_model_image_round33_judged")
     new, r33 = (load(f"{n}.json") for n in names)
@@ -150,7 +151,7 @@ def test_round34_larger_bubbles_are_judged_against_round33_and_not_shipped():
     assert "--large-bubbles" in new["command"] and "lungseg-shape.pt --judge-only" in r33["command"]
     assert new["results"]["none"] == r33["results"]["none"]  # the same validation films and lung model
     a, b = new["results"][new["chosen"]], r33["results"][r33["chosen"]]
-    shipped = r33["results"][f"t{c.THRESHOLD}_g{c.MIN_GAIN}_f{c.FLOOR}_r{c.REMOVE_BELOW}_rw{c.REMOVE_WIDTH}"]
+    shipped = r33["results"][ROUND33]
     passes = (a["v7_pneumonia"] >= b["v7_pneumonia"] - 0.0005 and a["clean"] >= b["clean"] - 0.0005
               and a["simulated_mean"] >= b["simulated_mean"] - 0.0005
               and a["lung_over_heart"] <= b["lung_over_heart"] + 0.002 and bubbles(a) > bubbles(b) + 0.002)

@@ -55,11 +55,13 @@ def test_a_lost_base_is_put_back_and_kept_off_the_heart():
     heart = np.zeros(labels.shape, bool)
     heart[48:60, 36:46] = True
     model = Whole()
-    out = complete_shape(labels, heart, model, threshold=0.5, min_width=0)  # 0.5: the 2x upsampling keeps corners
-    assert model.seen[0].shape == (1, 1, 32, 32)
+    out = complete_shape(labels, heart, model, threshold=0.5, min_width=0, heart_blocks=True)  # 0.5: the 2x
+    assert model.seen[0].shape == (1, 1, 32, 32)  # upsampling keeps corners
     np.testing.assert_array_equal(out == RIGHT_LUNG, pair() == RIGHT_LUNG)  # the partner is untouched
     np.testing.assert_array_equal(out == LEFT_LUNG, (pair() == LEFT_LUNG) & ~heart)
-    wide = complete_shape(labels, heart, model, threshold=0.5, min_width=1)  # the zone is wide: it still comes back
+    into = complete_shape(labels, heart, model, threshold=0.5, min_width=0, heart_blocks=False)
+    np.testing.assert_array_equal(into, pair())  # opaque lung taken for heart: the whole base back
+    wide = complete_shape(labels, heart, model, threshold=0.5, min_width=1, heart_blocks=True)  # a wide zone: back
     assert ((wide == LEFT_LUNG) != (out == LEFT_LUNG)).sum() <= 8 and (wide == RIGHT_LUNG).sum() == 16 * 48
 
 

@@ -35,8 +35,9 @@ THRESHOLD = 0.5  # a pixel is whole lung where the shape model's probability is 
 MIN_GAIN = 0.02  # grow the lungs only when that adds more than this share of their area (0: any growth)
 FLOOR = 0.05  # ... and only where the lung model's probability is above this
 MIN_WIDTH = 0  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
-REMOVE_BELOW = 0.3  # take lung away where the shape model's probability is below this (0: never; round 32)
+REMOVE_BELOW = 0.5  # take lung away where the shape model's probability is below this (0: never; rounds 32, 35)
 REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide
+HEART_BLOCKS = False  # grow lung into the heart found too: opaque lung taken for heart (round 35)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -87,6 +88,7 @@ def complete_shape(
     min_width: int = MIN_WIDTH,
     remove_below: float = REMOVE_BELOW,
     remove_width: int = REMOVE_WIDTH,
+    heart_blocks: bool = HEART_BLOCKS,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -94,7 +96,8 @@ def complete_shape(
     a mask alone cannot tell a lost base from a high diaphragm); with ``remove_below`` > 0, lung taken away
     where the shape model is below it, in pieces at least ``remove_width`` wide (a gastric bubble or the
     mediastinum taken for lung). The same labels otherwise (or without a model, or without lungs). ``image``
-    goes to a shape model that takes the film."""
+    goes to a shape model that takes the film. ``heart_blocks`` False: growth may enter ``heart`` too (where
+    opaque lung was taken for heart)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -104,7 +107,7 @@ def complete_shape(
     if takes_film and image is None:
         raise ValueError("this shape model takes the film too: pass image=shape_image(xray, model.size)")
     found, whole = whole_lungs(lungs, model, image if takes_film else None)
-    added = grown(lungs, found, whole, heart, prob, threshold, floor, min_width)
+    added = grown(lungs, found, whole, heart if heart_blocks else None, prob, threshold, floor, min_width)
     if added is not None and added.sum() <= min_gain * lungs.sum():
         added = None
     removed = taken_away(lungs, found, whole, remove_below, remove_width) if remove_below > 0 else None
