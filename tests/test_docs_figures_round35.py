@@ -56,3 +56,44 @@ def test_round35_test_figures_in_the_card():
     assert f"mean {min(means):.4f}-{max(means):.4f}, lowest image {low:.4f}" in card
     bubble = dict(new["real"]["shenzhen"]["worst"])["CHNCXR_0377_1"]
     assert f"(CHNCXR_0377_1 0.8440 -> {bubble:.4f})" in card
+
+
+def test_readme_tells_rounds_30_to_35_from_their_jsons():
+    readme = flat("README.md")
+    acc, r30 = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round30.json"))
+    for label, key in (("Shenzhen", "shenzhen_test"), ("Montgomery", "montgomery_test"), ("Wingspan", "wingspan_test")):
+        assert f"{label} {r30[key]['dice_mean']:.4f} -> {acc[key]['dice_mean']:.4f}" in readme
+    new, old = (load(f)["results"]["lungseg-unet-default"]["real"] for f in ("pathology.json",
+                                                                              "history/pathology_shape_round30.json"))
+    bubble = dict(new["shenzhen"]["worst"])["CHNCXR_0377_1"]
+    assert f"0.7933 -> {bubble:.4f};" in readme
+    v7 = [r["v7_pediatric"]["groups"] for r in (old, new)]
+    assert f"pneumonia films {v7[0]['pneumonia']['dice_mean']:.4f} -> {v7[1]['pneumonia']['dice_mean']:.4f}, normal " \
+           f"{v7[0]['normal']['dice_mean']:.4f} -> {v7[1]['normal']['dice_mean']:.4f}" in readme  # fmt: skip
+
+
+def test_readme_headline_v7_figure_is_pathology_json():
+    real = [load(f)["results"]["lungseg-unet-default"]["real"] for f in ("pathology.json",
+                                                                          "history/pathology_shape_round33.json")]
+    now, before = (r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in real)
+    assert f"{now:.3f} on the agreement zone of 150 held-out children's pneumonia films, where the same model with " \
+           f"round 33's shape-model settings had {before:.3f}" in flat("README.md")  # fmt: skip
+
+
+def test_targets_section_round35_against_round33():
+    card = flat("MODEL_CARD.md")
+    acc, old = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round33.json"))
+    d = {k: acc[k]["dice_mean"] - old[k]["dice_mean"] for k in ("shenzhen_test", "montgomery_test", "wingspan_test")}
+    tb = [r["shenzhen_test"]["groups"]["abnormal"]["dice_mean"] for r in (acc, old)]
+    tb = tb[0] - tb[1]
+    new, before = (load(f)["results"]["lungseg-unet-default"] for f in ("pathology.json",
+                                                                         "history/pathology_shape_round33.json"))
+    sim = [new["simulated"][k]["dice_mean"] - before["simulated"][k]["dice_mean"] for k in new["simulated"]]
+    v7 = {g: new["real"]["v7_pediatric"]["groups"][g]["dice_mean"] - before["real"]["v7_pediatric"]["groups"][g][
+        "dice_mean"] for g in ("pneumonia", "normal")}  # fmt: skip
+    assert f"Round 35's settings against round 33's (the same weights): Shenzhen {d['shenzhen_test']:+.4f} (TB films " \
+           f"{tb:+.4f}), Montgomery {d['montgomery_test']:+.4f} (no film changed), Wingspan " \
+           f"{d['wingspan_test']:+.4f}, " \
+           f"the six simulated diseases {min(sim):+.4f} to {max(sim):+.4f}, the children's films " \
+           f"{v7['pneumonia']:+.4f} (pneumonia) and {v7['normal']:+.4f} (normal)" in card  # fmt: skip
+    assert new["real"]["montgomery"]["dice_mean"] == before["real"]["montgomery"]["dice_mean"]
