@@ -574,9 +574,16 @@ def test_fast_model_figures_are_their_jsons():
     for name, label in (("montgomery", "Montgomery"), ("shenzhen", "Shenzhen"), ("wingspan", "Wingspan")):
         new, old = acc[f"{name}_test"]["dice_mean"], shipped[f"{name}_test"]["dice_mean"]
         assert re.search(rf"{label} {new:.4f} \((v6\.2 )?{old:.4f}\)", card), label
-    now = load("accuracy_fast_model.json")["results"]["fast"]  # with round 33's shape model, as it runs today
+    now = load("accuracy_fast_model.json")["results"]["fast"]  # with the shape model as it runs today
     figures = " / ".join(f"{now[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
-    assert f"Dice {figures} on the" in readme and f"(round 33's shape model) {figures}" in card
+    assert f"Dice {figures} on the" in readme and f"(round 33's shape model at round 35's settings) {figures}" in card
+    r33 = [load(f)["results"]["lungseg-unet-fast"]["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
+           for f in ("history/pathology_fast_model_shape_round33.json", "pathology_fast_model.json")]
+    assert f"and {r33[1]:.4f} on the v7 pneumonia" in card
+    assert f"the same means on the three sets and {r33[0]:.4f};" in card
+    then = load("history/accuracy_fast_model_shape_round33.json")["results"]["fast"]
+    assert all(then[f"{k}_test"]["dice_mean"] == now[f"{k}_test"]["dice_mean"] for k in ("montgomery", "shenzhen",
+                                                                                        "wingspan"))
     before = load("history/accuracy_fast_model_shape_round30.json")["results"]["fast"]
     figures = " / ".join(f"{before[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
     v7_30 = load("history/pathology_fast_model_shape_round30.json")["results"]["lungseg-unet-fast"]["real"]
