@@ -97,3 +97,16 @@ def test_targets_section_round35_against_round33():
            f"the six simulated diseases {min(sim):+.4f} to {max(sim):+.4f}, the children's films " \
            f"{v7['pneumonia']:+.4f} (pneumonia) and {v7['normal']:+.4f} (normal)" in card  # fmt: skip
     assert new["real"]["montgomery"]["dice_mean"] == before["real"]["montgomery"]["dice_mean"]
+
+
+def test_round35_speed_rerun_is_quoted_from_its_json():
+    s = load("history/speed_round35.json")
+    ort = s["new_onnxruntime"]
+    rates = " / ".join(str(s[k]["png512"]["images_per_s"]) for k in ("new", "new_onnxruntime", "new_onnxruntime_int8"))
+    assert s["command"] == load("speed.json")["command"]
+    assert f"{rates} images/s at 512 px, {ort['png2500']['images_per_s']} / {ort['dcm2500']['images_per_s']} for the " \
+           f"ONNX Runtime PNGs / DICOMs, {ort['png5000']['seconds']} s and {ort['png5000']['peak_rss_mb']} MB at " \
+           f"5000x6000, first mask {ort['first_mask_s']} s (the first product commit " \
+           f"{s['old']['png512']['images_per_s']}); the fast model " \
+           f"{s['new_onnxruntime_fast']['png512']['images_per_s']} images/s" in flat("README.md")  # fmt: skip
+    assert f"matmul probe read {s['model']['matmul_gflops_fp32']} GFLOP/s" in flat("README.md")

@@ -11,8 +11,9 @@ grown where it is above ``THRESHOLD``, in pieces at least ``MIN_WIDTH`` wide at 
 resampling its outline leaves), outside the heart and where the lung model's own probability is above
 ``FLOOR``, if that adds more than ``MIN_GAIN`` of their area. Since round 32 it also learned to take away what
 is not lung (a gastric bubble under a lung, the mediastinum joining both): the lungs lose what it puts below
-``REMOVE_BELOW``, in pieces at least ``REMOVE_WIDTH`` wide. All six were chosen on validation films
-(``benchmarks/shape_model_image_children_real_extras_6k.md``, round 33: the same training, twice as long). It
+``REMOVE_BELOW``, in pieces at least ``REMOVE_WIDTH`` wide. Since round 35 growth may enter the heart found
+(``HEART_BLOCKS`` False: where opaque lung was taken for heart). All seven were chosen on validation films
+(``benchmarks/shape_model_image_round35_heart.md``, round 35, for round 33's weights). It
 runs by default after the bundled default model (round 16) and, for other models, when asked; the mirror-image
 completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 """
