@@ -110,3 +110,18 @@ def test_round35_speed_rerun_is_quoted_from_its_json():
            f"{s['old']['png512']['images_per_s']}); the fast model " \
            f"{s['new_onnxruntime_fast']['png512']['images_per_s']} images/s" in flat("README.md")  # fmt: skip
     assert f"matmul probe read {s['model']['matmul_gflops_fp32']} GFLOP/s" in flat("README.md")
+
+
+def test_shape_heart_check_is_its_json_and_nothing_rises():
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from shape_heart_check import render
+
+    data = load("shape_heart_check.json")
+    assert (BENCH / "shape_heart_check.md").read_text() == render(data)
+    rows = data["results"]
+    assert all(r["round 35 (shipped)"]["mean"] <= r["round 33"]["mean"] for r in rows.values()) and len(rows) == 9
+    top = max(rows.values(), key=lambda r: r["round 33"]["mean"])
+    assert f"the largest mean {top['round 33']['mean']:.4f} -> {top['round 35 (shipped)']['mean']:.4f}" in flat(
+        "MODEL_CARD.md")
