@@ -125,3 +125,9 @@ def test_shape_heart_check_is_its_json_and_nothing_rises():
     top = max(rows.values(), key=lambda r: r["round 33"]["mean"])
     assert f"the largest mean {top['round 33']['mean']:.4f} -> {top['round 35 (shipped)']['mean']:.4f}" in flat(
         "MODEL_CARD.md")
+
+
+def test_int8_parity_claims_of_round35():
+    sets = load("int8_parity.json")["sets"]
+    assert min(sets[k]["min_agreement"] for k in ("montgomery_test", "shenzhen_test")) >= 0.995
+    assert f"large heart of round 35, at {sets['wingspan_test']['min_agreement']})" in flat("README.md")
