@@ -48,6 +48,8 @@ from lungseg.training.conventions import visible_field  # noqa: E402
 from lungseg.training.pathology import low_contrast  # noqa: E402
 from lungseg.training.shape_masks import (  # noqa: E402
     KEEP_WHOLE,
+    ZONES,
+    ZONES_BESIDE_HEART,
     add_extra,
     corrupt,
     moved,
@@ -120,12 +122,13 @@ def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndar
 
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
                 cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-                extras: bool = False, large: bool = False) -> tuple[torch.Tensor, ...]:  # fmt: skip
+                extras: bool = False, large: bool = False, zones: tuple = ZONES) -> tuple[torch.Tensor, ...]:
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
     SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
     with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is;
     ``extras`` (``--extras``): ``EXTRA`` of the other pairs also take a gastric bubble or the mediastinum for lung
-    (``large``, ``--large-bubbles``: bubbles from ``shape_masks.LARGE_BUBBLES``)."""
+    (``large``, ``--large-bubbles``: bubbles from ``shape_masks.LARGE_BUBBLES``); ``zones``: the kinds of loss drawn
+    (``--beside-heart``: ``ZONES_BESIDE_HEART``)."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
@@ -142,7 +145,7 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
         if found is not None:
             kept = rest[-1]  # the disease on the film is real: nothing painted
         else:
-            kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng)
+            kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng, zones)
             film = paint_lost(film, whole, kept, rng)
             if extras and rng.random() < EXTRA:
                 film, kept = add_extra(film, whole, kept, rng, large)
@@ -172,7 +175,7 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
           cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-          width: int = WIDTH, extras: bool = False, large: bool = False) -> None:
+          width: int = WIDTH, extras: bool = False, large: bool = False, zones: tuple = ZONES) -> None:
     """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
     (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
@@ -183,7 +186,7 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
     start = time.time()
     for step in range(steps):
         x, y, *w = (batch(masks, rng) if films is None
-                    else image_batch(films, masks, rng, cares, adults, founds, extras, large))  # fmt: skip
+                    else image_batch(films, masks, rng, cares, adults, founds, extras, large, zones))  # fmt: skip
         logits = model(x)
         loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
@@ -207,6 +210,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += f" --width {args.width}" if args.width != WIDTH else ""
     command += " --extras" if args.extras else ""
     command += " --large-bubbles" if args.large_bubbles else ""
+    command += " --beside-heart" if args.beside_heart else ""
     command += " --heart-grid" if args.heart_grid else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
@@ -236,6 +240,9 @@ def main() -> None:
     parser.add_argument("--large-bubbles", action="store_true",
                         help="with --extras: the bubbles drawn wider and deeper, sometimes with no diaphragm between "
                         "(shape_masks.LARGE_BUBBLES); adds _large to the name")  # fmt: skip
+    parser.add_argument("--beside-heart", action="store_true",
+                        help="with --image: a sixth kind of lost zone, a lung's lower medial part beside the heart "
+                        "(shape_masks.drop_beside_heart); adds _beside to the name")  # fmt: skip
     parser.add_argument("--heart-grid", action="store_true",
                         help="judge each growth setting also with growth into the heart found allowed (keys _nh)")
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
@@ -257,6 +264,7 @@ def main() -> None:
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
     name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
+    name += "_beside" if args.beside_heart else ""
     name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
@@ -273,7 +281,7 @@ def main() -> None:
             cares = np.concatenate([np.ones((adults, SIZE, SIZE), bool), kid_cares])
             founds = founds_list[0] if founds_list else None
         train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
-              args.large_bubbles)
+              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
                     REMOVALS if args.image else (), args.heart_grid)  # fmt: skip

@@ -8,7 +8,16 @@ import pytest
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 from lungseg.inference.shape_completion import complete_shape, shape_input
-from lungseg.training.shape_masks import ZONES, corrupt, drop_base, drop_lung, moved, moved_pair, paint_lost
+from lungseg.training.shape_masks import (
+    ZONES_BESIDE_HEART,
+    corrupt,
+    drop_base,
+    drop_beside_heart,
+    drop_lung,
+    moved,
+    moved_pair,
+    paint_lost,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -95,7 +104,7 @@ def test_without_a_model_or_lungs_nothing_changes():
     np.testing.assert_array_equal(complete_shape(empty, None, Whole()), empty)
 
 
-@pytest.mark.parametrize("zone", sorted(set(ZONES), key=lambda f: f.__name__))
+@pytest.mark.parametrize("zone", sorted(set(ZONES_BESIDE_HEART), key=lambda f: f.__name__))
 def test_each_zone_removes_part_of_one_lung_only(zone):
     mask = pair() > 0
     lung = pair() == LEFT_LUNG
@@ -269,3 +278,14 @@ def test_the_flag_marks_a_completion_not_an_outline_moved_by_a_pixel(monkeypatch
     labels[32:56, 40:56] = 0  # and the image-right lung's lower half
     big, flag_big = pipeline.completed_lungs(labels, None, options, prob)
     assert (big > 0).sum() > (labels > 0).sum() + 300 and flag_big
+
+
+def test_a_base_beside_the_heart_is_lost_from_the_medial_edge_of_either_lung():
+    mask = pair() > 0
+    for label, medial in ((LEFT_LUNG, 40), (RIGHT_LUNG, 23)):  # image-right lung: its left edge is medial
+        lung = pair() == label
+        for seed in range(5):
+            lost = mask & ~drop_beside_heart(mask, lung, np.random.default_rng(seed))
+            rows, cols = np.nonzero(lost)
+            assert lost.any() and not (lost & ~lung).any() and medial in cols
+            assert np.ptp(cols) <= 0.7 * 15 + 1 and rows.min() >= 8 + 0.35 * 47 and rows.max() == 55

@@ -65,16 +65,29 @@ def drop_patchy(mask: np.ndarray, lung: np.ndarray, rng: np.random.Generator) ->
     return mask & ~(lung & (field > rng.uniform(0.5, 0.75)))
 
 
+def drop_beside_heart(mask: np.ndarray, lung: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The lung's lower medial part removed: from its medial edge out to 30-70% of its width, below 35-70% of the
+    way down it (an opaque base that merges with the heart shadow and is taken for heart)."""
+    ys, xs = np.nonzero(lung)
+    medial_is_left = xs.mean() > mask.shape[1] / 2  # the image-right lung's medial edge is its left one
+    reach = rng.uniform(0.3, 0.7) * np.ptp(xs)
+    cols = np.arange(mask.shape[1])
+    inner = cols <= xs.min() + reach if medial_is_left else cols >= xs.max() - reach
+    below = np.arange(mask.shape[0]) > ys.min() + rng.uniform(0.35, 0.7) * np.ptp(ys)
+    return mask & ~(lung & below[:, None] & inner[None, :])
+
+
 ZONES = (drop_base, drop_base, drop_patch, drop_lung, drop_patchy)  # the base twice: the commonest loss
+ZONES_BESIDE_HEART = (*ZONES, drop_beside_heart)  # round 36 (--beside-heart)
 
 
-def remove_zones(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """``mask`` with one or two zones of its lungs removed (``TWO_ZONES`` of the time two)."""
+def remove_zones(mask: np.ndarray, rng: np.random.Generator, zones: tuple = ZONES) -> np.ndarray:
+    """``mask`` with one or two zones of its lungs removed (``TWO_ZONES`` of the time two), drawn from ``zones``."""
     out = mask
     lungs = [lung for lung in lung_sides(out) if lung.any()]
     for _ in range(1 + int(rng.random() < TWO_ZONES)):
         if lungs:
-            out = ZONES[rng.integers(len(ZONES))](out, lungs[rng.integers(len(lungs))], rng)
+            out = zones[rng.integers(len(zones))](out, lungs[rng.integers(len(lungs))], rng)
     return out
 
 
