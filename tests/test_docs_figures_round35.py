@@ -131,3 +131,20 @@ def test_int8_parity_claims_of_round35():
     sets = load("int8_parity.json")["sets"]
     assert min(sets[k]["min_agreement"] for k in ("montgomery_test", "shenzhen_test")) >= 0.995
     assert f"large heart of round 35, at {sets['wingspan_test']['min_agreement']})" in flat("README.md")
+
+
+def test_round36_is_judged_and_not_shipped():
+    choose, render = shape_benchmark()
+    from shape_judge import bubbles
+
+    name = "shape_model_image_children_real_extras_beside_6k"
+    data = load(f"{name}.json")
+    assert (BENCH / f"{name}.md").read_text() == render(data) and data["chosen"] == choose(data["results"])
+    a = data["results"][data["chosen"]]
+    b = load(f"{NAME}.json")["results"][shipped_key()]
+    passes = (a["v7_pneumonia"] >= b["v7_pneumonia"] - 0.0005 and a["clean"] >= b["clean"] - 0.0005
+              and a["simulated_mean"] >= b["simulated_mean"] - 0.0005
+              and a["lung_over_heart"] <= b["lung_over_heart"] + 0.002 and bubbles(a) >= bubbles(b) - 0.001
+              and a["lobar"] + a["consolidation"] > b["lobar"] + b["consolidation"] + 0.002)
+    assert not passes and data["command"] in flat("MODEL_CARD.md")
+    assert f"bubble mean {bubbles(a):.4f} ({bubbles(b):.4f})" in flat("MODEL_CARD.md")
