@@ -20,34 +20,29 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from shape_judge import validation_outputs  # noqa: E402
+from shape_judge import scores, validation_outputs  # noqa: E402
 
-from lungseg.inference.preprocess import resize_mask  # noqa: E402
-from lungseg.inference.shape_completion import bundled_shape_model, complete_shape  # noqa: E402
+from lungseg.inference.shape_completion import (  # noqa: E402
+    FLOOR,
+    MIN_GAIN,
+    MIN_WIDTH,
+    REMOVE_WIDTH,
+    THRESHOLD,
+    bundled_shape_model,
+)
 
-SETTINGS = {"round 33": {"heart_blocks": True, "remove_below": 0.3},
-            "round 35 (shipped)": {"heart_blocks": False, "remove_below": 0.5}}  # fmt: skip
+SETTINGS = {"round 33": (True, 0.3), "round 35 (shipped)": (False, 0.5)}  # (growth kept off the heart, take away
+# below); the rest as shipped
 
 
 def over_heart(cases: list[dict]) -> dict:
     """Per kind and setting: mean and largest share of the manual heart covered by lung (films with a heart)."""
-    hearts = [c.get("manual_heart") for c in cases if c["kind"] == "clean"]  # every kind repeats the clean films
-    seen: dict[str, int] = {}
-    rows: dict = {}
     model = bundled_shape_model("torch")
-    for case in cases:
-        kind = case["kind"]
-        i = seen[kind] = seen.get(kind, -1) + 1
-        if kind.startswith("v7") or hearts[i] is None:
-            continue
-        heart = hearts[i]
-        for name, kwargs in SETTINGS.items():
-            lungs = complete_shape(case["labels"], case["heart"], model, prob=case["prob"], image=case["film"],
-                                   **kwargs) > 0  # fmt: skip
-            lungs = resize_mask(lungs, *heart.shape) if lungs.shape != heart.shape else lungs
-            rows.setdefault(kind, {}).setdefault(name, []).append(float((lungs & heart).sum() / heart.sum()))
-    return {k: {n: {"films": len(v), "mean": round(float(np.mean(v)), 4), "max": round(float(np.max(v)), 4)}
-                for n, v in r.items()} for k, r in rows.items()}  # fmt: skip
+    rows = {name: scores(cases, model, THRESHOLD, MIN_GAIN, FLOOR, MIN_WIDTH, (below, REMOVE_WIDTH), blocks)
+            for name, (blocks, below) in SETTINGS.items()}  # fmt: skip
+    return {k: {n: {"films": len(r[k]["over_heart"]), "mean": round(float(np.mean(r[k]["over_heart"])), 4),
+                    "max": round(float(np.max(r[k]["over_heart"])), 4)} for n, r in rows.items()}
+            for k in rows[next(iter(SETTINGS))] if not k.startswith("v7")}  # fmt: skip
 
 
 def render(out: dict) -> str:

@@ -47,15 +47,17 @@ def validation_outputs(data: Path, precision: str = "fp32") -> list[dict]:
     for s, image, mask in pairs:
         heart = read_mask(s.heart) if s.heart is not None else None
         cases.append({"kind": "clean", "image": image, "ref": mask, "manual_heart": heart})
+    hearts = [c["manual_heart"] for c in cases]
     for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):  # validation_choice.py's draws, seed for seed
         for i, (_, image, mask) in enumerate(pairs):
             sick = np.clip(fn(image, mask, np.random.default_rng([1000 + k, i])), 0, 1)
-            cases.append({"kind": kind, "image": sick.astype(np.float32), "ref": mask})
+            cases.append({"kind": kind, "image": sick.astype(np.float32), "ref": mask, "manual_heart": hearts[i]})
     for i, (_, image, mask) in enumerate(pairs):  # not lung however dark: what taking away is for (not in the mean)
         bubble = gastric_bubble(image, mask, np.random.default_rng([3000, i]))
-        cases.append({"kind": "bubble", "image": bubble.astype(np.float32), "ref": mask})
+        cases.append({"kind": "bubble", "image": bubble.astype(np.float32), "ref": mask, "manual_heart": hearts[i]})
         large = gastric_bubble(image, mask, np.random.default_rng([3001, i]), **LARGE)
-        cases.append({"kind": "bubble_large", "image": large.astype(np.float32), "ref": mask})
+        cases.append({"kind": "bubble_large", "image": large.astype(np.float32), "ref": mask,
+                      "manual_heart": hearts[i]})  # lung over the heart: summary weighs the clean films' only
     for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json")):
         cases.append({"kind": f"v7_{group}", "image": image, "ref": mask, "zone": zone})
     for case in cases:
