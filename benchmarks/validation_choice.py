@@ -15,7 +15,8 @@ Each model after the first also gets its paired difference from the first on the
 
 Usage: python benchmarks/validation_choice.py --models old=runs/old_default.pt new=lungseg-unet-default [--output F]
 (``MODEL+shape`` / ``MODEL+noshape``: with or without the learned shape model; neither: the model's default;
-``MODEL+tta`` (last): with test-time zooms, ``lungseg.inference.tta``; ``A&B&C``: the mean of those checkpoints'
+``MODEL+tta`` (last): with test-time zooms, ``lungseg.inference.tta``; ``MODEL@EDGE``: with the edge model in checkpoint
+EDGE (``lungseg.inference.edge_refine``); ``A&B&C``: the mean of those checkpoints'
 logits, thresholded as the first one is, an ensemble run in torch)
 """
 
@@ -33,6 +34,7 @@ from pathology_kinds import SEEN, UNSEEN
 from lungseg.data.layouts import discover, load_split, select
 from lungseg.evaluation.evaluate import read_labelled
 from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.edge_refine import edge_model_file
 from lungseg.inference.preprocess import resize_mask
 from lungseg.inference.segmenter import Segmenter
 from lungseg.inference.tta import DEFAULT_SCALES
@@ -145,9 +147,11 @@ def main() -> None:
     results, per_film = {}, {}
     for spec in args.models:
         label, model = spec.split("=", 1)
+        model, _, edge = model.partition("@")  # MODEL@EDGE: with that edge model (edge_refine.py)
         tta = DEFAULT_SCALES if model.endswith("+tta") else ()
         model, shape = model_and_shape(model.removesuffix("+tta"))  # MODEL+shape / MODEL+noshape: shape model on/off
-        seg = segmenter(model, args.precision, tta, heart=None, shape_model=shape)
+        seg = segmenter(model, args.precision, tta, heart=None, shape_model=shape,
+                        edge_model=edge_model_file(edge) if edge else None)  # fmt: skip
         clean = [seg(XRay(im)).mask for _, im, _ in pairs]
         scores = {"clean": [overlap_metrics(c, m)["dice"] for c, (_, _, m) in zip(clean, pairs, strict=True)]}
         for k, (kind, fn) in enumerate({**UNSEEN, **SEEN}.items()):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lungseg.inference.convention import CONVENTIONS
+from lungseg.inference.edge_refine import EdgeModel, refine_logits
 from lungseg.inference.pipeline import (
     PROCESSING_MAX_SIDE,
     FinishOptions,
@@ -73,6 +74,7 @@ class Segmenter:
         polarity_model: str | Path | None = None,
         processing_side: int = PROCESSING_MAX_SIDE,
         tta: tuple[float, ...] = (),
+        edge_model: EdgeModel | None = None,
     ) -> None:
         if not 0.0 < threshold < 1.0 or not 0.0 < heart_threshold < 1.0:
             raise ValueError(f"thresholds must be between 0 and 1, got {threshold} and {heart_threshold}")
@@ -111,6 +113,7 @@ class Segmenter:
         self.polarity_check = polarity_model_for(self.backend, polarity_model) if auto else None
         if self.complete_lungs and shape_model:  # loaded here, once, not by the first film of each thread
             bundled_shape_model(self.backend)
+        self.edge_model = edge_model if self.target == "lungs" else None  # the outline onto the film's edges
         self.payload: dict = {}
 
     @classmethod
@@ -249,6 +252,12 @@ class Segmenter:
         xray = inverted(item["xray"])
         return {**item, "xray": xray, "work": to_working(xray, self.image_size, self.intensity), "inverted": True}
 
+    def refined(self, xray: XRay, lungs: np.ndarray) -> np.ndarray:
+        """Lung logits (1, S, S), moved onto the film's edges at the edge model's side when there is one."""
+        if self.edge_model is None:
+            return lungs
+        return refine_logits(lungs, to_working(xray, self.edge_model.size, self.intensity)[0], self.edge_model)
+
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
         good = [self.upright(b) for b in batch if not b["error"]]
@@ -259,7 +268,8 @@ class Segmenter:
             hearts = self._heart_logits(good, work, logits)
             for k, b in enumerate(good):
                 heart = hearts[k] if hearts is not None else None
-                outputs[b["index"]] = result = self.finish(b["xray"], logits[k], b["source"], heart)
+                lungs = self.refined(b["xray"], logits[k][:1])
+                outputs[b["index"]] = result = self.finish(b["xray"], lungs, b["source"], heart)
                 if b.get("inverted"):
                     add_flag(result.measurements, POLARITY_FLAG)
         return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]

@@ -1,0 +1,39 @@
+"""Figures against the JSON they come from: round 37 of #9 (an edge model at the masks' 512 px, not shipped)."""
+
+import sys
+
+from .test_docs_figures import BENCH, flat, load
+
+
+def test_round37_validation_figures_in_the_card():
+    data = load("validation_choice_round37.json")
+    card = flat("MODEL_CARD.md")
+    assert data["command"] in card
+    r = data["results"]
+    s, e, b = r["shipped"], r["edge"], r["edge_balanced"]
+    assert (f"clean {s['clean']:.4f} -> {e['clean']:.4f} / {b['clean']:.4f}, simulated {s['simulated_mean']:.4f} -> "
+            f"{e['simulated_mean']:.4f} / {b['simulated_mean']:.4f}, v7 pneumonia "
+            f"{e['v7_pneumonia_vs_shipped']['mean']:+.4f} / {b['v7_pneumonia_vs_shipped']['mean']:+.4f}, lung over the "
+            f"heart {s['lung_over_heart']:.4f} -> {e['lung_over_heart']:.4f} / {b['lung_over_heart']:.4f}") in card
+    for k in ("clean", "simulated_mean"):  # the criterion written before judging: clean +0.0015, the rest kept
+        assert e[k] < s[k] and b[k] < s[k]
+
+
+def test_round37_outline_census_in_the_card_and_its_md():
+    sys.path.insert(0, str(BENCH))
+    from outline_errors import render
+
+    data = load("outline_errors.json")
+    assert (BENCH / "outline_errors.md").read_text() == render(data) + "\n"
+    card = flat("MODEL_CARD.md")
+    assert data["command"] in card
+    mont, wing = data["models"]["shipped"]["montgomery"], data["models"]["shipped"]["wingspan"]
+    near = mont["extra_within_1.5px"] + mont["missed_within_1.5px"]
+    within3 = near + mont["extra_1.5_to_3px"] + mont["missed_1.5_to_3px"]
+    assert f"(Montgomery: {near:.0%} within 1.5 px, {within3:.0%} within 3 px;" in card
+    missed = sum(mont[f"missed_{b}"] for b in ("within_1.5px", "1.5_to_3px", "beyond_3px"))
+    extra = sum(wing[f"extra_{b}"] for b in ("within_1.5px", "1.5_to_3px", "beyond_3px"))
+    assert f"On Montgomery {missed:.0%} of the wrong pixels" in card and f"on Wingspan {extra:.0%} are lung" in card
+    edge = data["models"]["with_edge_model"]
+    assert f"Wingspan {wing['dice']:.4f} -> {edge['wingspan']['dice']:.4f}, Montgomery {mont['dice']:.4f} -> " \
+           f"{edge['montgomery']['dice']:.4f}" in card  # fmt: skip
