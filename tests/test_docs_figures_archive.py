@@ -30,5 +30,12 @@ def test_readme_quotes_the_archive_run():
             f"{o['png2500']['5_films_per_s']}, 20 films {o['png2500']['20_films_per_s']})") in readme
     assert f"100,000 clinical films in about {o['png2500']['archive_hours']} hours" in readme
     assert (f"({t['png512']['marginal_films_per_s']} / {t['png2500']['marginal_films_per_s']} / "
-            f"{t['dcm2500']['marginal_films_per_s']} films/s at the margin)") in readme
+            f"{t['dcm2500']['marginal_films_per_s']} films/s at the margin; 100 films at 512 px") in readme
     assert o["png2500"]["20_films_per_s"] >= 4 > o["png2500"]["5_films_per_s"]  # what the README says of #11's target
+
+
+def test_readme_quotes_the_run_before_torchs_threads():
+    new, old = (load(f)["backends"]["torch"]["png512"] for f in ("archive_speed.json",
+                                                                 "history/archive_speed_torch_shared_threads.json"))
+    assert (f"film at 512 px {old['marginal_films_per_s']} -> {new['marginal_films_per_s']}, 100 films "
+            f"{old['100_films_per_s']} -> {new['100_films_per_s']} images/s") in flat("README.md")

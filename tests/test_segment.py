@@ -274,3 +274,16 @@ def test_segment_records_the_tta_scales_in_run_json(checkpoint, tmp_path):
     scales = ["--tta-scales", "0.85", "1.0", "1.15"]
     assert main(["segment", str(sample_path()), *scales, "-o", str(tmp_path / "q"), "--model", str(checkpoint)]) == 0
     assert json.loads((tmp_path / "q" / "run.json").read_text())["tta"] == [0.85, 1.0, 1.15]
+
+
+def test_threads_set_torchs_threads_for_a_torch_model(checkpoint):
+    """`lungseg segment` gives each batch in flight its share of the cores, on either backend."""
+    before = torch.get_num_threads()
+    try:
+        Segmenter.from_pretrained(checkpoint, threads=1, heart=None, polarity="keep")
+        assert torch.get_num_threads() == 1
+        torch.set_num_threads(before)
+        Segmenter.from_pretrained(checkpoint, heart=None, polarity="keep")  # None: torch's own choice kept
+        assert torch.get_num_threads() == before
+    finally:
+        torch.set_num_threads(before)

@@ -144,8 +144,8 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
         complete_lungs=args.complete_lungs, shape_model=args.shape_model, convention=args.convention,
         polarity=args.polarity, backend=args.backend, heart=args.heart, tta=tta_scales(args),
     )  # fmt: skip
-    # ONNX Runtime: each batch in flight on its share of the cores (runs contending for one pool of all of them
-    # are slower); torch keeps its own threads
+    # each batch in flight on its share of the cores (runs contending for one pool of all of them are slower):
+    # ONNX Runtime's sessions, torch's process-wide threads
     model_args["threads"] = max(1, (os.cpu_count() or 1) // parallel)
     opts = SegmentOptions(out, args.overwrite, args.probabilities, args.json, args.batch_size, args.workers,
                           parallel=parallel, thumbnails=args.report)

@@ -135,7 +135,9 @@ class Segmenter:
         ``heart``: "auto"
         takes the model's own heart output (a lungs + heart model) or else the bundled heart model when
         there is one; a heart model's name or file runs that one beside the lung model; None runs none.
-        ``threads``: ONNX Runtime's threads per forward pass (None: all the cores; torch sets its own).
+        ``threads``: threads per forward pass (None: all the cores). ONNX Runtime's are the session's own; torch's
+        are the process's (``torch.set_num_threads``): `lungseg segment` gives each of its two batches in flight
+        one core each rather than two batches contending for both (``benchmarks/archive_speed.md``).
         ``polarity`` (a keyword, default "auto"): turn an input the bundled polarity model calls inverted back
         before segmenting (flag inverted_input); "keep" takes every input as it is. ``shape_model`` (a keyword):
         the learned shape prior on or off; by default on for a bundled model chosen with it (the default model),
@@ -159,6 +161,10 @@ class Segmenter:
             from lungseg.model.checkpoint import load_model  # torch
 
             model, payload = load_model(resolve_model(name_or_path))
+            if threads:
+                import torch
+
+                torch.set_num_threads(threads)
         cfg = payload.get("train_config", {})
         threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
         size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
