@@ -11,8 +11,9 @@ training half, Wingspan training part: masks that follow the lung's edge), the s
 jittered and the logits shifted by up to ``SHIFT`` px and scaled (a lung model is not as close to the outline on
 films it never saw). BCE, AdamW, one-cycle schedule, seed 0.
 
-Usage: python benchmarks/edge_model.py --steps 3000 --output runs/edge_model.pt
-Judged with ``benchmarks/validation_choice.py`` like any change to the pipeline.
+Usage: python benchmarks/edge_model.py --steps 3000 --output runs/edge_model.pt [--balanced] [--only MCU]
+(``--balanced``: each data set drawn as often as the others; ``--only``: the films whose names start so.)
+Judged with ``benchmarks/validation_choice.py`` (``MODEL@EDGE``) like any change to the pipeline (MODEL_CARD, round 37).
 """
 
 from __future__ import annotations
@@ -48,12 +49,12 @@ def training_samples(data: Path) -> list:
                   load_split(HERE.parent / "splits" / "combined_no_shenzhen_abnormal.json")["train"])  # fmt: skip
 
 
-def prepare(data: Path, lung_model: str) -> tuple[np.ndarray, ...]:
+def prepare(data: Path, lung_model: str, only: str = "") -> tuple[np.ndarray, ...]:
     """(films (N, SIZE, SIZE) float16 as the edge model sees them, lung logits (N, 256, 256) float16, masks (N,
     SIZE, SIZE) bool): the lung model run once per film, fp32."""
     seg = Segmenter.from_pretrained(lung_model, precision="fp32")
     films, logits, masks = [], [], []
-    samples = training_samples(data)
+    samples = [s for s in training_samples(data) if s.name.startswith(only)]
     for s in samples:
         xray = read_xray(s.image)
         films.append(to_working(xray, SIZE, seg.intensity)[0].astype(np.float16))
@@ -145,10 +146,11 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--output", type=Path, required=True)
     parser.add_argument("--balanced", action="store_true", help="each data set drawn as often as the others")
+    parser.add_argument("--only", default="", help="only the training films whose names start so (MCU: Montgomery)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stdout)
     start = time.time()
-    films, logits, masks, names = prepare(args.data, args.lung_model)
+    films, logits, masks, names = prepare(args.data, args.lung_model, args.only)
     log.info("%d training films prepared in %.0f s", len(films), time.time() - start)
     train(films, logits, masks, args.steps, args.output, source_groups(names) if args.balanced else None)
 

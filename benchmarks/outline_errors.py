@@ -5,7 +5,7 @@ Why (#9 round 37): most wrong pixels on clean films lie within a few pixels of t
 resolution limit (an outline model at the masks' 512 px could move them) or a difference between the data sets'
 drawing conventions (which no single model can please) decides what is worth training.
 
-    python benchmarks/outline_errors.py [--model lungseg-unet-default] [--model-edge EDGE_CHECKPOINT]
+    python benchmarks/outline_errors.py [--model lungseg-unet-default] [--model-edge EDGE_CHECKPOINT] [--output NAME]
 """
 
 from __future__ import annotations
@@ -92,13 +92,15 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     parser.add_argument("--model", default="lungseg-unet-default")
     parser.add_argument("--model-edge", help="also score the model with this edge model (edge_refine.py)")
+    parser.add_argument("--output", default="outline_errors", help="the JSON's and .md's name in benchmarks/")
     args = parser.parse_args()
     chosen = select(discover([str(args.data / "Lung Segmentation"), str(args.data / "wingspan")])[1],
                     load_split(HERE.parent / "splits" / "pathology.json")["val"])  # fmt: skip
     labelled = [(s.name, *read_labelled(s)) for s in chosen]
     runs = {"shipped": None} | ({"with_edge_model": args.model_edge} if args.model_edge else {})
     result = {"command": "python benchmarks/outline_errors.py" + (f" --model {args.model}" if args.model !=
-              "lungseg-unet-default" else "") + (f" --model-edge {args.model_edge}" if args.model_edge else ""),
+              "lungseg-unet-default" else "") + (f" --model-edge {args.model_edge}" if args.model_edge else "")
+              + (f" --output {args.output}" if args.output != "outline_errors" else ""),
               "models": {}}  # fmt: skip
     for label, edge in runs.items():
         seg = Segmenter.from_pretrained(args.model, precision="fp32", heart=None,
@@ -109,8 +111,8 @@ def main() -> None:
             rows.append((name, overlap_metrics(pred, truth)["dice"], film_errors(pred, truth)))
         result["models"][label] = summarise(rows)
         print(label, json.dumps(result["models"][label]), flush=True)
-    (HERE / "outline_errors.json").write_text(json.dumps(result, indent=1) + "\n")
-    (HERE / "outline_errors.md").write_text(render(result) + "\n")
+    (HERE / f"{args.output}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (HERE / f"{args.output}.md").write_text(render(result) + "\n")
 
 
 if __name__ == "__main__":

@@ -37,3 +37,14 @@ def test_round37_outline_census_in_the_card_and_its_md():
     edge = data["models"]["with_edge_model"]
     assert f"Wingspan {wing['dice']:.4f} -> {edge['wingspan']['dice']:.4f}, Montgomery {mont['dice']:.4f} -> " \
            f"{edge['montgomery']['dice']:.4f}" in card  # fmt: skip
+
+
+def test_round37_montgomery_only_edge_model_in_the_card():
+    data = load("outline_errors_montgomery_edge.json")
+    card = flat("MODEL_CARD.md")
+    assert data["command"] in card and "--only MCU" in card
+    s, e = data["models"]["shipped"], data["models"]["with_edge_model"]
+    assert s == load("outline_errors.json")["models"]["shipped"]  # the same shipped run in both
+    assert (f"moves Montgomery {s['montgomery']['dice']:.4f} -> {e['montgomery']['dice']:.4f} and Wingspan "
+            f"{s['wingspan']['dice']:.4f} -> {e['wingspan']['dice']:.4f}") in card
+    assert f"worth {e['montgomery']['dice'] - s['montgomery']['dice']:.4f} on its validation films" in card
