@@ -1,10 +1,12 @@
 """The lung outline put onto the film's own edges at twice the lung model's working size.
 
 The lung model works at 256 px; the masks it is scored against (and most outputs) are larger, and most of its wrong
-pixels lie within a pixel or two of the true outline (``benchmarks/edge_model.py``). The edge model
-(``lungseg-edge``, a small U-Net at ``SIZE`` px) takes the film at ``SIZE`` and the lung model's logits enlarged
-bilinearly to it, and returns a correction to those logits: ``refine_logits`` adds it. What follows (threshold,
-post-processing, the shape model) runs on the refined logits exactly as on the lung model's own.
+pixels lie within a few pixels of the manual outline (``benchmarks/outline_errors.md``). An edge model (a small
+U-Net at ``SIZE`` px, trained by ``benchmarks/edge_model.py``) takes the film at ``SIZE`` and the lung model's logits
+enlarged bilinearly to it, and returns a correction to those logits: ``refine_logits`` adds it. What follows
+(threshold, post-processing, the shape model) runs on the refined logits exactly as on the lung model's own.
+Opt-in from Python (``Segmenter(edge_model=edge_model_file(PATH))``); none is bundled: on validation it moved the
+outline toward one data set's drawing convention and away from another's (``MODEL_CARD.md``, round 37).
 """
 
 from __future__ import annotations
