@@ -3,6 +3,7 @@
 import sys
 
 from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures_round32 import shape_benchmark
 
 
 def test_round37_validation_figures_in_the_card():
@@ -48,3 +49,24 @@ def test_round37_montgomery_only_edge_model_in_the_card():
     assert (f"moves Montgomery {s['montgomery']['dice']:.4f} -> {e['montgomery']['dice']:.4f} and Wingspan "
             f"{s['wingspan']['dice']:.4f} -> {e['wingspan']['dice']:.4f}") in card
     assert f"worth {e['montgomery']['dice'] - s['montgomery']['dice']:.4f} on its validation films" in card
+
+
+def test_round38_judging_in_the_card():
+    name = "shape_model_image_children_real_extras_large_beside_6k"
+    data = load(f"{name}.json")
+    choose, render = shape_benchmark()
+    assert (BENCH / f"{name}.md").read_text() == render(data) and choose(data["results"]) == data["chosen"]
+    card = flat("MODEL_CARD.md")
+    assert data["command"] in card and f"({data['train_seconds']} s," in card
+    key = "t0.5_g0.02_f0.05_nh_r0.5_rw1"
+    assert data["chosen"] == key
+    new, old = data["results"][key], load("shape_model_image_round35_heart.json")["results"][key]
+
+    def bubbles(r: dict) -> float:
+        return (r["bubble"] + r["bubble_large"]) / 2
+
+    assert (f"the bubble mean {bubbles(old):.4f} -> {bubbles(new):.4f}, clean {old['clean']:.4f} -> "
+            f"{new['clean']:.4f}, simulated {old['simulated_mean']:.4f} -> {new['simulated_mean']:.4f}, lung over the "
+            f"heart {old['lung_over_heart']:.4f} -> {new['lung_over_heart']:.4f}, but v7 pneumonia "
+            f"{old['v7_pneumonia']:.4f} -> {new['v7_pneumonia']:.4f}") in card
+    assert new["v7_pneumonia"] < old["v7_pneumonia"] + 0.002  # the criterion written before training fails
