@@ -20,7 +20,7 @@ from lungseg.inference.preprocess import resize_bilinear
 SIZE = 512  # the edge model's side: the masks' own resolution in every data set we score
 EDGE_INPUT_SCALE = 0.25  # the logits enter the edge model as tanh(logit * this): bounded, still graded near 0
 
-# (N, 2, SIZE, SIZE) float32 [film, tanh(logits * EDGE_INPUT_SCALE)] -> (N, 1, SIZE, SIZE) logit corrections
+# (N, 2, S, S) float32 [film, tanh(logits * EDGE_INPUT_SCALE)] -> (N, 1, S, S) logit corrections, with ``.size`` = S
 EdgeModel = Callable[[np.ndarray], np.ndarray]
 
 
