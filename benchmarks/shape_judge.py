@@ -37,9 +37,10 @@ LARGE = {"size": (0.9, 1.25), "depth_range": (0.8, 1.6), "gap": (0.0, 0.012)}  #
 log = logging.getLogger("shape_model")
 
 
-def validation_outputs(data: Path, precision: str = "fp32") -> list[dict]:
-    """The shipped lung model's labels, heart and reference (and v7 agreement zone) per validation case."""
-    seg = Segmenter.from_pretrained("lungseg-unet-default", device="cpu", complete_lungs=False, precision=precision)
+def validation_outputs(data: Path, precision: str = "fp32", lungs: str = "lungseg-unet-default") -> list[dict]:
+    """The shipped lung model's (or ``lungs``') labels, heart and reference (and v7 agreement zone) per validation
+    case."""
+    seg = Segmenter.from_pretrained(lungs, device="cpu", complete_lungs=False, precision=precision)
     chosen = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                     load_split(HERE.parent / "splits" / "pathology.json")["val"])  # fmt: skip
     cases = []

@@ -34,6 +34,7 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from adult_failures import adult_failures  # noqa: E402
 from shape_judge import BATCH, IMAGE_WIDTHS, REMOVALS, SIZE, choose, judge, render  # noqa: E402
 
 from lungseg.data.layouts import discover, load_split, select  # noqa: E402
@@ -63,6 +64,7 @@ WIDTH, LR = 8, 2e-3
 LOW_CONTRAST = 0.2  # share of the image model's training films made flat and noisy (portable films)
 CHILDREN = 0.35  # --children: share of training pairs drawn from the v7 pediatric training films
 EXTRA = 0.2  # --extras: share of adult pairs given something that is not lung taken for lung (add_extra)
+ADULT_FAILURES = 0.3  # --adult-failures: share of adult pairs that are a failing model's lungs on a sick film
 log = logging.getLogger("shape_model")
 
 
@@ -122,16 +124,19 @@ def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndar
 
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
                 cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-                extras: bool = False, large: bool = False, zones: tuple = ZONES) -> tuple[torch.Tensor, ...]:
+                extras: bool = False, large: bool = False, zones: tuple = ZONES,
+                sick: int = 0) -> tuple[torch.Tensor, ...]:
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
     SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
     with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is;
     ``extras`` (``--extras``): ``EXTRA`` of the other pairs also take a gastric bubble or the mediastinum for lung
     (``large``, ``--large-bubbles``: bubbles from ``shape_masks.LARGE_BUBBLES``); ``zones``: the kinds of loss drawn
-    (``--beside-heart``: ``ZONES_BESIDE_HEART``)."""
+    (``--beside-heart``: ``ZONES_BESIDE_HEART``); ``sick`` (``--adult-failures``): the ``sick`` films after the first
+    ``adults`` are adult films with disease drawn, their founds a lung model's own, drawn ``ADULT_FAILURES`` of the
+    adult time."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
-    draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n) for _ in range(BATCH)]
+    draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n, sick) for _ in range(BATCH)]
     for i in draws:
         care = None if cares is None else cares[i]
         found = None
@@ -156,9 +161,14 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
     return tuple(torch.from_numpy(np.stack(a).astype(np.float32)) for a in arrays)
 
 
-def pick(rng: np.random.Generator, adults: int, total: int) -> int:
-    """An adult film's index, or a child's ``CHILDREN`` of the time."""
-    return int(adults + rng.integers(total - adults) if rng.random() < CHILDREN else rng.integers(adults))
+def pick(rng: np.random.Generator, adults: int, total: int, sick: int = 0) -> int:
+    """An adult film's index, or a child's ``CHILDREN`` of the time; with ``sick`` films after the adults, one of
+    those ``ADULT_FAILURES`` of the adult time (``sick`` 0 draws as before round 39)."""
+    if rng.random() < CHILDREN:
+        return int(adults + sick + rng.integers(total - adults - sick))
+    if sick and rng.random() < ADULT_FAILURES:
+        return int(adults + rng.integers(sick))
+    return int(rng.integers(adults))
 
 
 def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None = None) -> torch.Tensor:
@@ -175,7 +185,7 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
           cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-          width: int = WIDTH, extras: bool = False, large: bool = False, zones: tuple = ZONES) -> None:
+          width: int = WIDTH, extras: bool = False, large: bool = False, zones: tuple = ZONES, sick: int = 0) -> None:
     """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
     (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
@@ -186,7 +196,7 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
     start = time.time()
     for step in range(steps):
         x, y, *w = (batch(masks, rng) if films is None
-                    else image_batch(films, masks, rng, cares, adults, founds, extras, large, zones))  # fmt: skip
+                    else image_batch(films, masks, rng, cares, adults, founds, extras, large, zones, sick))  # fmt: skip
         logits = model(x)
         loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
@@ -201,6 +211,19 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
                                   "target": "shape"})  # fmt: skip
 
 
+def with_adult_failures(data: Path, args: argparse.Namespace, films: np.ndarray, masks: np.ndarray,
+                        cares: np.ndarray, founds: np.ndarray, adults: int) -> tuple:
+    """The training arrays with the sick adult films (``adult_failures.py``) put between the adults and the
+    children (their cares all ones, their founds before the children's), and how many there are."""
+    sick_films, sources, sick_founds = adult_failures(training_samples(data), args.real_failures, args.adult_failures,
+                                                      SIZE)  # fmt: skip
+    sick = len(sick_films)
+    films = np.concatenate([films[:adults], sick_films, films[adults:]])
+    masks = np.concatenate([masks[:adults], masks[sources], masks[adults:]])
+    cares = np.concatenate([cares[:adults], np.ones((sick, SIZE, SIZE), bool), cares[adults:]])
+    return films, masks, cares, np.concatenate([sick_founds, founds], axis=1), sick
+
+
 def recorded_command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run, as the JSON and the .md record it."""
     command = "python benchmarks/shape_model.py" + ("" if args.judge_only else f" --steps {args.steps}")
@@ -212,6 +235,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += " --large-bubbles" if args.large_bubbles else ""
     command += " --beside-heart" if args.beside_heart else ""
     command += " --heart-grid" if args.heart_grid else ""
+    command += f" --adult-failures {args.adult_failures}" if args.adult_failures else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -243,6 +267,10 @@ def main() -> None:
     parser.add_argument("--beside-heart", action="store_true",
                         help="with --image: a sixth kind of lost zone, a lung's lower medial part beside the heart "
                         "(shape_masks.drop_beside_heart); adds _beside to the name")  # fmt: skip
+    parser.add_argument("--adult-failures", type=int, default=0, metavar="N",
+                        help="with --real-failures: N sick copies of each adult training film (dense disease drawn, "
+                        "adult_failures.py) with the failing models' lungs on them, ADULT_FAILURES of the adult pairs; "
+                        "adds _adult to the name")  # fmt: skip
     parser.add_argument("--heart-grid", action="store_true",
                         help="judge each growth setting also with growth into the heart found allowed (keys _nh)")
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
@@ -261,10 +289,12 @@ def main() -> None:
         parser.error("--large-bubbles needs --extras (it changes the bubbles --extras draws)")
     if args.real_failures and not args.children:
         parser.error("--real-failures needs --children (the failures are those on the children's films)")
+    if args.adult_failures and not args.real_failures:
+        parser.error("--adult-failures needs --real-failures (the failing models whose lungs are drawn)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
     name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
-    name += "_beside" if args.beside_heart else ""
+    name += ("_beside" if args.beside_heart else "") + ("_adult" if args.adult_failures else "")
     name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
@@ -280,8 +310,11 @@ def main() -> None:
             films, masks = np.concatenate([films, kid_films]), np.concatenate([masks, kid_masks])
             cares = np.concatenate([np.ones((adults, SIZE, SIZE), bool), kid_cares])
             founds = founds_list[0] if founds_list else None
+        sick = 0
+        if args.adult_failures:
+            films, masks, cares, founds, sick = with_adult_failures(data, args, films, masks, cares, founds, adults)
         train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
-              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES)
+              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
                     REMOVALS if args.image else (), args.heart_grid)  # fmt: skip

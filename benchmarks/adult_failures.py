@@ -1,0 +1,60 @@
+"""Adult films with dense disease drawn on them, and what a failing lung model finds there (round 39).
+
+The shape model learns real lung-model failures only on children's films (round 30: the v1 model's lungs on v7
+films); its adult pairs are zones cut out geometrically and painted. Here each adult training film gets ``draws``
+dense diseases of the training augmentation (``lungseg.training.pathology``: consolidation, effusion, whiteout, now
+and then two, with lines and text sometimes) and the failing model's own lungs on that film: how a lung model that never
+saw such a film drops an opaque zone, the closest stand-in we have for the hidden check's portable films.
+Used by ``shape_model.py --adult-failures N``; the manual mask stays the target (no kind here moves the lung).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from lungseg.inference.preprocess import resize_float
+from lungseg.inference.segmenter import Segmenter
+from lungseg.inference.shape_completion import shape_image, shape_input
+from lungseg.io.reader import XRay, read_mask, read_xray
+from lungseg.training import drawing
+from lungseg.training.pathology import consolidation, effusion, whiteout
+
+WORK = 512  # films are drawn on at this side (the lung model sees 256, the shape model 128)
+log = logging.getLogger("adult_failures")
+
+
+def dense(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``image`` (H, W) [0, 1] with one dense disease inside ``mask``, a second a third of the time, and lines or
+    burned-in text now and then (the look of a portable film)."""
+    kinds = (lambda i: consolidation(i, mask, rng, strength=(0.7, 1.0)),
+             lambda i: effusion(i, mask, rng, height=(0.3, 0.8)),
+             lambda i: whiteout(i, mask, rng))  # fmt: skip
+    for k in rng.choice(len(kinds), size=2 if rng.random() < 1 / 3 else 1, replace=False):
+        image = kinds[int(k)](image)
+    image = drawing.devices(image, rng) if rng.random() < 0.3 else image
+    image = drawing.burned_text(image, rng) if rng.random() < 0.3 else image
+    return np.clip(image, 0, 1).astype(np.float32)
+
+
+def adult_failures(samples: list, models: list[str], draws: int, size: int) -> tuple[np.ndarray, np.ndarray, list]:
+    """(films (F, size, size) float32 as read, not equalised; sources (F,) int: which of ``samples`` each is drawn on;
+    founds (models, F, size, size) bool: each model's lungs on it, post-processed, nothing completed), F =
+    ``draws`` per sample, seeds [39, sample, draw]."""
+    segs = [Segmenter.from_pretrained(m, device="cpu", complete_lungs=False, shape_model=False, heart=None,
+                                      quality=False) for m in models]  # fmt: skip
+    films, sources, founds = [], [], [[] for _ in segs]
+    for i, s in enumerate(samples):
+        mask = read_mask(s.mask)
+        mask = resize_float(mask.astype(np.float32), WORK, WORK) > 0.5
+        image = resize_float(read_xray(s.image).pixels, WORK, WORK)
+        for d in range(draws):
+            sick = XRay(dense(image, mask, np.random.default_rng([39, i, d])))
+            films.append(shape_image(sick, size, equalize=False))
+            sources.append(i)
+            for seg, out in zip(segs, founds, strict=True):
+                out.append(shape_input(seg(sick).mask, size)[0, 0] > 0)
+        if i % 100 == 0:
+            log.info("adult failures: film %d of %d", i, len(samples))
+    return np.stack(films), np.asarray(sources), np.stack([np.stack(f) for f in founds])
