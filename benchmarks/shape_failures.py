@@ -42,19 +42,29 @@ def setting(key: str) -> dict:
             "removal": (float(m["r"] or 0.0), int(m["rw"] or 2)), "heart_blocks": m["nh"] is None}  # fmt: skip
 
 
+V7 = ("v7_pneumonia", "v7_normal")
+
+
+def sick_dice(rows: dict) -> list[float]:
+    """Dice of every simulated-disease case, kind after kind (no clean, bubble or v7 case)."""
+    return [d for k, r in rows.items() if k not in ("clean", "bubble", "bubble_large", *V7) for d in r["dice"]]
+
+
 def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]]) -> dict:
     """Per shape model (and none): the judging's summary of ``lungs``' completed lungs, and the paired v7 pneumonia
     and adult simulated differences against no completion."""
     cases = validation_outputs(data, lungs=lungs)
     base = scores(cases, None, 0, 0, 0)
-    out = {"none": summary(base, None)}
+    out, first = {"none": summary(base, None)}, None
     for name, (checkpoint, key) in shapes.items():
         rows = scores(cases, Remembered(shape_model_file(checkpoint)), **setting(key))
         out[name] = {"checkpoint": checkpoint, "setting": key, **summary(rows, base)}
         out[name]["bubble_mean"] = round((out[name]["bubble"] + out[name]["bubble_large"]) / 2, 4)
-        sick = [k for k in rows if k not in ("clean", "bubble", "bubble_large") and not k.startswith("v7")]
-        new = [d for k in sick for d in rows[k]["dice"]]
-        out[name]["simulated_vs_none"] = paired(new, [d for k in sick for d in base[k]["dice"]])
+        out[name]["simulated_vs_none"] = paired(sick_dice(rows), sick_dice(base))
+        if first is not None:  # against the first shape model given, film for film
+            out[name]["vs_first"] = {"simulated": paired(sick_dice(rows), sick_dice(first)),
+                                     **{k: paired(rows[k]["dice"], first[k]["dice"]) for k in V7}}  # fmt: skip
+        first = rows if first is None else first
         log.info("%s %s", name, out[name])
     out["none"]["bubble_mean"] = round((out["none"]["bubble"] + out["none"]["bubble_large"]) / 2, 4)
     return out
@@ -76,6 +86,11 @@ def render(out: dict) -> str:
                 p = r[key]
                 lines.append(f"- {name}, {label}: {p['mean']:+.4f} [{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}], "
                              f"{p['films_up']} up, {p['films_down']} down")  # fmt: skip
+    versus = [(name, r["vs_first"]) for name, r in rows.items() if "vs_first" in r]
+    lines += ["", f"Paired against {list(rows)[1]}:", ""] if versus else []
+    for name, v in versus:
+        lines += [f"- {name}, {k}: {p['mean']:+.4f} [{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}], {p['films_up']} up, "
+                  f"{p['films_down']} down" for k, p in v.items()]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

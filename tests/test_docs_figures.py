@@ -576,14 +576,18 @@ def test_fast_model_figures_are_their_jsons():
         assert re.search(rf"{label} {new:.4f} \((v6\.2 )?{old:.4f}\)", card), label
     now = load("accuracy_fast_model.json")["results"]["fast"]  # with the shape model as it runs today
     figures = " / ".join(f"{now[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
-    assert f"Dice {figures} on the" in readme and f"(round 33's shape model at round 35's settings) {figures}" in card
+    assert f"Dice {figures} on the" in readme and f"(round 39's shape model) {figures}" in card
     r33 = [load(f)["results"]["lungseg-unet-fast"]["real"]["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
-           for f in ("history/pathology_fast_model_shape_round33.json", "pathology_fast_model.json")]
+           for f in ("history/pathology_fast_model_shape_round33.json", "pathology_fast_model.json",
+                     "history/pathology_fast_model_shape_round35.json")]  # fmt: skip
     assert f"and {r33[1]:.4f} on the v7 pneumonia" in card
-    assert f"the same means on the three sets and {r33[0]:.4f};" in card
-    then = load("history/accuracy_fast_model_shape_round33.json")["results"]["fast"]
-    assert all(then[f"{k}_test"]["dice_mean"] == now[f"{k}_test"]["dice_mean"] for k in ("montgomery", "shenzhen",
+    assert f"the same means on the three sets as round 35's and {r33[0]:.4f};" in card
+    then, r35 = (load(f)["results"]["fast"] for f in ("history/accuracy_fast_model_shape_round33.json",
+                                                      "history/accuracy_fast_model_shape_round35.json"))
+    assert all(then[f"{k}_test"]["dice_mean"] == r35[f"{k}_test"]["dice_mean"] for k in ("montgomery", "shenzhen",
                                                                                         "wingspan"))
+    figures = " / ".join(f"{r35[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
+    assert f"with round 35's, `benchmarks/history/*_fast_model_shape_round35.json`: {figures} and {r33[2]:.4f};" in card
     before = load("history/accuracy_fast_model_shape_round30.json")["results"]["fast"]
     figures = " / ".join(f"{before[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
     v7_30 = load("history/pathology_fast_model_shape_round30.json")["results"]["lungseg-unet-fast"]["real"]
@@ -706,6 +710,9 @@ def test_known_failure_modes_are_the_worst_test_films():
     first, second = real["montgomery"]["worst"][:2]
     assert f"({first[0]} {first[1]:.4f}, {second[0]} {second[1]:.4f}, the worst Montgomery test films)" in card
     assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f}; " in card
+    (film, dice), sims = real["shenzhen"]["worst"][0], load("pathology.json")["results"]["lungseg-unet-default"]
+    assert all(k["worst"][0][0] == film for k in sims["simulated"].values())  # "the worst film of every kind"
+    assert f"({film} {dice:.4f}, now the worst Shenzhen test film and the worst film of every simulated kind)" in card
 
 
 def test_round21_figures_are_their_jsons():

@@ -18,7 +18,7 @@ def test_round35_choice_is_its_json_and_the_shipped_settings():
     choose, render = shape_benchmark()
     data = load(f"{NAME}.json")
     assert (BENCH / f"{NAME}.md").read_text() == render(data)
-    assert data["chosen"] == choose(data["results"]) == shipped_key() == "t0.5_g0.02_f0.05_nh_r0.5_rw1"
+    assert data["chosen"] == choose(data["results"]) == "t0.5_g0.02_f0.05_nh_r0.5_rw1"  # shipped until round 39
     assert "--heart-grid" in data["command"] and data["command"] in flat("MODEL_CARD.md")
     assert data["results"]["none"] == load("shape_model_image_round33_judged.json")["results"]["none"]
 
@@ -38,12 +38,13 @@ def test_round35_validation_figures_in_the_card():
 
 def test_round35_test_figures_in_the_card():
     card = flat("MODEL_CARD.md")
-    acc, old = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round33.json"))
+    acc, old = (load(f)["results"]["shipped"] for f in ("history/accuracy_shape_round35.json",
+                                                         "history/accuracy_shape_round33.json"))
     for label, key in (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")):
         assert f"{label} {old[key]['dice_mean']:.4f} -> {acc[key]['dice_mean']:.4f}" in card
     tb = [r["montgomery_test"]["groups"]["abnormal"]["dice_mean"] for r in (old, acc)]
     assert f"(TB films {tb[0]:.4f} -> {tb[1]:.4f}:" in card
-    new, before = (load(f)["results"]["lungseg-unet-default"] for f in ("pathology.json",
+    new, before = (load(f)["results"]["lungseg-unet-default"] for f in ("history/pathology_shape_round35.json",
                                                                          "history/pathology_shape_round33.json"))
     v7 = [r["real"]["v7_pediatric"]["groups"] for r in (before, new)]
     assert f"v7 pneumonia {v7[0]['pneumonia']['dice_mean']:.4f} -> {v7[1]['pneumonia']['dice_mean']:.4f} (worst " \
@@ -60,10 +61,11 @@ def test_round35_test_figures_in_the_card():
 
 def test_readme_tells_rounds_30_to_35_from_their_jsons():
     readme = flat("README.md")
-    acc, r30 = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round30.json"))
+    acc, r30 = (load(f)["results"]["shipped"] for f in ("history/accuracy_shape_round35.json",
+                                                         "history/accuracy_shape_round30.json"))
     for label, key in (("Shenzhen", "shenzhen_test"), ("Montgomery", "montgomery_test"), ("Wingspan", "wingspan_test")):
         assert f"{label} {r30[key]['dice_mean']:.4f} -> {acc[key]['dice_mean']:.4f}" in readme
-    new, old = (load(f)["results"]["lungseg-unet-default"]["real"] for f in ("pathology.json",
+    new, old = (load(f)["results"]["lungseg-unet-default"]["real"] for f in ("history/pathology_shape_round35.json",
                                                                               "history/pathology_shape_round30.json"))
     bubble = dict(new["shenzhen"]["worst"])["CHNCXR_0377_1"]
     assert f"0.7933 -> {bubble:.4f};" in readme
@@ -74,19 +76,20 @@ def test_readme_tells_rounds_30_to_35_from_their_jsons():
 
 def test_readme_headline_v7_figure_is_pathology_json():
     real = [load(f)["results"]["lungseg-unet-default"]["real"] for f in ("pathology.json",
-                                                                          "history/pathology_shape_round33.json")]
+                                                                          "history/pathology_shape_round35.json")]
     now, before = (r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in real)
     assert f"{now:.3f} on the agreement zone of 150 held-out children's pneumonia films, where the same model with " \
-           f"round 33's shape-model settings had {before:.3f}" in flat("README.md")  # fmt: skip
+           f"round 35's shape model had {before:.3f}" in flat("README.md")  # fmt: skip
 
 
 def test_targets_section_round35_against_round33():
     card = flat("MODEL_CARD.md")
-    acc, old = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round33.json"))
+    acc, old = (load(f)["results"]["shipped"] for f in ("history/accuracy_shape_round35.json",
+                                                         "history/accuracy_shape_round33.json"))
     d = {k: acc[k]["dice_mean"] - old[k]["dice_mean"] for k in ("shenzhen_test", "montgomery_test", "wingspan_test")}
     tb = [r["shenzhen_test"]["groups"]["abnormal"]["dice_mean"] for r in (acc, old)]
     tb = tb[0] - tb[1]
-    new, before = (load(f)["results"]["lungseg-unet-default"] for f in ("pathology.json",
+    new, before = (load(f)["results"]["lungseg-unet-default"] for f in ("history/pathology_shape_round35.json",
                                                                          "history/pathology_shape_round33.json"))
     sim = [new["simulated"][k]["dice_mean"] - before["simulated"][k]["dice_mean"] for k in new["simulated"]]
     v7 = {g: new["real"]["v7_pediatric"]["groups"][g]["dice_mean"] - before["real"]["v7_pediatric"]["groups"][g][
@@ -130,7 +133,9 @@ def test_shape_heart_check_is_its_json_and_nothing_rises():
 def test_int8_parity_claims_of_round35():
     sets = load("int8_parity.json")["sets"]
     assert min(sets[k]["min_agreement"] for k in ("montgomery_test", "shenzhen_test")) >= 0.995
-    assert f"large heart of round 35, at {sets['wingspan_test']['min_agreement']})" in flat("README.md")
+    assert sets["wingspan_test"]["min_agreement"] >= 0.995  # round 39's shape model: every adult film within 0.995
+    low = sets["wingspan_test"]["min_agreement"]
+    assert f"large heart of round 35, was at 0.9948; with round 39's it is at {low})" in flat("README.md")
 
 
 def test_round36_is_judged_and_not_shipped():
@@ -141,7 +146,7 @@ def test_round36_is_judged_and_not_shipped():
     data = load(f"{name}.json")
     assert (BENCH / f"{name}.md").read_text() == render(data) and data["chosen"] == choose(data["results"])
     a = data["results"][data["chosen"]]
-    b = load(f"{NAME}.json")["results"][shipped_key()]
+    b = load(f"{NAME}.json")["results"]["t0.5_g0.02_f0.05_nh_r0.5_rw1"]
     passes = (a["v7_pneumonia"] >= b["v7_pneumonia"] - 0.0005 and a["clean"] >= b["clean"] - 0.0005
               and a["simulated_mean"] >= b["simulated_mean"] - 0.0005
               and a["lung_over_heart"] <= b["lung_over_heart"] + 0.002 and bubbles(a) >= bubbles(b) - 0.001

@@ -17,7 +17,7 @@ def bench(name: str):
 
 
 def test_the_shipped_settings_key_reads_back_as_the_shipped_constants():
-    s = bench("shape_failures").setting("t0.5_g0.02_f0.05_nh_r0.5_rw1")
+    s = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1")
     assert s == {"threshold": shape_completion.THRESHOLD, "gain": shape_completion.MIN_GAIN,
                  "floor": shape_completion.FLOOR, "width": shape_completion.MIN_WIDTH,
                  "removal": (shape_completion.REMOVE_BELOW, shape_completion.REMOVE_WIDTH),
@@ -30,7 +30,7 @@ def test_a_growth_only_key_takes_nothing_away_and_keeps_the_heart_block():
 
 
 def test_a_bad_key_names_the_form_to_give():
-    with pytest.raises(ValueError, match="t0.5_g0.02"):
+    with pytest.raises(ValueError, match=r"t0\.5_g0\.02"):
         bench("shape_failures").setting("threshold=0.5")
 
 

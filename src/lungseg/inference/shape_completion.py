@@ -12,8 +12,9 @@ resampling its outline leaves), outside the heart and where the lung model's own
 ``FLOOR``, if that adds more than ``MIN_GAIN`` of their area. Since round 32 it also learned to take away what
 is not lung (a gastric bubble under a lung, the mediastinum joining both): the lungs lose what it puts below
 ``REMOVE_BELOW``, in pieces at least ``REMOVE_WIDTH`` wide. Since round 35 growth may enter the heart found
-(``HEART_BLOCKS`` False: where opaque lung was taken for heart). All seven were chosen on validation films
-(``benchmarks/shape_model_image_round35_heart.md``, round 35, for round 33's weights). It
+(``HEART_BLOCKS`` False: where opaque lung was taken for heart). Since round 39 it also learned from a failing lung
+model's own lungs on adult films with dense disease drawn, and grows with no floor. All seven were chosen on
+validation films (``benchmarks/shape_model_image_children_real_extras_adult_6k.md``, round 39). It
 runs by default after the bundled default model (round 16) and, for other models, when asked; the mirror-image
 completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 """
@@ -34,7 +35,7 @@ from lungseg.model.pretrained import PRETRAINED, SHAPE_MODEL, resolve_pretrained
 
 THRESHOLD = 0.5  # a pixel is whole lung where the shape model's probability is above this
 MIN_GAIN = 0.02  # grow the lungs only when that adds more than this share of their area (0: any growth)
-FLOOR = 0.05  # ... and only where the lung model's probability is above this
+FLOOR = 0.0  # ... and only where the lung model's probability is above this (0.05 until round 39)
 MIN_WIDTH = 0  # ... in pieces at least about twice this many shape-model pixels wide (0: any)
 REMOVE_BELOW = 0.5  # take lung away where the shape model's probability is below this (0: never; rounds 32, 35)
 REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide

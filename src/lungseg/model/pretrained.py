@@ -113,7 +113,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     SHAPE_MODEL: PretrainedCfg(
         name=SHAPE_MODEL,
         file="lungseg-shape.pt",
-        sha256="36603bf53a9393792477780c4cd017f72c8c2fb2ae6ea31b965cd7ce3a23f7b6",
+        sha256="3eefd70bf9d242e25b0818e9e1a78f4d8be3e902ea9af33651eac9fef3f40256",
         image_size=128,
         padding="same",
         intensity="mask+equalize",  # the lungs found (0/1) and the film, equalised (shape_completion.py)
@@ -121,10 +121,12 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "the training films of splits/pathology.json (Shenzhen 509, Montgomery 35, Wingspan 95) at 128 px "
             "and their manual lung masks with zones taken away and painted opaque on the film "
             "(lungseg/training/shape_masks.py), and the 856 v7 pediatric training films with the v1 lung model's "
-            "own lungs of each (its real losses under opacity), a fifth of the adult pairs with a gastric bubble or "
-            "the mediastinum taken for lung (to take away); the completion's settings chosen on the validation "
-            "films; benchmarks/shape_model.py --steps 6000 --image --children --real-failures runs/v1_default.pt "
-            "--extras (MODEL_CARD.md, rounds 15, 16, 30, 32 and 33)"
+            "own lungs of each (its real losses under opacity), the adult films twice more with dense disease "
+            "drawn and the v1 model's lungs on them (benchmarks/adult_failures.py), a fifth of the adult pairs with "
+            "a gastric bubble or the mediastinum taken for lung (to take away); the completion's settings chosen on "
+            "the validation films; benchmarks/shape_model.py --steps 6000 --image --children --real-failures "
+            "runs/v1_default.pt --extras --heart-grid --adult-failures 2 (MODEL_CARD.md, rounds 15, 16, 30, 32, 33 "
+            "and 39)"
         ),
         licence=WEIGHTS_LICENCE,  # learned from the Shenzhen masks (CC BY-NC-SA 4.0)
         task="shape",
