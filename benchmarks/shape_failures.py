@@ -1,4 +1,4 @@
-"""How much of a failing lung model's loss each shape model puts back, on validation films only (round 39).
+"""How much of a failing lung model's loss each shape model puts back, on the validation films (round 39).
 
 The shape judging (``shape_judge.py``) completes the shipped lung model's lungs, which simulated disease hardly
 breaks: it cannot see whether a shape model puts back a zone a lung model really drops. Here the lungs are those of
@@ -6,9 +6,9 @@ a lung model that does drop them (default the v1 model, trained without simulate
 ``git show ddc30c1^:src/lungseg/model/weights/lungseg-unet-default.pt > runs/v1_default.pt``), on the same validation
 cases as the judging (50 adult films clean and under six simulated diseases, bubble films, 100 v7 films on the
 zones both conventions agree on), each completed by each shape model at its setting (a judging key such as
-``t0.5_g0.02_f0.05_nh_r0.5_rw1``). Test films are never used.
+``t0.5_g0.02_f0.05_nh_r0.5_rw1``). Test films are never used to choose (`--part test` reports on them after a choice).
 
-Usage: python benchmarks/shape_failures.py --shape NAME=CHECKPOINT@KEY ... [--lungs MODEL] [--output NAME]
+Usage: python benchmarks/shape_failures.py --shape NAME=CHECKPOINT@KEY ... [--lungs MODEL] [--output NAME] [--part test]
 Writes benchmarks/<NAME>.json and .md (default shape_failures).
 """
 
@@ -50,10 +50,10 @@ def sick_dice(rows: dict) -> list[float]:
     return [d for k, r in rows.items() if k not in ("clean", "bubble", "bubble_large", *V7) for d in r["dice"]]
 
 
-def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]]) -> dict:
+def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]], part: str = "val") -> dict:
     """Per shape model (and none): the judging's summary of ``lungs``' completed lungs, and the paired v7 pneumonia
-    and adult simulated differences against no completion."""
-    cases = validation_outputs(data, lungs=lungs)
+    and adult simulated differences against no completion; ``part`` "test": on the test films (after a choice)."""
+    cases = validation_outputs(data, lungs=lungs, part=part)
     base = scores(cases, None, 0, 0, 0)
     out, first = {"none": summary(base, None)}, None
     for name, (checkpoint, key) in shapes.items():
@@ -73,8 +73,9 @@ def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]]) -> dict:
 def render(out: dict) -> str:
     rows = out["results"]
     kinds = [k for k in rows["none"] if isinstance(rows["none"][k], float) and k != "bubble_mean"]
+    films = "Test films, scored after the choice" if out.get("part") == "test" else "Validation films only"
     lines = [f"# Shape models on a failing lung model's lungs ({out['lungs']})", "", f"`{out['command']}`", "",
-             "Validation films only. Dice per kind; `simulated mean`: the six simulated diseases; v7 on the zones "
+             f"{films}. Dice per kind; `simulated mean`: the six simulated diseases; v7 on the zones "
              "both conventions agree on.", "", "| shape model | setting | " + " | ".join(kinds) + " |",
              "|---|---|" + "---|" * len(kinds)]  # fmt: skip
     for name, r in rows.items():
@@ -101,6 +102,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lungs", default="runs/v1_default.pt", help="the failing lung model (default v1)")
     parser.add_argument("--shape", nargs="+", required=True, metavar="NAME=CHECKPOINT@KEY")
     parser.add_argument("--output", default="shape_failures")
+    parser.add_argument("--part", default="val", choices=["val", "test"],
+                        help="the films: validation (to choose) or test (to report after a choice)")
     args = parser.parse_args(argv)
     shapes = {}
     for spec in args.shape:
@@ -112,7 +115,9 @@ def main(argv: list[str] | None = None) -> None:
         shapes[name] = (checkpoint, key)
     command = "python benchmarks/shape_failures.py --lungs " + args.lungs + " --shape " + " ".join(args.shape)
     command += f" --output {args.output}" if args.output != "shape_failures" else ""
-    out = {"command": command, "lungs": args.lungs, "results": measure(Path(args.data), args.lungs, shapes)}
+    command += f" --part {args.part}" if args.part != "val" else ""
+    out = {"command": command, "lungs": args.lungs, "part": args.part,
+           "results": measure(Path(args.data), args.lungs, shapes, args.part)}
     (HERE / f"{args.output}.json").write_text(json.dumps(out, indent=1) + "\n")
     (HERE / f"{args.output}.md").write_text(render(out))
 

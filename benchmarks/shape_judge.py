@@ -37,12 +37,13 @@ LARGE = {"size": (0.9, 1.25), "depth_range": (0.8, 1.6), "gap": (0.0, 0.012)}  #
 log = logging.getLogger("shape_model")
 
 
-def validation_outputs(data: Path, precision: str = "fp32", lungs: str = "lungseg-unet-default") -> list[dict]:
+def validation_outputs(data: Path, precision: str = "fp32", lungs: str = "lungseg-unet-default",
+                       part: str = "val") -> list[dict]:
     """The shipped lung model's (or ``lungs``') labels, heart and reference (and v7 agreement zone) per validation
-    case."""
+    case (``part`` "test": the same cases drawn on the test films, for reports after a choice)."""
     seg = Segmenter.from_pretrained(lungs, device="cpu", complete_lungs=False, precision=precision)
     chosen = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
-                    load_split(HERE.parent / "splits" / "pathology.json")["val"])  # fmt: skip
+                    load_split(HERE.parent / "splits" / "pathology.json")[part])  # fmt: skip
     cases = []
     pairs = [(s, *read_labelled(s)) for s in chosen]
     for s, image, mask in pairs:
@@ -59,7 +60,8 @@ def validation_outputs(data: Path, precision: str = "fp32", lungs: str = "lungse
         large = gastric_bubble(image, mask, np.random.default_rng([3001, i]), **LARGE)
         cases.append({"kind": "bubble_large", "image": large.astype(np.float32), "ref": mask,
                       "manual_heart": hearts[i]})  # lung over the heart: summary weighs the clean films' only
-    for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json")):
+    for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json"),
+                                             part):  # fmt: skip
         cases.append({"kind": f"v7_{group}", "image": image, "ref": mask, "zone": zone})
     for case in cases:
         case["film"] = shape_image(XRay(case["image"]), SIZE)

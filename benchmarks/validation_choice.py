@@ -117,10 +117,10 @@ def paired(new: list[float], base: list[float], seed: int = 0) -> dict[str, floa
             "films_up": int((diff > 1e-4).sum()), "films_down": int((diff < -1e-4).sum())}  # fmt: skip
 
 
-def v7_films(root: Path, split: str) -> list:
+def v7_films(root: Path, split: str, part: str = "val") -> list:
     groups = v7_groups(root)
     out = []
-    for sample in select(discover(root)[1], load_split(split)["val"]):
+    for sample in select(discover(root)[1], load_split(split)[part]):
         image, mask = read_labelled(sample)
         out.append((image, mask, agreement_zone(mask), groups[sample.name]))
     return out

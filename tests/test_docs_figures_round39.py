@@ -167,3 +167,18 @@ def heart_guard_line() -> str:
 
 def test_round39_heart_guard_in_the_card():
     assert heart_guard_line() in card()
+
+
+def test_round39_failing_lungs_on_the_test_films():
+    data = load("shape_failures_round39_test.json")
+    assert data["part"] == "test" and (BENCH / "shape_failures_round39_test.md").read_text() == failures_md(
+        "shape_failures_round39_test")
+    r = data["results"]
+    a, b, vs = r["round35"], r["round39"], r["round39"]["vs_first"]
+    assert data["command"] in card()
+    assert (f"with v1's lungs on the 173 adult test films under the six simulated diseases {a['simulated_mean']:.4f} "
+            f"-> {b['simulated_mean']:.4f} ({interval(vs['simulated'])}), the 150 v7 pneumonia test films "
+            f"{a['v7_pneumonia']:.4f} -> {b['v7_pneumonia']:.4f} ({interval(vs['v7_pneumonia'])})") in card()
+    assert f"on the test films, after the choice, {a['simulated_mean']:.4f} -> {b['simulated_mean']:.4f} and " \
+           f"{a['v7_pneumonia']:.4f} -> {b['v7_pneumonia']:.4f}: `benchmarks/shape_failures_round39_test.md`)" \
+           in flat("README.md")  # fmt: skip
