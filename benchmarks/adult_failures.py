@@ -58,3 +58,15 @@ def adult_failures(samples: list, models: list[str], draws: int, size: int) -> t
         if i % 100 == 0:
             log.info("adult failures: film %d of %d", i, len(samples))
     return np.stack(films), np.asarray(sources), np.stack([np.stack(f) for f in founds])
+
+
+def after_adults(arrays: tuple, adults: int, films: np.ndarray, sources: np.ndarray, founds: np.ndarray) -> tuple:
+    """The shape model's training arrays (films, masks, cares, founds of the children) with :func:`adult_failures`'
+    sick films put between the first ``adults`` and the children: their masks those of their sources, their cares
+    all ones, their founds before the children's; and how many there are."""
+    all_films, masks, cares, kid_founds = arrays
+    n, size = len(films), films.shape[-1]
+    return (np.concatenate([all_films[:adults], films, all_films[adults:]]),
+            np.concatenate([masks[:adults], masks[sources], masks[adults:]]),
+            np.concatenate([cares[:adults], np.ones((n, size, size), bool), cares[adults:]]),
+            np.concatenate([founds, kid_founds], axis=1), n)  # fmt: skip

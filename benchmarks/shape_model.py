@@ -34,7 +34,7 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from adult_failures import adult_failures  # noqa: E402
+from adult_failures import adult_failures, after_adults  # noqa: E402
 from shape_judge import BATCH, IMAGE_WIDTHS, REMOVALS, SIZE, choose, judge, render  # noqa: E402
 
 from lungseg.data.layouts import discover, load_split, select  # noqa: E402
@@ -211,19 +211,6 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
                                   "target": "shape"})  # fmt: skip
 
 
-def with_adult_failures(data: Path, args: argparse.Namespace, films: np.ndarray, masks: np.ndarray,
-                        cares: np.ndarray, founds: np.ndarray, adults: int) -> tuple:
-    """The training arrays with the sick adult films (``adult_failures.py``) put between the adults and the
-    children (their cares all ones, their founds before the children's), and how many there are."""
-    sick_films, sources, sick_founds = adult_failures(training_samples(data), args.real_failures, args.adult_failures,
-                                                      SIZE)  # fmt: skip
-    sick = len(sick_films)
-    films = np.concatenate([films[:adults], sick_films, films[adults:]])
-    masks = np.concatenate([masks[:adults], masks[sources], masks[adults:]])
-    cares = np.concatenate([cares[:adults], np.ones((sick, SIZE, SIZE), bool), cares[adults:]])
-    return films, masks, cares, np.concatenate([sick_founds, founds], axis=1), sick
-
-
 def recorded_command(args: argparse.Namespace) -> str:
     """The command line that reproduces this run, as the JSON and the .md record it."""
     command = "python benchmarks/shape_model.py" + ("" if args.judge_only else f" --steps {args.steps}")
@@ -289,8 +276,8 @@ def main() -> None:
         parser.error("--large-bubbles needs --extras (it changes the bubbles --extras draws)")
     if args.real_failures and not args.children:
         parser.error("--real-failures needs --children (the failures are those on the children's films)")
-    if args.adult_failures and not args.real_failures:
-        parser.error("--adult-failures needs --real-failures (the failing models whose lungs are drawn)")
+    if (args.adult_failures and not args.real_failures) or args.adult_failures < 0:
+        parser.error("--adult-failures N (N >= 0) needs --real-failures (the failing models whose lungs are drawn)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
     name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
@@ -312,7 +299,8 @@ def main() -> None:
             founds = founds_list[0] if founds_list else None
         sick = 0
         if args.adult_failures:
-            films, masks, cares, founds, sick = with_adult_failures(data, args, films, masks, cares, founds, adults)
+            sick_data = adult_failures(training_samples(data), args.real_failures, args.adult_failures, SIZE)
+            films, masks, cares, founds, sick = after_adults((films, masks, cares, founds), adults, *sick_data)
         train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
               args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report

@@ -61,3 +61,17 @@ def test_dense_disease_darkens_nothing_and_whitens_inside_the_lung():
         sick = dense(image, mask, np.random.default_rng(seed))
         assert sick.shape == image.shape and (sick >= image - 1e-6).all() and sick.max() <= 1
         assert sick[mask].mean() > image[mask].mean() + 0.02  # opacity drawn in the lungs
+
+
+def test_sick_films_go_between_the_adults_and_the_children_with_their_sources_masks():
+    after_adults = bench("adult_failures").after_adults
+    films = np.arange(5, dtype=np.float32)[:, None, None] * np.ones((5, 2, 2), np.float32)  # 3 adults, 2 children
+    masks = films > 0
+    cares = np.zeros((5, 2, 2), bool)
+    kid_founds = np.full((1, 2, 2, 2), 7.0)
+    sick, sources, sick_founds = np.full((2, 2, 2), 9.0, np.float32), np.array([2, 0]), np.full((1, 2, 2, 2), 8.0)
+    f, m, c, fo, n = after_adults((films, masks, cares, kid_founds), 3, sick, sources, sick_founds)
+    assert n == 2 and f[:, 0, 0].tolist() == [0, 1, 2, 9, 9, 3, 4]
+    assert m[:, 0, 0].tolist() == [False, True, True, True, False, True, True]  # sick films take their sources' masks
+    assert c[:, 0, 0].tolist() == [False] * 3 + [True] * 2 + [False] * 2  # the sick films' loss counts everywhere
+    assert fo[0, :, 0, 0].tolist() == [8, 8, 7, 7]  # founds indexed from the first film after the adults
