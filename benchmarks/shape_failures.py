@@ -23,6 +23,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from pathology_kinds import SEEN, UNSEEN  # noqa: E402
 from shape_judge import Remembered, scores, summary, validation_outputs  # noqa: E402
 from validation_choice import paired  # noqa: E402
 
@@ -46,8 +47,8 @@ V7 = ("v7_pneumonia", "v7_normal")
 
 
 def sick_dice(rows: dict) -> list[float]:
-    """Dice of every simulated-disease case, kind after kind (no clean, bubble or v7 case)."""
-    return [d for k, r in rows.items() if k not in ("clean", "bubble", "bubble_large", *V7) for d in r["dice"]]
+    """Dice of every simulated-disease case, kind after kind (the judging's simulated mean's kinds)."""
+    return [d for k in (*UNSEEN, *SEEN) for d in rows[k]["dice"]]
 
 
 def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]], part: str = "val") -> dict:
