@@ -204,3 +204,18 @@ def test_round40_is_judged_and_not_shipped():
     for n in ("shape_failures_round40", "shape_failures_round40_shipped_lungs"):
         assert (BENCH / f"{n}.md").read_text() == failures_md(n)
     assert data["command"] in card() and round40_line() in card()
+
+
+def test_confidence_variants_shipped_row_is_quality_json_and_agreement_is_its_definition():
+    import numpy as np
+
+    data, quality = load("confidence_variants.json"), load("quality.json")["eval"]
+    assert data["shipped"] == quality["confidence"] and data["n_bad"] == quality["n_bad"]
+    assert f"| agreement | {data['agreement']['spearman']} | {data['agreement']['auroc_bad']} |" in (
+        BENCH / "confidence_variants.md").read_text()
+    sys.path.insert(0, str(BENCH))
+    from confidence_variants import agreement
+
+    prob = np.array([[0.95, 0.02], [0.5, 0.0]])  # grown lung where the model said 0.02: agreement 0.02 there
+    mask = np.array([[True, True], [False, False]])
+    assert agreement(prob, mask) == (0.95 + 0.02 + 0.5) / 3  # the certain background (0.0) is left out
