@@ -6,6 +6,8 @@ Three kinds are never used in training, so the benchmark does not just replay th
 - ``lobar``: an upper- or lower-zone consolidation with a sharp straight fissure border.
 Three kinds replay the training simulator's families with the benchmark's own seeds, for reference:
 consolidation, effusion and white-out of a hemithorax. All leave the mask unchanged.
+:func:`portable` (round 41, shape_failures' ``portable`` kind): an unseen kind on a film then given the look of a
+portable ICU film, the reference moved with it.
 """
 
 from __future__ import annotations
@@ -84,3 +86,14 @@ def whiteout(image, mask, rng):
 
 UNSEEN: dict[str, Kind] = {"mass": mass, "nodules": nodules, "lobar": lobar}
 SEEN: dict[str, Kind] = {"consolidation": consolidation, "effusion": effusion, "whiteout": whiteout}
+
+
+def portable(image: np.ndarray, mask: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(film, moved mask) of case ``i``: the ``i``-th unseen kind in turn (mass, nodules, lobar) from seed [4000, i],
+    then squashed or framed off-centre (half each), made flat and noisy, and shuttered (seed [4001, i])."""
+    image = list(UNSEEN.values())[i % len(UNSEEN)](image, mask, np.random.default_rng([4000, i]))
+    rng = np.random.default_rng([4001, i])
+    shift = pathology.squash if rng.random() < 0.5 else pathology.offcentre
+    image, mask = shift(np.clip(image, 0, 1), mask, rng)
+    image = pathology.collimation(pathology.low_contrast(image, rng), rng)
+    return np.clip(image, 0, 1).astype(np.float32), mask

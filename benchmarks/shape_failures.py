@@ -44,6 +44,8 @@ def setting(key: str) -> dict:
 
 
 V7 = ("v7_pneumonia", "v7_normal")
+PORTABLE_NOTE = (" `portable` (since round 41): an unseen kind on a film then given a portable film's look "
+                 "(pathology_kinds.portable), the reference moved with it; not in the simulated mean.")
 
 
 def sick_dice(rows: dict) -> list[float]:
@@ -54,7 +56,7 @@ def sick_dice(rows: dict) -> list[float]:
 def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]], part: str = "val") -> dict:
     """Per shape model (and none): the judging's summary of ``lungs``' completed lungs, and the paired v7 pneumonia
     and adult simulated differences against no completion; ``part`` "test": on the test films (after a choice)."""
-    cases = validation_outputs(data, lungs=lungs, part=part)
+    cases = validation_outputs(data, lungs=lungs, part=part, portable_kind=True)
     base = scores(cases, None, 0, 0, 0)
     out, first = {"none": summary(base, None)}, None
     for name, (checkpoint, key) in shapes.items():
@@ -62,9 +64,10 @@ def measure(data: Path, lungs: str, shapes: dict[str, tuple[str, str]], part: st
         out[name] = {"checkpoint": checkpoint, "setting": key, **summary(rows, base)}
         out[name]["bubble_mean"] = round((out[name]["bubble"] + out[name]["bubble_large"]) / 2, 4)
         out[name]["simulated_vs_none"] = paired(sick_dice(rows), sick_dice(base))
+        out[name]["portable_vs_none"] = paired(rows["portable"]["dice"], base["portable"]["dice"])
         if first is not None:  # against the first shape model given, film for film
             out[name]["vs_first"] = {"simulated": paired(sick_dice(rows), sick_dice(first)),
-                                     **{k: paired(rows[k]["dice"], first[k]["dice"]) for k in V7}}  # fmt: skip
+                                     **{k: paired(rows[k]["dice"], first[k]["dice"]) for k in (*V7, "portable")}}
         first = rows if first is None else first
         log.info("%s %s", name, out[name])
     out["none"]["bubble_mean"] = round((out["none"]["bubble"] + out["none"]["bubble_large"]) / 2, 4)
@@ -77,15 +80,19 @@ def render(out: dict) -> str:
     films = "Test films, scored after the choice" if out.get("part") == "test" else "Validation films only"
     lines = [f"# Shape models on a failing lung model's lungs ({out['lungs']})", "", f"`{out['command']}`", "",
              f"{films}. Dice per kind; `simulated mean`: the six simulated diseases; v7 on the zones "
-             "both conventions agree on.", "", "| shape model | setting | " + " | ".join(kinds) + " |",
+             "both conventions agree on." + PORTABLE_NOTE * ("portable" in kinds), "",
+             "| shape model | setting | " + " | ".join(kinds) + " |",
              "|---|---|" + "---|" * len(kinds)]  # fmt: skip
     for name, r in rows.items():
         lines.append(f"| {name} | {r.get('setting', '-')} | " + " | ".join(str(r[k]) for k in kinds) + " |")
     lines += ["", "Paired against no completion (mean, 95% interval, films up / down):", ""]
     for name, r in rows.items():
         if name != "none":
-            for label, key in (("simulated", "simulated_vs_none"), ("v7 pneumonia", "v7_pneumonia_vs_none")):
-                p = r[key]
+            for label, key in (("simulated", "simulated_vs_none"), ("v7 pneumonia", "v7_pneumonia_vs_none"),
+                               ("portable", "portable_vs_none")):
+                p = r.get(key)
+                if p is None:  # a result from before round 41's portable kind
+                    continue
                 lines.append(f"- {name}, {label}: {p['mean']:+.4f} [{p['ci95'][0]:+.4f}, {p['ci95'][1]:+.4f}], "
                              f"{p['films_up']} up, {p['films_down']} down")  # fmt: skip
     versus = [(name, r["vs_first"]) for name, r in rows.items() if "vs_first" in r]

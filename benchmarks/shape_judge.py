@@ -14,7 +14,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from pathology_kinds import SEEN, UNSEEN  # noqa: E402
+from pathology_kinds import SEEN, UNSEEN, portable  # noqa: E402
 from validation_choice import paired, v7_films  # noqa: E402
 
 from lungseg.data.layouts import discover, load_split, select  # noqa: E402
@@ -38,9 +38,10 @@ log = logging.getLogger("shape_model")
 
 
 def validation_outputs(data: Path, precision: str = "fp32", lungs: str = "lungseg-unet-default",
-                       part: str = "val") -> list[dict]:
+                       part: str = "val", portable_kind: bool = False) -> list[dict]:
     """The shipped lung model's (or ``lungs``') labels, heart and reference (and v7 agreement zone) per validation
-    case (``part`` "test": the same cases drawn on the test films, for reports after a choice)."""
+    case (``part`` "test": the same cases drawn on the test films, for reports after a choice); ``portable_kind``:
+    also each film as :func:`pathology_kinds.portable` draws it (kind ``portable``; shape_failures only)."""
     seg = Segmenter.from_pretrained(lungs, device="cpu", complete_lungs=False, precision=precision)
     chosen = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                     load_split(HERE.parent / "splits" / "pathology.json")[part])  # fmt: skip
@@ -60,6 +61,9 @@ def validation_outputs(data: Path, precision: str = "fp32", lungs: str = "lungse
         large = gastric_bubble(image, mask, np.random.default_rng([3001, i]), **LARGE)
         cases.append({"kind": "bubble_large", "image": large.astype(np.float32), "ref": mask,
                       "manual_heart": hearts[i]})  # lung over the heart: summary weighs the clean films' only
+        if portable_kind:
+            film, ref = portable(image, mask, i)
+            cases.append({"kind": "portable", "image": film, "ref": ref, "manual_heart": None})
     for image, mask, zone, group in v7_films(data / "v7_pediatric", str(HERE.parent / "splits" / "v7_pediatric.json"),
                                              part):  # fmt: skip
         cases.append({"kind": f"v7_{group}", "image": image, "ref": mask, "zone": zone})

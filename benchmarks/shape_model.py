@@ -223,6 +223,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += " --beside-heart" if args.beside_heart else ""
     command += " --heart-grid" if args.heart_grid else ""
     command += f" --adult-failures {args.adult_failures}" if args.adult_failures else ""
+    command += " --portable" if args.portable else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -258,6 +259,10 @@ def main() -> None:
                         help="with --real-failures: N sick copies of each adult training film (dense disease drawn, "
                         "adult_failures.py) with the failing models' lungs on them, ADULT_FAILURES of the adult pairs; "
                         "adds _adult to the name")  # fmt: skip
+    parser.add_argument("--portable", action="store_true",
+                        help="with --adult-failures: the sick copies also look like portable ICU films (squashed, "
+                        "flat, shuttered, off-centre; adult_failures.PORTABLE); adds _portable to the name",
+                        )  # fmt: skip
     parser.add_argument("--heart-grid", action="store_true",
                         help="judge each growth setting also with growth into the heart found allowed (keys _nh)")
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
@@ -278,10 +283,13 @@ def main() -> None:
         parser.error("--real-failures needs --children (the failures are those on the children's films)")
     if (args.adult_failures and not args.real_failures) or args.adult_failures < 0:
         parser.error("--adult-failures N (N >= 0) needs --real-failures (the failing models whose lungs are drawn)")
+    if args.portable and not args.adult_failures:
+        parser.error("--portable needs --adult-failures N (it changes the look of those sick copies)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
     name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
     name += ("_beside" if args.beside_heart else "") + ("_adult" if args.adult_failures else "")
+    name += "_portable" if args.portable else ""
     name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
@@ -299,7 +307,8 @@ def main() -> None:
             founds = founds_list[0] if founds_list else None
         sick = 0
         if args.adult_failures:
-            sick_data = adult_failures(training_samples(data), args.real_failures, args.adult_failures, SIZE)
+            sick_data = adult_failures(training_samples(data), args.real_failures, args.adult_failures, SIZE,
+                                       args.portable)
             films, masks, cares, founds, sick = after_adults((films, masks, cares, founds), adults, *sick_data)
         train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
               args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick)

@@ -75,3 +75,52 @@ def test_sick_films_go_between_the_adults_and_the_children_with_their_sources_ma
     assert m[:, 0, 0].tolist() == [False, True, True, True, False, True, True]  # sick films take their sources' masks
     assert c[:, 0, 0].tolist() == [False] * 3 + [True] * 2 + [False] * 2  # the sick films' loss counts everywhere
     assert fo[0, :, 0, 0].tolist() == [8, 8, 7, 7]  # founds indexed from the first film after the adults
+
+
+def _chest(size: int = 128) -> tuple[np.ndarray, np.ndarray]:
+    mask = np.zeros((size, size), bool)
+    mask[30:100, 15:55] = mask[30:100, 73:113] = True
+    return np.where(mask, 0.2, 0.7).astype(np.float32), mask  # dark lungs in a soft-tissue body
+
+
+def test_a_sick_copy_without_the_portable_look_is_round_39s_draw():
+    af = bench("adult_failures")
+    image, mask = _chest()
+    for seed in [(0, 0), (3, 1)]:
+        film, lung = af.sick_copy(image, mask, seed, portable=False)
+        assert np.array_equal(film, af.dense(image, mask, np.random.default_rng([39, *seed])))
+        assert lung is mask
+
+
+def test_a_portable_sick_copy_moves_its_mask_with_the_film():
+    af = bench("adult_failures")
+    image, mask = _chest()
+    moved = 0
+    for i in range(12):
+        film, lung = af.sick_copy(image, mask, (i, 0), portable=True)
+        assert film.shape == image.shape and film.min() >= 0 and film.max() <= 1
+        assert lung.sum() <= mask.sum() * 1.01  # squashed or framed smaller, never larger
+        moved += not np.array_equal(lung, mask)  # (squash moves masks with films: test_augment)
+    assert 2 <= moved <= 10  # squash 0.35, off-centre 0.25: about half move
+
+
+def test_the_portable_kind_moves_the_reference_with_the_film():
+    kinds = bench("pathology_kinds")
+    image, mask = _chest()
+    for i in range(3):  # mass, nodules, lobar in turn: none covers a whole lung, so lung stays darker than body
+        film, ref = kinds.portable(image, mask, i)
+        again, ref2 = kinds.portable(image, mask, i)
+        assert np.array_equal(film, again) and np.array_equal(ref, ref2)  # fixed seeds
+        assert not np.array_equal(ref, mask)  # always squashed or off-centre
+        dark = film < np.median(film)
+        assert (dark & ref).sum() / ref.sum() > (dark & mask).sum() / mask.sum()  # the moved reference fits better
+
+
+def test_portable_sick_films_take_their_own_masks():
+    after_adults = bench("adult_failures").after_adults
+    films = np.zeros((4, 2, 2), np.float32)
+    masks = np.zeros((4, 2, 2), bool)  # 2 adults, 2 children, no lung
+    own = np.ones((1, 2, 2), bool)
+    _, m, _, _, n = after_adults((films, masks, masks.copy(), np.zeros((1, 2, 2, 2))), 2, np.ones((1, 2, 2)),
+                                 np.array([0]), np.zeros((1, 1, 2, 2)), own)  # fmt: skip
+    assert n == 1 and m[:, 0, 0].tolist() == [False, False, True, False, False]
