@@ -88,12 +88,23 @@ UNSEEN: dict[str, Kind] = {"mass": mass, "nodules": nodules, "lobar": lobar}
 SEEN: dict[str, Kind] = {"consolidation": consolidation, "effusion": effusion, "whiteout": whiteout}
 
 
-def portable(image: np.ndarray, mask: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
-    """(film, moved mask) of case ``i``: the ``i``-th unseen kind in turn (mass, nodules, lobar) from seed [4000, i],
-    then squashed or framed off-centre (half each), made flat and noisy, and shuttered (seed [4001, i])."""
-    image = list(UNSEEN.values())[i % len(UNSEEN)](image, mask, np.random.default_rng([4000, i]))
+def portable_stages(image: np.ndarray, mask: np.ndarray, i: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(stage, film, mask) after each step of :func:`portable`'s case ``i``: the ``i``-th unseen kind in turn (mass,
+    nodules, lobar) from seed [4000, i]; then squashed or framed off-centre (half each), made flat and noisy, and
+    shuttered, in that order from seed [4001, i]."""
+    image = np.clip(list(UNSEEN.values())[i % len(UNSEEN)](image, mask, np.random.default_rng([4000, i])), 0, 1)
+    stages = [("disease", image, mask)]
     rng = np.random.default_rng([4001, i])
     shift = pathology.squash if rng.random() < 0.5 else pathology.offcentre
-    image, mask = shift(np.clip(image, 0, 1), mask, rng)
-    image = pathology.collimation(pathology.low_contrast(image, rng), rng)
-    return np.clip(image, 0, 1).astype(np.float32), mask
+    image, mask = shift(image, mask, rng)
+    stages.append(("moved", image, mask))
+    image = pathology.low_contrast(image, rng)
+    stages.append(("flat", np.clip(image, 0, 1), mask))
+    stages.append(("shuttered", np.clip(pathology.collimation(image, rng), 0, 1), mask))
+    return [(name, film.astype(np.float32), m) for name, film, m in stages]
+
+
+def portable(image: np.ndarray, mask: np.ndarray, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """(film, moved mask) of case ``i``: :func:`portable_stages`' last."""
+    _, film, mask = portable_stages(image, mask, i)[-1]
+    return film, mask

@@ -37,16 +37,18 @@ MEASUREMENT_FIELDS = (
 
 
 def confidence(prob: np.ndarray, mask: np.ndarray) -> float:
-    """Mean of max(p, 1 - p) over the lung mask and every uncertain pixel (0.1 < p < 0.9) outside it.
+    """How much the lung model agrees with the reported mask: mean of p inside ``mask`` and 1 - p outside it,
+    over the mask and every uncertain pixel (0.1 < p < 0.9) outside it.
 
-    The background far from the lungs is left out, since its certainty would hide doubt about the
-    lungs themselves. 1.0 when there is no lung and no uncertain pixel.
+    The background far from the lungs is left out, since its certainty would hide doubt about the lungs
+    themselves. Lung the shape prior grew where the model saw none (p ~ 0) counts as doubt: until round 41 this
+    was max(p, 1 - p), which counted it as certainty (benchmarks/confidence_variants_val.md). 1.0 when there is
+    no lung and no uncertain pixel.
     """
     region = mask | ((prob > 0.1) & (prob < 0.9))
     if not region.any():
         return 1.0
-    p = prob[region]
-    return float(np.maximum(p, 1 - p).mean())
+    return float(np.where(mask, prob, 1 - prob)[region].mean())
 
 
 def quality_flags(right: int, left: int, fraction: float, conf: float) -> list[str]:

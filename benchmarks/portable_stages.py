@@ -1,0 +1,94 @@
+"""Which step of a portable film breaks the shipped lung model (round 41)?
+
+``shape_failures.py``'s ``portable`` kind (an unseen disease, then squashed or off-centre, flat and noisy, shuttered:
+``pathology_kinds.portable``) scores the shipped lung model far below the simulated diseases alone. Here each
+validation film's case is scored after each step (``pathology_kinds.portable_stages``): the disease alone, moved, made
+flat, shuttered; by the lung model alone (post-processed, nothing completed) and as shipped (the shape model
+completing it). Shutters can hide lung outright (the reference keeps it), so their step measures the film, not only
+the model. Validation films only (``--part test`` to report after a choice).
+
+Usage: python benchmarks/portable_stages.py [--data PATH] [--model NAME] [--part val|test] [--output NAME]
+  -> benchmarks/<NAME>.json and .md (default portable_stages)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from pathology_kinds import portable_stages  # noqa: E402
+
+from lungseg.data.layouts import discover, load_split, select  # noqa: E402
+from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
+from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
+from lungseg.inference.segmenter import Segmenter  # noqa: E402
+from lungseg.io.reader import XRay  # noqa: E402
+
+STAGES = ("disease", "moved", "flat", "shuttered")
+WAYS = ("lung_model", "shipped")  # nothing completed / the shape model completing the lungs
+
+
+def scores(data: Path, model: str, part: str) -> dict[str, dict[str, list]]:
+    """Per way, per stage: [(film name, Dice)] over the films of ``part``, in film order."""
+    segs = {"lung_model": Segmenter.from_pretrained(model, complete_lungs=False, heart=None, quality=False,
+                                                    precision="fp32"),
+            "shipped": Segmenter.from_pretrained(model, quality=False, precision="fp32")}  # the heart found: as shipped
+    films = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
+                   load_split(HERE.parent / "splits" / "pathology.json")[part])  # fmt: skip
+    out: dict = {way: {stage: [] for stage in STAGES} for way in WAYS}
+    for i, s in enumerate(films):
+        image, mask = read_labelled(s)
+        for stage, film, ref in portable_stages(image, mask, i):
+            for way, seg in segs.items():
+                out[way][stage].append((s.name, round(overlap_metrics(seg(XRay(film)).mask, ref)["dice"], 4)))
+    return out
+
+
+def summary(rows: dict) -> dict:
+    """Per way: each stage's mean Dice, films under 0.85, and the five worst films of the last stage."""
+    return {way: {**{stage: {"mean": round(float(np.mean([d for _, d in r])), 4),
+                             "under_0.85": sum(d < 0.85 for _, d in r)} for stage, r in stages.items()},
+                  "worst_shuttered": sorted(stages["shuttered"], key=lambda t: t[1])[:5]}
+            for way, stages in rows.items()}  # fmt: skip
+
+
+def render(out: dict) -> str:
+    s = out["summary"]
+    lines = [f"# Portable films step by step ({out['model']}, {out['part']} films)", "", f"`{out['command']}`", "",
+             f"{out['n_films']} films, each with one unseen disease and then each portable step in turn "
+             "(pathology_kinds.portable_stages); Dice against the manual mask moved with the film; "
+             "`lung_model`: nothing completed, `shipped`: with the shape model.", "",
+             "| way | " + " | ".join(STAGES) + " |", "|---|" + "---|" * len(STAGES)]  # fmt: skip
+    for way in WAYS:
+        lines.append(f"| {way} | " + " | ".join(f"{s[way][st]['mean']} ({s[way][st]['under_0.85']} under 0.85)"
+                                               for st in STAGES) + " |")  # fmt: skip
+    for way in WAYS:
+        lines.append(f"\nWorst shuttered films, {way}: " + ", ".join(f"{n} {d}" for n, d in s[way]["worst_shuttered"]))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
+    parser.add_argument("--model", default="lungseg-unet-default")
+    parser.add_argument("--part", default="val", choices=["val", "test"])
+    parser.add_argument("--output", default="portable_stages")
+    args = parser.parse_args(argv)
+    rows = scores(Path(args.data), args.model, args.part)
+    command = "python benchmarks/portable_stages.py" + "".join(
+        f" --{k} {v}" for k, v in (("model", args.model), ("part", args.part), ("output", args.output))
+        if v != parser.get_default(k))  # fmt: skip
+    out = {"command": command, "model": args.model, "part": args.part, "n_films": len(rows["shipped"]["disease"]),
+           "summary": summary(rows), "rows": rows}  # fmt: skip
+    (HERE / f"{args.output}.json").write_text(json.dumps(out, indent=1) + "\n")
+    (HERE / f"{args.output}.md").write_text(render(out))
+
+
+if __name__ == "__main__":
+    main()
