@@ -13,8 +13,15 @@ probability 1/2: the label is known by construction. Judged on films training ne
 benchmark's test films (clean and 4 corrupted versions each) and the 200 v7 test films, each both ways; and,
 end to end, Dice of the shipped model on the 69 Montgomery test films inverted, with the check off and on.
 
-Usage: python benchmarks/polarity_model.py [--data PATH] [--steps N] [--output FILE]
-Writes the checkpoint (default runs/polarity_model.pt), benchmarks/polarity_model.json and .md.
+``--portable`` (round 42): ``PORTABLE`` of the training films are also given a portable film's look before the
+inversion (:func:`portable_look`: shutter bands up to a quarter of a side, white as unexposed film is, black or grey;
+flat and noisy): round 41 found the shipped check calling such films inverted. The row ``adult_portable`` judges that
+on the test films made flat and shuttered by the lung simulator's own ``low_contrast`` and ``collimation``.
+``--judge CHECKPOINT`` judges an existing model (the bundled one: src/lungseg/model/weights/lungseg-polarity.pt).
+
+Usage: python benchmarks/polarity_model.py [--data PATH] [--steps N] [--output FILE] [--portable] [--judge FILE]
+  [--name NAME]
+Writes the checkpoint (default runs/polarity_model.pt), benchmarks/<NAME>.json and .md (default polarity_model).
 """
 
 from __future__ import annotations
@@ -40,14 +47,37 @@ from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
 from lungseg.evaluation.quality_fit import auroc  # noqa: E402
 from lungseg.inference.segmenter import Segmenter  # noqa: E402
 from lungseg.inference.view import thumbnail  # noqa: E402
-from lungseg.model.viewnet import ViewConfig, ViewNet, save_view_model  # noqa: E402
+from lungseg.model.viewnet import ViewConfig, ViewNet, load_view_model, save_view_model  # noqa: E402
+from lungseg.training.pathology import collimation, low_contrast  # noqa: E402
 
 log = logging.getLogger("polarity_model")
 COMMAND = "python benchmarks/polarity_model.py"
+PORTABLE = 0.3  # --portable: share of training films given a portable film's look before the inversion
 
 
-def drawn(film: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A film as a hospital might send it, grey scale as it was (turned, cropped or padded, a block, windowing)."""
+def shutters(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """1-4 sides covered by a flat band of 2-25% of the side: white (unexposed film) half the time, else black or
+    grey."""
+    out, (h, w) = img.copy(), img.shape
+    value = 1.0 if rng.random() < 0.5 else float(rng.choice([0.0, rng.uniform(0.6, 0.95)]))
+    sides = np.flatnonzero(rng.random(4) < 0.5)
+    for side in sides if len(sides) else [int(rng.integers(4))]:
+        depth = int(rng.uniform(0.02, 0.25) * (h if side < 2 else w))
+        region = [(slice(0, depth), slice(None)), (slice(h - depth, h), slice(None)),
+                  (slice(None), slice(0, depth)), (slice(None), slice(w - depth, w))][side]  # fmt: skip
+        out[region] = value
+    return out
+
+
+def portable_look(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A portable film's look: flat and noisy 60% of the time, shuttered 80% of the time."""
+    img = low_contrast(img, rng) if rng.random() < 0.6 else img
+    return np.clip(shutters(img, rng) if rng.random() < 0.8 else img, 0, 1)
+
+
+def drawn(film: np.ndarray, rng: np.random.Generator, portable: bool = False) -> np.ndarray:
+    """A film as a hospital might send it, grey scale as it was (turned, cropped or padded, a block, windowing;
+    with ``portable``, a portable film's look ``PORTABLE`` of the time; the draws before it as without)."""
     img = _crop_or_pad(_affine(film, rng, 35) if rng.random() < 0.7 else film, rng)
     img = img[:, ::-1] if rng.random() < 0.5 else img
     if rng.random() < 0.15:  # a block (lead apron, detector fault, a label)
@@ -55,19 +85,21 @@ def drawn(film: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         y, x = rng.integers(0, h // 2), rng.integers(0, w // 2)
         img = img.copy()
         img[y : y + int(h * rng.uniform(0.2, 0.5)), x : x + int(w * rng.uniform(0.2, 0.5))] = rng.choice([0.0, 1.0])
-    return np.clip(_intensity(img, rng), 0, 1)
+    img = np.clip(_intensity(img, rng), 0, 1)
+    return portable_look(img, rng) if portable and rng.random() < PORTABLE else img
 
 
-def batch(films: np.ndarray, rng: np.random.Generator, size: int, n: int) -> tuple[torch.Tensor, torch.Tensor]:
+def batch(films: np.ndarray, rng: np.random.Generator, size: int, n: int,
+          portable: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` drawn films, the second half inverted (label 1)."""
-    images = [drawn(films[rng.integers(len(films))], rng) for _ in range(n)]
+    images = [drawn(films[rng.integers(len(films))], rng, portable) for _ in range(n)]
     y = np.r_[np.zeros(n // 2), np.ones(n - n // 2)]
     images = [1 - img if flip else img for img, flip in zip(images, y, strict=True)]
     x = np.stack([thumbnail(np.ascontiguousarray(img, np.float32), size) for img in images])
     return torch.from_numpy(x)[:, None], torch.from_numpy(y).float()
 
 
-def train(films: np.ndarray, steps: int, seed: int = 0) -> ViewNet:
+def train(films: np.ndarray, steps: int, seed: int = 0, portable: bool = False) -> ViewNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = ViewNet(ViewConfig())
@@ -76,7 +108,7 @@ def train(films: np.ndarray, steps: int, seed: int = 0) -> ViewNet:
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     for step in range(steps):
-        x, y = batch(films, rng, model.config.size, 64)
+        x, y = batch(films, rng, model.config.size, 64, portable)
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -109,13 +141,18 @@ def both_ways(model: ViewNet, images: list[np.ndarray], kinds: list[str] | None 
             "error_kinds": sorted({(kinds * 2)[k] for k in np.flatnonzero(wrong)})}  # fmt: skip
 
 
-def judge(model: ViewNet, adult_test: list, v7_test: list, seed: int = 1) -> dict:
+def judge(model: ViewNet, adult_test: list, v7_test: list, seed: int = 1, portable_row: bool = False) -> dict:
     films = [img for img, _ in adult_test]
     corrupted = [(kind, img) for i, (f, m) in enumerate(adult_test)
                  for kind, (img, _) in perturbed(f, m, np.random.default_rng([seed, i]))]  # fmt: skip
-    return {"adult_clean": both_ways(model, films),
-            "adult_corrupted": both_ways(model, [img for _, img in corrupted], [kind for kind, _ in corrupted]),
-            "v7_clean": both_ways(model, [img for img, _ in v7_test])}  # fmt: skip
+    out = {"adult_clean": both_ways(model, films),
+           "adult_corrupted": both_ways(model, [img for _, img in corrupted], [kind for kind, _ in corrupted]),
+           "v7_clean": both_ways(model, [img for img, _ in v7_test])}  # fmt: skip
+    if portable_row:  # round 42: flat and shuttered by the lung simulator's own functions, the benchmark's seeds
+        looks = [np.clip(collimation(low_contrast(f, rng := np.random.default_rng([42, i])), rng), 0, 1)
+                 for i, f in enumerate(films)]  # fmt: skip
+        out["adult_portable"] = both_ways(model, looks)
+    return out
 
 
 def inverted_dice(samples: list, checkpoint: Path) -> dict:
@@ -131,6 +168,16 @@ def inverted_dice(samples: list, checkpoint: Path) -> dict:
     return {"n": len(samples), **out}
 
 
+def header(result: dict) -> list[str]:
+    """The first lines of a run with options (round 42): what ran, and how long training took if it trained."""
+    trained = (f"Trained on {result['n_train_films']} training films as the bundled model was, with a portable "
+               f"film's look; {result['steps']} steps of 64 inputs, {result['train_seconds']} s on this machine's CPU."
+               if result["steps"] else "Judges an existing model; trains nothing.")  # fmt: skip
+    return [f"`{result['command']}` ({result['params']} weights, 64 px input); every figure here is from it.", trained,
+            "`adult_portable`: the adult test films made flat and shuttered (the lung simulator's `low_contrast` and "
+            "`collimation`, the benchmark's seeds)."]  # fmt: skip
+
+
 def render(result: dict) -> str:
     t, d = result["test"], result["montgomery_test_inverted"]
     rows = [f"| {name} | {r['n']} | {r['upright_called_inverted']} | {r['inverted_missed']} | "
@@ -138,10 +185,12 @@ def render(result: dict) -> str:
             for name, r in t.items()]  # fmt: skip
     return "\n".join([
         "# Polarity model: is the X-ray inverted?", "",
-        f"`{COMMAND}` trains the bundled `lungseg-polarity` model ({result['params']} weights, 64 px input) and",
-        "writes `polarity_model.json`; every figure here is from it. Trained on the training films of",
-        f"`splits/pathology.json` and `splits/v7_pediatric.json` ({result['n_train_films']} films), drawn and",
-        f"inverted at random; {result['steps']} steps of 64 inputs, {result['train_seconds']} s on this machine's CPU.",
+        *(header(result) if "command" in result else [
+            f"`{COMMAND}` trains the bundled `lungseg-polarity` model ({result['params']} weights, 64 px input) and",
+            "writes `polarity_model.json`; every figure here is from it. Trained on the training films of",
+            f"`splits/pathology.json` and `splits/v7_pediatric.json` ({result['n_train_films']} films), drawn and",
+            f"inverted at random; {result['steps']} steps of 64 inputs, {result['train_seconds']} s on this machine's "
+            "CPU."]),
         "Judged on films training never sees, each as it is and inverted (logit > 0: inverted).", "",
         "| test films | n | upright called inverted | inverted missed | highest upright / lowest inverted logit "
         "| AUROC |", "|---|---|---|---|---|---|", *rows, "",
@@ -156,21 +205,32 @@ def render(result: dict) -> str:
     ]) + "\n"  # fmt: skip
 
 
+def options(parser) -> None:
+    parser.add_argument("--portable", action="store_true", help="train with a portable film's look (round 42)")
+    parser.add_argument("--judge", type=Path, help="judge this polarity model instead of training one")
+    parser.add_argument("--name", default="polarity_model", help="benchmarks/<NAME>.json and .md")
+
+
 def main() -> None:
-    args, films, (path_split, adult, v7_split, v7) = thumbnail_run(__doc__.splitlines()[0], 2000, "polarity_model.pt")
+    args, films, (path_split, adult, v7_split, v7) = thumbnail_run(__doc__.splitlines()[0], 2000, "polarity_model.pt",
+                                                                   options)  # fmt: skip
     start = time.perf_counter()
-    model = train(films, args.steps)
+    model = load_view_model(args.judge)[0] if args.judge else train(films, args.steps, portable=args.portable)
     seconds = round(time.perf_counter() - start)
     test = judge(model, [small_pair(s) for s in select(adult, path_split["test"])],
-                 [small_pair(s) for s in select(v7, v7_split["test"])])  # fmt: skip
+                 [small_pair(s) for s in select(v7, v7_split["test"])], portable_row=args.portable or bool(args.judge))
     metrics = json.loads(json.dumps(test))  # plain Python types: the checkpoint loads with weights_only
-    save_view_model(args.output, model, provenance=f"{COMMAND} --steps {args.steps}", metrics=metrics)
+    command = COMMAND + " --portable" * args.portable + (f" --judge {args.judge}" if args.judge else "")
+    command += f" --name {args.name}" if args.name != "polarity_model" else ""
+    if not args.judge:
+        save_view_model(args.output, model, provenance=f"{command} --steps {args.steps}", metrics=metrics)
     montgomery = [s for s in select(adult, path_split["test"]) if s.image.name.startswith("MCUCXR")]
     result = {"params": sum(p.numel() for p in model.parameters()), "n_train_films": len(films),
-              "steps": args.steps, "train_seconds": seconds, "test": test,
-              "montgomery_test_inverted": inverted_dice(montgomery, args.output)}  # fmt: skip
-    (HERE / "polarity_model.json").write_text(json.dumps(result, indent=1) + "\n")
-    (HERE / "polarity_model.md").write_text(render(result))
+              "steps": None if args.judge else args.steps, "train_seconds": None if args.judge else seconds,
+              "test": test, "montgomery_test_inverted": inverted_dice(montgomery, args.judge or args.output)}
+    result |= {"command": command} if command != COMMAND else {}  # the committed round-19 output has no command
+    (HERE / f"{args.name}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (HERE / f"{args.name}.md").write_text(render(result))
     print(render(result))
 
 

@@ -8,6 +8,7 @@ completing it). Shutters can hide lung outright (the reference keeps it), so the
 the model. Validation films only (``--part test`` to report after a choice).
 
 Usage: python benchmarks/portable_stages.py [--data PATH] [--model NAME] [--part val|test] [--output NAME]
+  [--polarity-model FILE]
   -> benchmarks/<NAME>.json and .md (default portable_stages)
 """
 
@@ -34,11 +35,12 @@ STAGES = ("disease", "moved", "flat", "shuttered")
 WAYS = ("lung_model", "shipped")  # nothing completed / the shape model completing the lungs
 
 
-def scores(data: Path, model: str, part: str) -> dict[str, dict[str, list]]:
-    """Per way, per stage: [(film name, Dice)] over the films of ``part``, in film order."""
-    segs = {"lung_model": Segmenter.from_pretrained(model, complete_lungs=False, heart=None, quality=False,
-                                                    precision="fp32"),
-            "shipped": Segmenter.from_pretrained(model, quality=False, precision="fp32")}  # the heart found: as shipped
+def scores(data: Path, model: str, part: str, polarity_model: str | None = None) -> dict[str, dict[str, list]]:
+    """Per way, per stage: [(film name, Dice)] over the films of ``part``, in film order; ``polarity_model``: another
+    polarity check's checkpoint than the bundled one."""
+    common = {"quality": False, "precision": "fp32", "polarity_model": polarity_model}
+    segs = {"lung_model": Segmenter.from_pretrained(model, complete_lungs=False, heart=None, **common),
+            "shipped": Segmenter.from_pretrained(model, **common)}  # the heart found: as shipped
     films = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                    load_split(HERE.parent / "splits" / "pathology.json")[part])  # fmt: skip
     out: dict = {way: {stage: [] for stage in STAGES} for way in WAYS}
@@ -79,10 +81,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="lungseg-unet-default")
     parser.add_argument("--part", default="val", choices=["val", "test"])
     parser.add_argument("--output", default="portable_stages")
+    parser.add_argument("--polarity-model", default=None, help="a polarity model's checkpoint (default the bundled)")
     args = parser.parse_args(argv)
-    rows = scores(Path(args.data), args.model, args.part)
+    rows = scores(Path(args.data), args.model, args.part, args.polarity_model)
     command = "python benchmarks/portable_stages.py" + "".join(
-        f" --{k} {v}" for k, v in (("model", args.model), ("part", args.part), ("output", args.output))
+        f" --{k.replace('_', '-')} {v}" for k, v in (("model", args.model), ("part", args.part),
+                                                     ("output", args.output), ("polarity_model", args.polarity_model))
         if v != parser.get_default(k))  # fmt: skip
     out = {"command": command, "model": args.model, "part": args.part, "n_films": len(rows["shipped"]["disease"]),
            "summary": summary(rows), "rows": rows}  # fmt: skip

@@ -20,6 +20,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -254,10 +255,14 @@ def render(result: dict) -> str:
     ]) + "\n"  # fmt: skip
 
 
-def thumbnail_run(description: str, steps: int, output: str) -> tuple[argparse.Namespace, np.ndarray, tuple]:
+def thumbnail_run(description: str, steps: int, output: str,
+                  extra: Callable[[argparse.ArgumentParser], None] | None = None) -> tuple[argparse.Namespace,
+                                                                                          np.ndarray, tuple]:
     """The command line and the training films of a thumbnail model's benchmark (view, polarity): (arguments,
-    films, :func:`film_sets`), logging on and torch on one thread."""
+    films, :func:`film_sets`), logging on and torch on one thread; ``extra`` adds a benchmark's own options."""
     parser = argparse.ArgumentParser(description=description)
+    if extra is not None:
+        extra(parser)
     parser.add_argument("--data", type=Path, default=HERE.parent.parent / "shared" / "data")
     parser.add_argument("--steps", type=int, default=steps)
     parser.add_argument("--output", type=Path, default=HERE.parent / "runs" / output)

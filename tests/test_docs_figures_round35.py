@@ -75,11 +75,11 @@ def test_readme_tells_rounds_30_to_35_from_their_jsons():
 
 
 def test_readme_headline_v7_figure_is_pathology_json():
-    real = [load(f)["results"]["lungseg-unet-default"]["real"] for f in ("pathology.json",
-                                                                          "history/pathology_shape_round35.json")]
-    now, before = (r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in real)
+    real = [load(f)["results"]["lungseg-unet-default"]["real"] for f in (
+        "pathology.json", "history/pathology_shape_round39.json", "history/pathology_shape_round35.json")]
+    now, r39, r35 = (r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in real)
     assert f"{now:.3f} on the agreement zone of 150 held-out children's pneumonia films, where the same model with " \
-           f"round 35's shape model had {before:.3f}" in flat("README.md")  # fmt: skip
+           f"round 39's shape model had {r39:.3f}, with round 35's {r35:.3f}," in flat("README.md")  # fmt: skip
 
 
 def test_targets_section_round35_against_round33():
@@ -131,10 +131,13 @@ def test_shape_heart_check_is_its_json_and_nothing_rises():
 
 def test_int8_parity_claims_of_round35():
     sets = load("int8_parity.json")["sets"]
-    assert min(sets[k]["min_agreement"] for k in ("montgomery_test", "shenzhen_test")) >= 0.995
-    assert sets["wingspan_test"]["min_agreement"] >= 0.995  # round 39's shape model: every adult film within 0.995
-    low = sets["wingspan_test"]["min_agreement"]
-    assert f"large heart of round 35, was at 0.9948; with round 39's it is at {low})" in flat("README.md")
+    assert sets["montgomery_test"]["min_agreement"] >= 0.995
+    old = load("history/int8_parity_shape_round39.json")["sets"]
+    assert min(old[k]["min_agreement"] for k in ("montgomery_test", "shenzhen_test", "wingspan_test")) >= 0.995
+    low = {k: sets[k]["min_agreement"] for k in ("shenzhen_test", "wingspan_test")}
+    assert max(low.values()) < 0.995 and sets["shenzhen_test"]["worst_film"] == "CHNCXR_0377_1"  # round 41's cost
+    assert (f"two\nadult films are not: a Wingspan film at {low['wingspan_test']} and Shenzhen's bubble film "
+            f"CHNCXR_0377_1 at {low['shenzhen_test']}").replace("\n", " ") in flat("README.md")  # fmt: skip
 
 
 def test_round36_is_judged_and_not_shipped():

@@ -113,7 +113,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     SHAPE_MODEL: PretrainedCfg(
         name=SHAPE_MODEL,
         file="lungseg-shape.pt",
-        sha256="3eefd70bf9d242e25b0818e9e1a78f4d8be3e902ea9af33651eac9fef3f40256",
+        sha256="bd9f34d18507e16a975ef2c10f0926cbb1e411e1c17136fed20c7480605000aa",
         image_size=128,
         padding="same",
         intensity="mask+equalize",  # the lungs found (0/1) and the film, equalised (shape_completion.py)
@@ -122,11 +122,11 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "and their manual lung masks with zones taken away and painted opaque on the film "
             "(lungseg/training/shape_masks.py), and the 856 v7 pediatric training films with the v1 lung model's "
             "own lungs of each (its real losses under opacity), the adult films twice more with dense disease "
-            "drawn and the v1 model's lungs on them (benchmarks/adult_failures.py), a fifth of the adult pairs with "
-            "a gastric bubble or the mediastinum taken for lung (to take away); the completion's settings chosen on "
-            "the validation films; benchmarks/shape_model.py --steps 6000 --image --children --real-failures "
-            "runs/v1_default.pt --extras --heart-grid --adult-failures 2 (MODEL_CARD.md, rounds 15, 16, 30, 32, 33 "
-            "and 39)"
+            "drawn, given the look of portable films (squashed, flat, shuttered, off-centre), and the v1 model's "
+            "lungs on them (benchmarks/adult_failures.py), a fifth of the adult pairs with a gastric bubble or the "
+            "mediastinum taken for lung (to take away); the completion's settings chosen on the validation films; "
+            "benchmarks/shape_model.py --steps 6000 --image --children --real-failures runs/v1_default.pt --extras "
+            "--heart-grid --adult-failures 2 --portable (MODEL_CARD.md, rounds 15, 16, 30, 32, 33, 39 and 41)"
         ),
         licence=WEIGHTS_LICENCE,  # learned from the Shenzhen masks (CC BY-NC-SA 4.0)
         task="shape",

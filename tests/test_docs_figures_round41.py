@@ -1,0 +1,97 @@
+"""Figures against the JSON they come from: round 41 of #9 (the sick adult copies also look like portable films;
+ships) and the mean confidence as the lung model's agreement with the mask (since round 41)."""
+
+import sys
+
+from .test_docs_figures import BENCH, flat, interval, load
+from .test_docs_figures_round35 import shipped_key
+from .test_docs_figures_round39 import failures_md
+
+NAME = "shape_model_image_children_real_extras_adult_portable_6k"
+
+
+def card() -> str:
+    return flat("MODEL_CARD.md")
+
+
+def pair(name: str) -> tuple[dict, dict, dict]:
+    r = load(f"{name}.json")["results"]
+    return r["round39"], r["round41"], r["none"]
+
+
+def test_round41_choice_is_its_json_and_the_shipped_setting():
+    sys.path.insert(0, str(BENCH))
+    from shape_model import choose, render
+
+    data = load(f"{NAME}.json")
+    assert (BENCH / f"{NAME}.md").read_text() == render(data)
+    assert data["chosen"] == choose(data["results"]) == shipped_key()
+    assert data["command"] in card() and f"({data['train_seconds']} s," in card()
+
+
+def test_round41_criterion_holds_as_the_card_tells_it():
+    a, b, none = pair("shape_failures_round41")
+    sa, sb, _ = pair("shape_failures_round41_shipped_lungs")
+    assert b["setting"] == a["setting"] == shipped_key()
+    # (1) the shipped lungs
+    assert abs(sb["clean"] - sa["clean"]) <= 0.0005 and abs(sb["simulated_mean"] - sa["simulated_mean"]) <= 0.0005
+    assert sb["vs_first"]["v7_pneumonia"]["mean"] >= -0.001
+    assert abs(sb["lung_over_heart"] - sa["lung_over_heart"]) <= 0.002
+    assert abs(sb["bubble_mean"] - sa["bubble_mean"]) <= 0.001
+    # (2) v1's lungs
+    assert b["vs_first"]["portable"]["mean"] > 0.005
+    assert b["simulated_mean"] >= a["simulated_mean"] - 0.002 and b["v7_pneumonia"] >= a["v7_pneumonia"] - 0.002
+    vs, svs = b["vs_first"], sb["vs_first"]
+    text = (f"portable {a['portable']:.4f} -> {b['portable']:.4f} (paired {interval(vs['portable'])}, "
+            f"{vs['portable']['films_up']} films up, {vs['portable']['films_down']} down; none completed "
+            f"{none['portable']:.3f}), adult simulated {a['simulated_mean']:.4f} -> {b['simulated_mean']:.4f} "
+            f"({interval(vs['simulated'])}), v7 pneumonia {a['v7_pneumonia']:.4f} -> {b['v7_pneumonia']:.4f}; with "
+            "the shipped lungs (the same command with `--lungs lungseg-unet-default --output "
+            f"shape_failures_round41_shipped_lungs`) clean {sa['clean']:.4f} -> {sb['clean']:.4f}, simulated "
+            f"{sa['simulated_mean']:.4f} -> {sb['simulated_mean']:.4f}, v7 pneumonia {sa['v7_pneumonia']:.4f} -> "
+            f"{sb['v7_pneumonia']:.4f} (paired {interval(svs['v7_pneumonia'])}), lung over the heart "
+            f"{sa['lung_over_heart']:.4f} -> {sb['lung_over_heart']:.4f}, bubble mean {sa['bubble_mean']:.4f} -> "
+            f"{sb['bubble_mean']:.4f}, portable {sa['portable']:.4f} -> {sb['portable']:.4f} "
+            f"({interval(svs['portable'])})")  # fmt: skip
+    assert text in card()
+    normal = svs["v7_normal"]
+    assert normal["mean"] < 0 and (f"v7 normal {sa['v7_normal']:.4f} -> {sb['v7_normal']:.4f} with the shipped lungs "
+                                   f"({interval(normal)}, {normal['films_up']} up, {normal['films_down']} down)"
+                                   ) in card()  # fmt: skip
+    for name in ("shape_failures_round41", "shape_failures_round41_shipped_lungs"):
+        assert (BENCH / f"{name}.md").read_text() == failures_md(name)
+
+
+def test_portable_stages_is_its_json_and_in_the_card():
+    sys.path.insert(0, str(BENCH))
+    from portable_stages import render
+
+    data = load("portable_stages.json")
+    assert (BENCH / "portable_stages.md").read_text() == render(data)
+    lung = data["summary"]["lung_model"]
+    assert lung["shuttered"]["mean"] < lung["flat"]["mean"] - 0.05  # the shutters, not the disease, break it
+    assert (f"the disease alone {lung['disease']['mean']:.4f}, moved {lung['moved']['mean']:.4f}, flat "
+            f"{lung['flat']['mean']:.4f}, shuttered {lung['shuttered']['mean']:.4f} "
+            f"({lung['shuttered']['under_0.85']} films under 0.85") in card()
+
+
+def test_confidence_variants_are_their_jsons_and_the_quality_row_is_the_agreement():
+    sys.path.insert(0, str(BENCH))
+    from confidence_variants import max_p, render_val
+
+    test, val, quality = load("confidence_variants.json"), load("confidence_variants_val.json"), load("quality.json")
+    assert test["agreement"] == quality["eval"]["confidence"] and test["n_bad"] == quality["eval"]["n_bad"]
+    assert (BENCH / "confidence_variants_val.md").read_text() == render_val(val)
+    a, m = val["agreement"], val["max_p"]
+    assert a["auroc_bad"] > m["auroc_bad"] and a["spearman"] > m["spearman"]  # the choice, on validation
+    readme = flat("README.md")
+    assert (f"AUROC {m['auroc_bad']} -> {a['auroc_bad']}, Spearman {m['spearman']} -> {a['spearman']}; under 0.85 it "
+            f"flags {round(a['flags']['0.85']['bad'] * val['n_bad'])} of the {val['n_bad']} bad masks where max(p, "
+            f"1-p) flagged {round(m['flags']['0.85']['bad'] * val['n_bad'])}") in readme  # fmt: skip
+    t = test
+    assert (f"on the test cases {t['max_p']['auroc_bad']} -> {t['agreement']['auroc_bad']} and "
+            f"{t['max_p']['spearman']} -> {t['agreement']['spearman']}") in readme
+    import numpy as np
+
+    prob, mask = np.array([[0.95, 0.02], [0.5, 0.0]]), np.array([[True, True], [False, False]])
+    assert max_p(prob, mask) == (0.95 + 0.98 + 0.5) / 3  # the old definition: grown lung at p 0.02 counted certain
