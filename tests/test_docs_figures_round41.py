@@ -66,8 +66,10 @@ def test_portable_stages_is_its_json_and_in_the_card():
     sys.path.insert(0, str(BENCH))
     from portable_stages import render
 
-    data = load("portable_stages.json")
-    assert (BENCH / "portable_stages.md").read_text() == render(data)
+    data = load("history/portable_stages_polarity_round19.json")  # as round 41 measured it (round 19's polarity)
+    assert (BENCH / "history" / "portable_stages_polarity_round19.md").read_text() == render(data)
+    now = load("portable_stages.json")
+    assert (BENCH / "portable_stages.md").read_text() == render(now) and now["command"] == data["command"]
     lung = data["summary"]["lung_model"]
     assert lung["shuttered"]["mean"] < lung["flat"]["mean"] - 0.05  # the shutters, not the disease, break it
     assert (f"the disease alone {lung['disease']['mean']:.4f}, moved {lung['moved']['mean']:.4f}, flat "
@@ -95,3 +97,71 @@ def test_confidence_variants_are_their_jsons_and_the_quality_row_is_the_agreemen
 
     prob, mask = np.array([[0.95, 0.02], [0.5, 0.0]]), np.array([[True, True], [False, False]])
     assert max_p(prob, mask) == (0.95 + 0.98 + 0.5) / 3  # the old definition: grown lung at p 0.02 counted certain
+
+
+def test_round42_polarity_criterion_holds_as_the_card_and_readme_tell_it():
+    sys.path.insert(0, str(BENCH))
+    from polarity_model import render
+
+    new, old = load("polarity_model_portable.json"), load("polarity_model_shipped_judged.json")
+    for name, data in (("polarity_model_portable", new), ("polarity_model_shipped_judged", old)):
+        assert (BENCH / f"{name}.md").read_text() == render(data)
+    assert old["command"] in card()  # the run that trained names where its checkpoint went:
+    assert new["command"].replace(" --name", " --output runs/polarity_portable.pt --name") in card()
+
+    def errors(r: dict, row: str) -> int:
+        return r["test"][row]["upright_called_inverted"] + r["test"][row]["inverted_missed"]
+
+    assert errors(new, "adult_portable") < errors(old, "adult_portable")  # (a)
+    assert errors(new, "adult_clean") == errors(new, "v7_clean") == 0  # (b)
+    assert errors(new, "adult_corrupted") <= errors(old, "adult_corrupted") + 2
+    assert new["montgomery_test_inverted"]["auto"]["dice_mean"] >= 0.975  # (c)
+    stages, before = load("portable_stages.json")["summary"], load("history/portable_stages_polarity_round19.json")
+    a, b = before["summary"]["lung_model"], stages["lung_model"]
+    assert b["shuttered"]["mean"] > a["shuttered"]["mean"] + 0.01  # (d)
+    assert all(b[k]["mean"] >= a[k]["mean"] - 0.001 for k in ("disease", "moved", "flat"))
+    p, q = old["test"]["adult_portable"], new["test"]["adult_portable"]
+    assert (f"`adult_portable` {errors(old, 'adult_portable')} errors -> {errors(new, 'adult_portable')} "
+            f"({p['upright_called_inverted']} upright films called inverted -> {q['upright_called_inverted']}, "
+            f"{p['inverted_missed']} inverted missed -> {q['inverted_missed']})") in card()
+    assert (f"the lung model alone at the shuttered step {a['shuttered']['mean']:.4f} -> {b['shuttered']['mean']:.4f}"
+            ) in card()
+    readme = flat("README.md")
+    n = 2 * q["n"]
+    assert (f"{errors(old, 'adult_portable')} errors of {n}" in readme and f"{errors(new, 'adult_portable')} errors "
+            f"of those {n}, {errors(new, 'adult_corrupted')} of the {2 * new['test']['adult_corrupted']['n']} other "
+            f"corrupted films (the first model {errors(old, 'adult_corrupted')})") in readme  # fmt: skip
+
+
+def test_round41_on_the_test_films_as_the_card_tells_it():
+    a, b, _ = pair("shape_failures_round41_test")
+    sa, sb, _ = pair("shape_failures_round41_test_shipped_lungs")
+    for name in ("shape_failures_round41_test", "shape_failures_round41_test_shipped_lungs"):
+        assert load(f"{name}.json")["part"] == "test" and (BENCH / f"{name}.md").read_text() == failures_md(name)
+    assert (f"with v1's lungs {a['portable']:.4f} -> {b['portable']:.4f} ({interval(b['vs_first']['portable'])}), "
+            f"with the shipped lungs {sa['portable']:.4f} -> {sb['portable']:.4f} "
+            f"({interval(sb['vs_first']['portable'])}); v7 normal with the shipped lungs "
+            f"{interval(sb['vs_first']['v7_normal'])}") in card()
+    acc, old = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round39.json"))
+    text = ", ".join(f"{label} {old[k]['dice_mean']:.4f} -> {acc[k]['dice_mean']:.4f}" for label, k in
+                     (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")))
+    assert text in flat("benchmarks/accuracy.md")
+    real = load("pathology.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]
+    before = load("history/pathology_shape_round39.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]
+    assert (f"v7 pneumonia {before['groups']['pneumonia']['dice_mean']:.4f} -> {real['pneumonia']['dice_mean']:.4f}"
+            ) in card() and f"v7 normal\n0.9332 -> {real['normal']['dice_mean']:.4f}".replace("\n", " ") in card()
+
+
+def test_round41_heart_guard_in_the_card():
+    sys.path.insert(0, str(BENCH))
+    from shape_heart_check import render
+
+    data = load("shape_heart_check.json")
+    assert (BENCH / "shape_heart_check.md").read_text() == render(data)
+    rows, a, b = data["results"], "round 39", "round 41 (shipped)"
+    ups = [k for k, r in rows.items() if r[b]["mean"] > r[a]["mean"]]
+    downs = [k for k, r in rows.items() if r[b]["mean"] < r[a]["mean"]]
+    change = "; ".join(f"{k} {rows[k][a]['mean']:.4f} -> {rows[k][b]['mean']:.4f} (largest film "
+                       f"{rows[k][a]['max']:.4f} -> {rows[k][b]['max']:.4f})" for k in ups)  # fmt: skip
+    assert (f"lung over the manual heart against round 39's rises under {len(ups)} of the {len(rows)} kinds, falls "
+            f"under {len(downs)} and stays under {len(rows) - len(ups) - len(downs)}: {change}") in card()

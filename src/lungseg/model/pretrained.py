@@ -134,14 +134,15 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     POLARITY_MODEL: PretrainedCfg(
         name=POLARITY_MODEL,
         file="lungseg-polarity.pt",
-        sha256="2c79e8c0a2f04f7fffe3b45de64d50ac09cd9d2e83ee19f3fc0258a2441e292d",
+        sha256="bbc90d4866fef1aea11f0626fd15050b259ff4f5963f3badc7341e5c4caddaa7",
         image_size=64,
         padding="same",
         intensity="standardize",  # the view model's thumbnail (lungseg/inference/view.py)
         training_data=(
             "images only, no masks: the training films of splits/pathology.json and splits/v7_pediatric.json "
-            "(1,495 films), drawn (turns, crops, windowing, blocks) and inverted at random; "
-            "benchmarks/polarity_model.py"
+            "(1,495 films), drawn (turns, crops, windowing, blocks; since round 42 a portable film's look on 30%: "
+            "shutter bands, flat and noisy) and inverted at random; benchmarks/polarity_model.py --portable "
+            "--name polarity_model_portable (MODEL_CARD.md round 42)"
         ),
         licence="CC-BY-4.0",  # as the view model: v7 images (Kermany et al.); NLM public for research; Wingspan MIT
         task="polarity",
