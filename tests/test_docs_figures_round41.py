@@ -165,3 +165,19 @@ def test_round41_heart_guard_in_the_card():
                        f"{rows[k][a]['max']:.4f} -> {rows[k][b]['max']:.4f})" for k in ups)  # fmt: skip
     assert (f"lung over the manual heart against round 39's rises under {len(ups)} of the {len(rows)} kinds, falls "
             f"under {len(downs)} and stays under {len(rows) - len(ups) - len(downs)}: {change}") in card()
+
+
+def test_round42_on_the_test_films():
+    sys.path.insert(0, str(BENCH))
+    from portable_stages import render
+
+    new, old = load("portable_stages_test.json"), load("history/portable_stages_test_polarity_round19.json")
+    assert new["part"] == old["part"] == "test" and (BENCH / "portable_stages_test.md").read_text() == render(new)
+    assert (BENCH / "history" / "portable_stages_test_polarity_round19.md").read_text() == render(old)
+    a, b = old["summary"], new["summary"]
+    assert all(a[w][k] == b[w][k] for w in ("lung_model", "shipped") for k in ("disease", "moved", "flat"))
+    la, lb = a["lung_model"]["shuttered"], b["lung_model"]["shuttered"]
+    assert (f"the lung model alone at the shuttered step {la['mean']:.4f} -> {lb['mean']:.4f} ({la['under_0.85']} -> "
+            f"{lb['under_0.85']} films under 0.85), as shipped {a['shipped']['shuttered']['mean']:.4f} -> "
+            f"{b['shipped']['shuttered']['mean']:.4f}") in card()
+    assert f"on the test films {la['mean']:.4f} -> {lb['mean']:.4f}" in flat("README.md")
