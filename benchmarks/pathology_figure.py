@@ -31,6 +31,7 @@ KINDS = {
     "low contrast + noise": lambda im, m, r: (pathology.low_contrast(im, r), m),
     "low inspiration": lambda im, m, r: pathology.squash(im, m, r, (0.8, 0.85)),
     "off-centre": lambda im, m, r: pathology.offcentre(im, m, r, 0.4),
+    "whole portable film": lambda im, m, r: pathology.portable_film(im, m, r, pathology.PathologyConfig(enabled=True)),
 }
 
 

@@ -40,7 +40,7 @@ def scores(data: Path, model: str, part: str, polarity_model: str | None = None)
     polarity check's checkpoint than the bundled one."""
     common = {"quality": False, "precision": "fp32", "polarity_model": polarity_model}
     segs = {"lung_model": Segmenter.from_pretrained(model, complete_lungs=False, heart=None, **common),
-            "shipped": Segmenter.from_pretrained(model, **common)}  # the heart found: as shipped
+            "shipped": Segmenter.from_pretrained(model, shape_model=True, **common)}  # as shipped, for a file too
     films = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                    load_split(HERE.parent / "splits" / "pathology.json")[part])  # fmt: skip
     out: dict = {way: {stage: [] for stage in STAGES} for way in WAYS}

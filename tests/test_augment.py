@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from lungseg.data.layouts import discover, labelled
 from lungseg.training.augment import NO_AUGMENT, AugmentConfig, Augmenter, elastic_displacement, geometric, intensity
@@ -203,3 +204,28 @@ def test_gastric_bubble_depth_and_gap_are_the_configs():
     _, banded = lowest_and_gap(gastric_bubble_gap=(0.05, 0.05))
     _, touching = lowest_and_gap(gastric_bubble_gap=(0.0, 0.0))
     assert touching <= 2 < banded
+
+
+def test_portable_film_is_flat_and_noisy_over_the_padding_and_moves_both_masks():
+    """A whole portable film: the masks move with the frame (lungs and heart alike), the range is compressed, and
+    the flat, noisy look covers an off-centre frame's padding too (simulate's own order leaves it clean)."""
+    from lungseg.training.pathology import PathologyConfig, simulate
+
+    image, mask = pair(128)
+    heart = np.zeros_like(mask)
+    heart[60:90, 50:80] = True
+    config = PathologyConfig(enabled=True, portable=1.0, devices=0.0, text=0.0)
+    noisy_padding = moved = 0
+    for seed in range(12):
+        out, masks = simulate(image, np.stack([mask, heart]), np.random.default_rng(seed), config)
+        assert out.dtype == np.float32 and out.min() >= 0 and out.max() <= 1 and masks.shape == (2, 128, 128)
+        moved += not (masks[0] == mask).all() and not (masks[1] == heart).all()
+        values, counts = np.unique(out, return_counts=True)
+        film = out[~np.isin(out, values[counts > 0.01 * out.size])]  # shutter bands left out
+        assert np.ptp(np.percentile(film, [1, 99])) < 0.9 * np.ptp(np.percentile(image, [1, 99]))  # flat
+        assert (out - ndimage.gaussian_filter(out, 2))[~np.isin(out, values[counts > 0.01 * out.size])].std() > 0.003
+        for side in (out[:, :4], out[:, -4:]):  # an off-centre frame's padding: grey and noisy, unless shuttered
+            noisy_padding += side.std() > 0.003 and side.mean() > 0.05
+    assert moved == 12 and noisy_padding >= 16
+    with pytest.raises(ValueError, match="portable"):
+        PathologyConfig(enabled=True, portable=1.5)

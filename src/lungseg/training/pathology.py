@@ -10,7 +10,8 @@ Kinds (each with a probability and strength in :class:`PathologyConfig`): consol
 opacity, pleural effusion with a meniscus, white-out of a lower zone or hemithorax, gas under a
 hemidiaphragm (a large gastric bubble, which is not lung however dark it is), lines/tubes/ECG
 leads, burned-in text and markers, collimation borders, low contrast with noise, lower inspiration
-(a vertically squashed field) and off-centre framing (one side padded).
+(a vertically squashed field) and off-centre framing (one side padded): the last four in ``portable.py``;
+and a whole sick portable film at once (``portable``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage
 
-from lungseg.training.augment import per_mask
-
 from . import drawing
+from .portable import collimation, low_contrast, offcentre, squash  # the film's look (re-exported)
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,7 @@ class PathologyConfig:
     squash_range: tuple[float, float] = (0.8, 0.95)  # vertical scale of the lung field
     offcentre: float = 0.15
     offcentre_pad: float = 0.4  # max padding on one side, fraction of the width
+    portable: float = 0.0  # a whole portable film (portable_film); off unless a config asks, as gastric_bubble
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -67,7 +68,7 @@ class PathologyConfig:
 
 PROBABILITIES = (
     "consolidation", "ground_glass", "effusion", "whiteout", "gastric_bubble", "devices", "text",
-    "collimation", "low_contrast", "squash", "offcentre",
+    "collimation", "low_contrast", "squash", "offcentre", "portable",
 )  # fmt: skip
 
 
@@ -217,57 +218,34 @@ def paint_bubble(image, region, lung, rng):
     return np.minimum(image, image + alpha * (air - image))
 
 
-def low_contrast(image, rng):
-    """A flat, noisy portable film: scatter veil, compressed range, quantum noise."""
-    veil = rng.uniform(0.2, 0.5)
-    out = image * (1 - veil) + veil * ndimage.gaussian_filter(image, 20)
-    out = out * rng.uniform(0.3, 0.7) + rng.uniform(0.1, 0.4)
-    return out + rng.normal(0, rng.uniform(0.005, 0.02), size=image.shape)
-
-
-def collimation(image, rng):
-    """Shutter borders: 1-4 sides set to a flat black or white band."""
-    out = image.copy()
-    h, w = image.shape
-    value = float(rng.choice([0.0, 1.0, rng.uniform(0.6, 0.95)]))
-    for side in np.nonzero(rng.random(4) < 0.5)[0]:
-        depth = int(rng.uniform(0.02, 0.12) * (h if side < 2 else w))
-        if side == 0:
-            out[:depth] = value
-        elif side == 1:
-            out[h - depth :] = value
-        elif side == 2:
-            out[:, :depth] = value
-        else:
-            out[:, w - depth :] = value
-    return out
-
-
-def squash(image, mask, rng, scale=(0.8, 0.95)):
-    """Lower inspiration: the chest shortened vertically about its top, the abdomen rising."""
-    s = rng.uniform(*scale)
-    h, w = image.shape
-    yy, xx = np.mgrid[:h, :w].astype(np.float32)
-    coords = np.stack([yy / s, xx])
-    out = ndimage.map_coordinates(image, coords, order=1, mode="nearest")
-    out_mask = per_mask(
-        lambda m: ndimage.map_coordinates(m.astype(np.float32), coords, order=1, mode="constant") > 0.5, mask
-    )
-    return out, out_mask
-
-
-def offcentre(image, mask, rng, pad=0.4):
-    """The chest framed off-centre: one side padded by up to ``pad`` of the width, resized back."""
-    w = image.shape[1]
-    extra = int(rng.uniform(0.1, pad) * w)
-    left = bool(rng.random() < 0.5)
-    fill = float(rng.choice([0.0, np.percentile(image, 5)]))
-    widths = ((0, 0), (extra, 0)) if left else ((0, 0), (0, extra))
-    big = np.pad(image, widths, constant_values=fill)
-    zoom = (1.0, w / big.shape[1])
-    out = ndimage.zoom(big, zoom, order=1)[:, :w]
-    out_mask = per_mask(lambda m: ndimage.zoom(np.pad(m, widths).astype(np.float32), zoom, order=1)[:, :w] > 0.5, mask)
-    return out, out_mask
+def portable_film(image, masks, rng, config: PathologyConfig):
+    """A whole sick portable film: framed low or off-centre (half each), one dense kind of disease, lines and
+    text at their own rates, then flat and noisy over the whole detector (the padding of an off-centre frame
+    too, which :func:`simulate`'s order never makes noisy), shuttered half the time. Round 43: the lung model
+    took the noisy grey field beside a flat, off-centre chest for a lung and dropped the real ones."""
+    c = config
+    if rng.random() < 0.5:
+        image, masks = squash(image, masks, rng, c.squash_range)
+    else:
+        image, masks = offcentre(image, masks, rng, c.offcentre_pad)
+    mask = masks[0] if masks.ndim == 3 else masks
+    kind = int(rng.integers(4))
+    if kind == 0:
+        image = consolidation(image, mask, rng, c.consolidation_strength)
+    elif kind == 1:
+        image = ground_glass(image, mask, rng, c.ground_glass_strength)
+    elif kind == 2:
+        image = effusion(image, mask, rng, c.effusion_height)
+    else:
+        image = whiteout(image, mask, rng)
+    if rng.random() < c.devices:
+        image = drawing.devices(image, rng)
+    if rng.random() < c.text:
+        image = drawing.burned_text(image, rng)
+    image = low_contrast(np.clip(image, 0.0, 1.0), rng)
+    if rng.random() < 0.5:
+        image = collimation(image, rng)
+    return np.clip(image, 0.0, 1.0).astype(np.float32), masks
 
 
 def simulate(
@@ -279,6 +257,8 @@ def simulate(
     image = image.astype(np.float32, copy=True)
     masks = np.asarray(mask, bool)
     c = config
+    if c.portable and rng.random() < c.portable:
+        return portable_film(image, masks, rng, c)
     if rng.random() < c.squash:
         image, masks = squash(image, masks, rng, c.squash_range)
     mask = masks[0] if masks.ndim == 3 else masks
