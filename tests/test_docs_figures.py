@@ -39,9 +39,9 @@ def test_model_card_metrics_table_is_accuracy_json():
     card = (REPO / "MODEL_CARD.md").read_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
-    who = r"\*\*shipped\*\* \(v6\.4\)|v6\.3 \(previous default\)|v4|v1"
+    who = r"\*\*shipped\*\* \(v6\.5\)|v6\.4 \(previous default\)|v6\.3|v4|v1"
     rows = re.findall(rf"^\| ({who}) \| ([^|]+) \| (\d+) \| ([^\n]+)$", card, re.M)
-    assert len(rows) == 12
+    assert len(rows) == 15
     for who, test_set, n, rest in rows:
         r = results["shipped" if "shipped" in who else who.split()[0].replace(".", "")][names[test_set.strip()]]
         cells = [c.strip().strip("*") for c in rest.split("|")]
@@ -704,17 +704,21 @@ def test_known_failure_modes_are_the_worst_test_films():
     ((bubble, dice),) = before["real"]["shenzhen"]["worst"][:1]  # until round 32's shape model
     now = dict(real["shenzhen"]["worst"])[bubble]
     assert f"({bubble}: Dice {dice:.4f} before round 32's shape model, the worst Shenzhen test film and the worst " \
-           f"film of five of the six simulated kinds; {now:.4f} now" in card  # fmt: skip
+           f"film of five of the six simulated kinds; {now:.4f} now, with v6.5" in card  # fmt: skip
+    then = dict(load("history/pathology_v6.4.json")["results"]["lungseg-unet-default"]["real"]["shenzhen"]["worst"])
+    assert f"{then[bubble]:.4f} with v6.4 and round 41's" in card
     kinds = before["simulated"].values()
     assert [k["worst"][0][0] for k in kinds].count(bubble) == 5 and len(kinds) == 6
     first, second = real["montgomery"]["worst"][:2]
     assert f"({first[0]} {first[1]:.4f}, {second[0]} {second[1]:.4f}, the worst Montgomery test films)" in card
-    assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f}; " in card
+    assert f"(the worst v7 test film {real['v7_pediatric']['worst'][0][1]:.4f}; v6.4's " in card
     (film, dice), sims = real["shenzhen"]["worst"][0], load("pathology.json")["results"]["lungseg-unet-default"]
     worst = [k["worst"][0][0] for k in sims["simulated"].values()]
-    assert worst.count(film) == 5 and sims["simulated"]["mass"]["worst"][0][0] == first[0]  # round 41
-    assert f"({film} {dice:.4f}, now the worst Shenzhen test film and the worst film of five of the six simulated " \
-           f"kinds; under a mass the worst is {first[0]})" in card  # fmt: skip
+    assert worst.count(film) == 6  # round 43 (v6.5); with v6.4 five, the mass's worst was the worst Montgomery film
+    old = load("history/pathology_v6.4.json")["results"]["lungseg-unet-default"]["simulated"]
+    assert [k["worst"][0][0] for k in old.values()].count(film) == 5 and old["mass"]["worst"][0][0] == first[0]
+    assert f"({film} {dice:.4f}, now the worst Shenzhen test film and the worst film of all six simulated kinds; " \
+           f"with v6.4 of five, under a mass {first[0]} was)" in card  # fmt: skip
 
 
 def test_round21_figures_are_their_jsons():

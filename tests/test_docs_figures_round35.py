@@ -76,10 +76,15 @@ def test_readme_tells_rounds_30_to_35_from_their_jsons():
 
 def test_readme_headline_v7_figure_is_pathology_json():
     real = [load(f)["results"]["lungseg-unet-default"]["real"] for f in (
-        "pathology.json", "history/pathology_shape_round39.json", "history/pathology_shape_round35.json")]
-    now, r39, r35 = (r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in real)
-    assert f"{now:.3f} on the agreement zone of 150 held-out children's pneumonia films, where the same model with " \
-           f"round 39's shape model had {r39:.3f}, with round 35's {r35:.3f}," in flat("README.md")  # fmt: skip
+        "pathology.json", "history/pathology_v6.4.json", "history/pathology_shape_round39.json",
+        "history/pathology_shape_round35.json")]  # fmt: skip
+    now, v64, r39, r35 = (r["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"] for r in real)
+    assert f"{now:.3f} on the agreement zone of 150 held-out children's pneumonia films, where v6.4 had {v64:.3f}" \
+           in flat("README.md")  # fmt: skip
+    assert f"v6.4 with round 39's shape model had {r39:.3f}, with round 35's {r35:.3f}," in flat("README.md")
+    old = load("history/accuracy_v6.4.json")["results"]["shipped"]
+    assert "(Dice {:.4f}, {:.4f}, {:.4f} on the three adult sets".format(
+        *(old[k]["dice_mean"] for k in ("montgomery_test", "shenzhen_test", "wingspan_test"))) in flat("README.md")
 
 
 def test_targets_section_round35_against_round33():
@@ -130,7 +135,7 @@ def test_shape_heart_check_is_its_json_and_nothing_rises():
 
 
 def test_int8_parity_claims_of_round35():
-    sets = load("int8_parity.json")["sets"]
+    sets = load("history/int8_parity_v6.4.json")["sets"]  # round 41's shape model after v6.4 (round 43: v6.5)
     assert sets["montgomery_test"]["min_agreement"] >= 0.995
     old = load("history/int8_parity_shape_round39.json")["sets"]
     assert min(old[k]["min_agreement"] for k in ("montgomery_test", "shenzhen_test", "wingspan_test")) >= 0.995

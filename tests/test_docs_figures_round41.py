@@ -68,8 +68,9 @@ def test_portable_stages_is_its_json_and_in_the_card():
 
     data = load("history/portable_stages_polarity_round19.json")  # as round 41 measured it (round 19's polarity)
     assert (BENCH / "history" / "portable_stages_polarity_round19.md").read_text() == render(data)
-    now = load("portable_stages.json")
-    assert (BENCH / "portable_stages.md").read_text() == render(now) and now["command"] == data["command"]
+    now = load("history/portable_stages_v6.4.json")
+    assert now["command"] == data["command"] == load("portable_stages.json")["command"]  # v6.4's, then v6.5's now
+    assert (BENCH / "portable_stages.md").read_text() == render(load("portable_stages.json"))
     lung = data["summary"]["lung_model"]
     assert lung["shuttered"]["mean"] < lung["flat"]["mean"] - 0.05  # the shutters, not the disease, break it
     assert (f"the disease alone {lung['disease']['mean']:.4f}, moved {lung['moved']['mean']:.4f}, flat "
@@ -81,9 +82,10 @@ def test_confidence_variants_are_their_jsons_and_the_quality_row_is_the_agreemen
     sys.path.insert(0, str(BENCH))
     from confidence_variants import max_p, render_val
 
-    test, val, quality = load("confidence_variants.json"), load("confidence_variants_val.json"), load("quality.json")
+    test, val, quality = (load(f"history/{n}_v6.4.json") for n in ("confidence_variants", "confidence_variants_val",
+                                                                     "quality"))  # round 41, with v6.4
     assert test["agreement"] == quality["eval"]["confidence"] and test["n_bad"] == quality["eval"]["n_bad"]
-    assert (BENCH / "confidence_variants_val.md").read_text() == render_val(val)
+    assert (BENCH / "confidence_variants_val.md").read_text() == render_val(load("confidence_variants_val.json"))
     a, m = val["agreement"], val["max_p"]
     assert a["auroc_bad"] > m["auroc_bad"] and a["spearman"] > m["spearman"]  # the choice, on validation
     readme = flat("README.md")
@@ -116,7 +118,8 @@ def test_round42_polarity_criterion_holds_as_the_card_and_readme_tell_it():
     assert errors(new, "adult_clean") == errors(new, "v7_clean") == 0  # (b)
     assert errors(new, "adult_corrupted") <= errors(old, "adult_corrupted") + 2
     assert new["montgomery_test_inverted"]["auto"]["dice_mean"] >= 0.975  # (c)
-    stages, before = load("portable_stages.json")["summary"], load("history/portable_stages_polarity_round19.json")
+    stages = load("history/portable_stages_v6.4.json")["summary"]  # round 42's polarity model, v6.4's lungs
+    before = load("history/portable_stages_polarity_round19.json")
     a, b = before["summary"]["lung_model"], stages["lung_model"]
     assert b["shuttered"]["mean"] > a["shuttered"]["mean"] + 0.01  # (d)
     assert all(b[k]["mean"] >= a[k]["mean"] - 0.001 for k in ("disease", "moved", "flat"))
@@ -142,11 +145,11 @@ def test_round41_on_the_test_films_as_the_card_tells_it():
             f"with the shipped lungs {sa['portable']:.4f} -> {sb['portable']:.4f} "
             f"({interval(sb['vs_first']['portable'])}); v7 normal with the shipped lungs "
             f"{interval(sb['vs_first']['v7_normal'])}") in card()
-    acc, old = (load(f)["results"]["shipped"] for f in ("accuracy.json", "history/accuracy_shape_round39.json"))
+    acc, old = (load(f"history/accuracy_{n}.json")["results"]["shipped"] for n in ("v6.4", "shape_round39"))
     text = ", ".join(f"{label} {old[k]['dice_mean']:.4f} -> {acc[k]['dice_mean']:.4f}" for label, k in
                      (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")))
     assert text in flat("benchmarks/accuracy.md")
-    real = load("pathology.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]
+    real = load("history/pathology_v6.4.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]
     before = load("history/pathology_shape_round39.json")["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]
     assert (f"v7 pneumonia {before['groups']['pneumonia']['dice_mean']:.4f} -> {real['pneumonia']['dice_mean']:.4f}"
             ) in card() and f"v7 normal\n0.9332 -> {real['normal']['dice_mean']:.4f}".replace("\n", " ") in card()
@@ -171,8 +174,9 @@ def test_round42_on_the_test_films():
     sys.path.insert(0, str(BENCH))
     from portable_stages import render
 
-    new, old = load("portable_stages_test.json"), load("history/portable_stages_test_polarity_round19.json")
-    assert new["part"] == old["part"] == "test" and (BENCH / "portable_stages_test.md").read_text() == render(new)
+    new, old = (load(f"history/portable_stages_test_{n}.json") for n in ("v6.4", "polarity_round19"))
+    assert new["part"] == old["part"] == "test"
+    assert (BENCH / "portable_stages_test.md").read_text() == render(load("portable_stages_test.json"))
     assert (BENCH / "history" / "portable_stages_test_polarity_round19.md").read_text() == render(old)
     a, b = old["summary"], new["summary"]
     assert all(a[w][k] == b[w][k] for w in ("lung_model", "shipped") for k in ("disease", "moved", "flat"))

@@ -49,3 +49,28 @@ def test_portable_stages_go_disease_moved_flat_shuttered_and_end_at_the_portable
     assert stages[2][1].std() < stages[1][1].std()  # flatter
     film, ref = kinds.portable(image, mask, 4)
     assert np.array_equal(film, stages[-1][1]) and np.array_equal(ref, stages[-1][2])
+
+
+def test_heart_threshold_rule_takes_the_smallest_ctr_error_near_the_best_heart_dice():
+    choose = bench("heart_threshold").choose
+    rows = [{"threshold": 0.85, "heart_dice": 0.9302, "ctr_mae": 0.0100},  # lowest error, but Dice 0.0021 off
+            {"threshold": 0.9, "heart_dice": 0.9320, "ctr_mae": 0.0129},
+            {"threshold": 0.925, "heart_dice": 0.9323, "ctr_mae": 0.0125},
+            {"threshold": 0.95, "heart_dice": 0.9317, "ctr_mae": 0.0122}]  # fmt: skip
+    assert choose(rows) == 0.95
+    assert choose(rows, tolerance=0.003) == 0.85
+    assert choose(rows, tolerance=0.0) == 0.925
+
+
+def test_heart_threshold_copy_changes_only_the_heart_threshold(tmp_path):
+    import torch
+
+    from lungseg.model.checkpoint import save_checkpoint
+    from lungseg.model.unet import ModelConfig, UNet
+
+    model = UNet.from_config(ModelConfig(base_channels=4, depth=2, out_channels=2))
+    save_checkpoint(tmp_path / "a.pt", model, threshold=0.6, heart_threshold=0.9)
+    bench("heart_threshold").write_copy(str(tmp_path / "a.pt"), str(tmp_path / "b.pt"), 0.95)
+    a, b = (torch.load(tmp_path / n, weights_only=True) for n in ("a.pt", "b.pt"))
+    assert b["heart_threshold"] == 0.95 and a["heart_threshold"] == 0.9 and b["threshold"] == 0.6
+    assert all(torch.equal(a["state_dict"][k], b["state_dict"][k]) for k in a["state_dict"])

@@ -289,3 +289,30 @@ def test_a_base_beside_the_heart_is_lost_from_the_medial_edge_of_either_lung():
             rows, cols = np.nonzero(lost)
             assert lost.any() and not (lost & ~lung).any() and medial in cols
             assert np.ptp(cols) <= 0.7 * 15 + 1 and rows.min() >= 8 + 0.35 * 47 and rows.max() == 55
+
+
+
+def test_attached_growth_keeps_pieces_grown_from_the_lungs_and_drops_a_stray_one():
+    from lungseg.inference.shape_completion import attached_growth
+
+    lungs = pair() > 0
+    added = np.zeros_like(lungs)
+    added[56:60, 40:56] = True  # a base grown on below the image-right lung: touches it
+    added[8:56, 58:64] = True  # a stray piece in the field beside the body (round 43's portable films)
+    added[2:5, 30:34] = True  # a small stray piece
+    kept = attached_growth(added, lungs, one_lung=False)
+    np.testing.assert_array_equal(kept, added & (np.arange(64)[:, None] >= 56) & (np.arange(64)[None, :] < 58))
+    lost = attached_growth(added, lungs, one_lung=True)  # a lung lost whole: its largest piece apart comes back
+    assert lost[8:56, 58:64].all() and not lost[2:5, 30:34].any() and lost[56:60, 40:56].all()
+    assert attached_growth(added & ~kept & ~lost, lungs, one_lung=False) is None
+
+
+def test_attached_growth_leaves_a_lost_base_and_a_lost_lung_to_be_put_back():
+    labels = pair()
+    labels[32:56, 40:56] = 0  # a lost base grows from its lung
+    out = complete_shape(labels, None, Whole(), 0.5, min_width=0, attached=True)
+    np.testing.assert_array_equal(out, complete_shape(labels, None, Whole(), 0.5, min_width=0))
+    one = pair()
+    one[one == LEFT_LUNG] = 0  # a lung lost whole: apart from the found one, and put back
+    back = complete_shape(one, None, Whole(), 0.5, min_width=0, attached=True)
+    assert ((back > 0) == (pair() > 0)).all()

@@ -44,7 +44,7 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     DEFAULT_MODEL: PretrainedCfg(
         name=DEFAULT_MODEL,
         file="lungseg-unet-default.pt",
-        sha256="a7c794ba7f6ceab31972ceb1a70a11fb71d0c84ecc637b9c9ce30e17bd5075d0",
+        sha256="d108864eccd1e195dcd4706c3ff3ab037a93b46859b784bb9daeb7440e23eb9f",
         image_size=256,
         padding="same",
         intensity="equalize",
@@ -60,7 +60,9 @@ PRETRAINED: dict[str, PretrainedCfg] = {
             "(v6.2: configs/heart_exclusion_ft.yaml, last epoch); v6.3: 0.7 x (v6.2 + 8 epochs without Shenzhen's "
             "TB films, configs/no_shenzhen_abnormal_ft.yaml, best epoch: the 4th) + 0.3 x v6.2 (benchmarks/soup.py); "
             "v6.4: v6.2 + 8 epochs without Shenzhen's TB films with the heart's loss weighed 2x "
-            "(configs/no_shenzhen_abnormal_heart2_ft.yaml, best epoch: the 4th); "
+            "(configs/no_shenzhen_abnormal_heart2_ft.yaml, best epoch: the 4th); v6.5: v6.4 + 6 epochs with a whole "
+            "sick portable film on 20% of the training films (configs/portable_ft.yaml, best epoch: the 5th; heart "
+            "threshold by validation CTR error, benchmarks/heart_threshold.py); "
             "Montgomery validation half (34) + Wingspan validation (16) + v7 validation (100) select"
         ),
         licence=WEIGHTS_LICENCE,
