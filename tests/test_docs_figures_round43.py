@@ -166,3 +166,12 @@ def test_round44_guard_fails_its_criterion_as_the_card_tells_it():
     b = load("shape_failures_round44.json")["results"]
     assert (f"portable {b['base']['portable']:.4f} -> {b['att']['portable']:.4f}, simulated mean "
             f"{b['base']['simulated_mean']:.4f} -> {b['att']['simulated_mean']:.4f}") in card()
+
+
+def test_round43_second_seed_control_as_the_card_tells_it():
+    st = load("portable_stages_round43_v8B_best.json")["summary"]["lung_model"]
+    r = load("validation_choice_round43_v8B.json")["results"]
+    old, new = r["v64"], r["v8B_best"]
+    assert st["flat"]["mean"] > 0.9387 + 0.01 and all(new[k] >= old[k] - 0.001 for k in ("clean", "heart"))
+    assert f"its best epoch passes too, flat {st['flat']['mean']:.4f}, shuttered {st['shuttered']['mean']:.4f}, " \
+           f"heart {new['heart']:.4f}, v7 pneumonia paired {interval(new['v7_pneumonia_vs_v64'])}" in card()
