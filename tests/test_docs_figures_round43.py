@@ -175,3 +175,23 @@ def test_round43_second_seed_control_as_the_card_tells_it():
     assert st["flat"]["mean"] > 0.9387 + 0.01 and all(new[k] >= old[k] - 0.001 for k in ("clean", "heart"))
     assert f"its best epoch passes too, flat {st['flat']['mean']:.4f}, shuttered {st['shuttered']['mean']:.4f}, " \
            f"heart {new['heart']:.4f}, v7 pneumonia paired {interval(new['v7_pneumonia_vs_v64'])}" in card()
+
+
+def test_round45_lateral_guard_fails_its_criterion_as_the_card_tells_it():
+    sys.path.insert(0, str(BENCH))
+    from shape_failures import render
+
+    held = []
+    for name in ("shape_failures_round45_shipped_lungs", "shape_failures_round45"):
+        data = load(f"{name}.json")
+        assert (BENCH / f"{name}.md").read_text() == render(data) and data["part"] == "val"
+        base, lat = data["results"]["base"], data["results"]["lat"]
+        held.append(all(abs(lat[k] - base[k]) <= 0.0005 for k in ("clean", "mass", "lobar", "whiteout", "v7_pneumonia"))
+                    and lat["portable"] >= base["portable"])  # fmt: skip
+    assert held == [True, False]
+    from lungseg.inference import shape_completion
+
+    assert shape_completion.LATERAL is False
+    b = load("shape_failures_round45.json")["results"]
+    assert f"white-out {b['base']['whiteout']:.4f} -> {b['lat']['whiteout']:.4f} and portable " \
+           f"{b['base']['portable']:.4f} -> {b['lat']['portable']:.4f}" in card()

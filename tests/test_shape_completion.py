@@ -316,3 +316,17 @@ def test_attached_growth_leaves_a_lost_base_and_a_lost_lung_to_be_put_back():
     one[one == LEFT_LUNG] = 0  # a lung lost whole: apart from the found one, and put back
     back = complete_shape(one, None, Whole(), 0.5, min_width=0, attached=True)
     assert ((back > 0) == (pair() > 0)).all()
+
+
+def test_lateral_growth_keeps_pieces_between_fragments_and_drops_those_beside_the_lungs():
+    from lungseg.inference.shape_completion import attached_growth
+
+    lungs = np.zeros((64, 64), bool)
+    lungs[8:24, 8:24] = True  # an upper fragment of the image-left lung
+    lungs[8:56, 40:56] = True
+    added = np.zeros_like(lungs)
+    added[30:50, 10:22] = True  # a lower zone apart from its fragment, within the lungs' columns
+    added[8:56, 58:64] = True  # beside the lungs: the field beside the body
+    kept = attached_growth(added, lungs, one_lung=False, within_columns=True)
+    assert kept[30:50, 10:22].all() and not kept[:, 58:].any()
+    assert attached_growth(added, lungs, one_lung=False) is None  # round 44's guard drops both

@@ -40,7 +40,8 @@ MIN_WIDTH = 0  # ... in pieces at least about twice this many shape-model pixels
 REMOVE_BELOW = 0.5  # take lung away where the shape model's probability is below this (0: never; rounds 32, 35)
 REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide
 HEART_BLOCKS = False  # grow lung into the heart found too: opaque lung taken for heart (round 35)
-ATTACHED = False  # grow only pieces that touch the lungs found (a lost lung: its largest piece); round 44 judges it
+ATTACHED = False  # grow only pieces that touch the lungs found (a lost lung: its largest piece); round 44: off
+LATERAL = False  # drop only the pieces apart from the lungs found and outside their columns; round 45 judges it
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -93,6 +94,7 @@ def complete_shape(
     remove_width: int = REMOVE_WIDTH,
     heart_blocks: bool = HEART_BLOCKS,
     attached: bool = ATTACHED,
+    lateral: bool = LATERAL,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -103,7 +105,8 @@ def complete_shape(
     goes to a shape model that takes the film. ``heart_blocks`` False: growth may enter ``heart`` too (where
     opaque lung was taken for heart). ``attached``: only pieces of growth that touch the lungs found, and where a lung
     is missing the largest piece apart from them (a lung put back whole), never a piece in the field beside the body
-    (round 43: on flat, off-centre films the shape model grew lung into the noisy padding)."""
+    (round 43: on flat, off-centre films the shape model grew lung into the noisy padding). ``lateral``: the same,
+    but a piece apart from the lungs found is dropped only when its centre lies outside their columns (round 45)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -114,8 +117,9 @@ def complete_shape(
         raise ValueError("this shape model takes the film too: pass image=shape_image(xray, model.size)")
     found, whole = whole_lungs(lungs, model, image if takes_film else None)
     added = grown(lungs, found, whole, heart if heart_blocks else None, prob, threshold, floor, min_width)
-    if added is not None and attached:
-        added = attached_growth(added, lungs, one_lung=len({1, 2} & set(np.unique(labels).tolist())) < 2)
+    if added is not None and (attached or lateral):
+        one_lung = len({1, 2} & set(np.unique(labels).tolist())) < 2
+        added = attached_growth(added, lungs, one_lung, within_columns=lateral)
     if added is not None and added.sum() <= min_gain * lungs.sum():
         added = None
     removed = taken_away(lungs, found, whole, remove_below, remove_width) if remove_below > 0 else None
@@ -142,14 +146,21 @@ def grown(lungs: np.ndarray, found: np.ndarray, whole: np.ndarray, heart: np.nda
     return added if added.any() else None
 
 
-def attached_growth(added: np.ndarray, lungs: np.ndarray, one_lung: bool) -> np.ndarray | None:
-    """The pieces (8-connected) of ``added`` that touch ``lungs``; with ``one_lung`` also the largest piece apart
-    from them (the other lung, put back whole). None where nothing is left."""
+def attached_growth(
+    added: np.ndarray, lungs: np.ndarray, one_lung: bool, within_columns: bool = False
+) -> np.ndarray | None:
+    """The pieces (8-connected) of ``added`` that touch ``lungs``; with ``within_columns`` also those whose centre lies
+    within the lungs' columns (between or below pieces of lung); with ``one_lung`` also the largest piece apart from
+    them (the other lung, put back whole). None where nothing is left."""
     pieces, n = ndimage().label(added, structure=EIGHT)
     if n == 0:
         return None
     keep = np.zeros(n + 1, bool)
     keep[np.unique(pieces[ndimage().binary_dilation(lungs, structure=EIGHT) & added])] = True
+    if within_columns:
+        cols = np.flatnonzero(lungs.any(axis=0))
+        centres = np.asarray(ndimage().center_of_mass(added, pieces, range(1, n + 1)))[:, 1]
+        keep[1:] |= (centres >= cols[0]) & (centres <= cols[-1])
     keep[0] = False
     if one_lung:
         sizes = np.bincount(pieces.ravel(), minlength=n + 1)
