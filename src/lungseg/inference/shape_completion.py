@@ -41,7 +41,7 @@ REMOVE_BELOW = 0.5  # take lung away where the shape model's probability is belo
 REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pixels wide
 HEART_BLOCKS = False  # grow lung into the heart found too: opaque lung taken for heart (round 35)
 ATTACHED = False  # grow only pieces that touch the lungs found (a lost lung: its largest piece); round 44: off
-LATERAL = False  # drop only the pieces apart from the lungs found and outside their columns; round 45 judges it
+LATERAL = False  # drop only the pieces apart from the lungs found and outside their columns; round 45: off
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
