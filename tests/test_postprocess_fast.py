@@ -98,3 +98,27 @@ def test_upsampling_only_the_box_matches_the_whole_image_resize():
         assert (fast != whole).sum() <= 0.002 * whole.sum()  # only where the indicator is 0.5 to rounding
         assert fast.sum() == pytest.approx(disc.mean() * 433 * 517, rel=0.02)
     assert not upsample_mask(np.zeros((10, 10), bool), 40, 40).any()
+
+
+def test_a_slab_beside_the_chest_larger_than_either_lung_does_not_displace_one():
+    """Round 46: padding taken for lung on a flat portable film, larger than each lung but spanning other rows; the
+    largest-first rule kept it with the nearer lung and dropped the other lung."""
+    mask = np.zeros((120, 140), bool)
+    mask[10:60, 50:72] = True  # image-left lung, 1,100 px
+    mask[12:62, 85:107] = True  # image-right lung, 1,100 px
+    mask[45:115, 5:30] = True  # slab in the padding, 1,750 px, rows 45-114
+    labels = clean_lung_labels(mask)
+    assert (labels[10:60, 50:72] == RIGHT_LUNG).all() and (labels[12:62, 85:107] == LEFT_LUNG).all()
+    assert not labels[45:115, 5:30].any()
+
+
+def test_two_specks_beside_a_merged_blob_are_not_taken_for_the_lungs():
+    """A pair without the largest piece must outweigh it: a merged blob of both lungs is cut at its waist, not
+    dropped for two small side-by-side pieces."""
+    mask = np.zeros((120, 140), bool)
+    mask[10:70, 20:60] = mask[10:70, 80:120] = True
+    mask[50:70, 60:80] = True  # the two lungs joined low down: a waist at rows 10-49
+    mask[90:96, 2:8] = mask[90:96, 130:136] = True  # two specks side by side, 72 px together
+    labels = clean_lung_labels(mask)
+    assert not labels[90:96].any()
+    assert (labels[20:40, 20:60] == RIGHT_LUNG).all() and (labels[20:40, 80:120] == LEFT_LUNG).all()

@@ -22,6 +22,7 @@ RIGHT_LUNG, LEFT_LUNG, HEART = 1, 2, 3
 MIN_PARTNER = 0.02  # a second lung must have at least 2% of the first one's area (smaller: noise)
 MERGED_ASPECT = 0.75  # a blob at least this wide for its height may be two lungs joined
 MERGED_WAIST = 0.6  # ... if its thinnest middle column has under 60% of its median column height
+CANDIDATES = 4  # the lungs are chosen among this many largest components (round 46)
 EIGHT = np.ones((3, 3), bool)  # 8-connectivity: ndimage.generate_binary_structure(2, 2)
 
 
@@ -89,12 +90,38 @@ def _overlap_fraction(a: np.ndarray, b: np.ndarray) -> float:
     return max(shared, 0) / max(min(a1 - a0, b1 - b0) + 1, 1)
 
 
+def _rows(component: np.ndarray) -> tuple[int, int]:
+    ys = np.nonzero(component.any(axis=1))[0]
+    return int(ys[0]), int(ys[-1])
+
+
+def _row_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Shared row range of two components over their joint row range: two lungs span about the same rows."""
+    (a0, a1), (b0, b1) = _rows(a), _rows(b)
+    return max(min(a1, b1) - max(a0, b0) + 1, 0) / (max(a1, b1) - min(a0, b0) + 1)
+
+
+def best_pair(parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray] | None:
+    """The two of ``parts`` (largest first) side by side (sharing under half the narrower one's column range) with
+    the largest area sum times row-range IoU, or None where no two are side by side. A pair without the largest
+    part must outweigh it (two specks beside a merged blob of both lungs are not the lungs). Round 46: on a flat
+    portable film a slab of padding beside the chest can be the largest piece; it rarely spans the lungs' rows."""
+    sizes = [int(p.sum()) for p in parts]
+    pairs = [(i, j) for i, j in itertools.combinations(range(len(parts)), 2)
+             if _overlap_fraction(parts[i], parts[j]) < 0.5 and (i == 0 or sizes[i] + sizes[j] > sizes[0])]
+    if not pairs:
+        return None
+    i, j = max(pairs, key=lambda ij: (sizes[ij[0]] + sizes[ij[1]]) * _row_iou(parts[ij[0]], parts[ij[1]]))
+    return parts[i], parts[j]
+
+
 def lung_sides(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(image-left lung, image-right lung), each one connected component (possibly empty).
 
-    The largest component is the first lung; the partner is the largest other component beside it
-    (sharing under half its column range) with at least ``MIN_PARTNER`` of its area. A lone blob shaped
-    like two joined lungs is cut at its waist. Fragments of a lung already taken are dropped.
+    Among the ``CANDIDATES`` largest components with at least ``MIN_PARTNER`` of the largest one's area, the
+    lungs are the pair side by side that best spans the same rows (:func:`best_pair`); failing that, the largest
+    and the largest other one beside it. Without a partner the largest component is the one lung, or, shaped like
+    two joined lungs, is cut at its waist. Fragments of a lung already taken are dropped.
     """
     mask = np.asarray(mask, bool)
     parts = _components(mask)
@@ -104,8 +131,11 @@ def lung_sides(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return empty, empty
     area = first.sum()
     big_enough = itertools.takewhile(lambda p: p.sum() >= MIN_PARTNER * area, parts)  # largest first
-    partner = next((p for p in big_enough if _overlap_fraction(first, p) < 0.5), None)
-    if partner is None:
+    pair = best_pair([first, *itertools.islice(big_enough, CANDIDATES - 1)])
+    if pair is None:
+        partner = next((p for p in big_enough if _overlap_fraction(first, p) < 0.5), None)
+        pair = (first, partner) if partner is not None else None
+    if pair is None:
         cut = merged_cut(first)
         if cut is not None:
             left, right = first.copy(), first.copy()
@@ -113,7 +143,8 @@ def lung_sides(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             right[:, :cut] = False
             return largest_component(left), largest_component(right)
         return (first, empty) if _is_image_left_alone(first) else (empty, first)
-    return (first, partner) if _center_x(first) < _center_x(partner) else (partner, first)
+    a, b = pair
+    return (a, b) if _center_x(a) < _center_x(b) else (b, a)
 
 
 def fill_holes(mask: np.ndarray) -> np.ndarray:
