@@ -1,0 +1,78 @@
+"""Figures against the JSON they come from: round 46 of #9 (the two lungs are the side-by-side pair that spans the
+same rows, ``postprocess.best_pair``)."""
+
+import sys
+
+from .test_docs_figures import BENCH, flat, load
+
+
+def card() -> str:
+    return flat("MODEL_CARD.md")
+
+
+def moved(old: dict, new: dict) -> list[tuple]:
+    """(way, stage, film, old Dice, new Dice) of every film whose Dice differs between two portable_stages runs."""
+    rows_old, rows_new = old["rows"], new["rows"]
+    return [(w, st, a[0], a[1], b[1]) for w in rows_new for st in rows_new[w]
+            for a, b in zip(rows_old[w][st], rows_new[w][st], strict=True) if a != b]  # fmt: skip
+
+
+def test_round46_validation_criterion_one_film_moves_up_and_nothing_down():
+    sys.path.insert(0, str(BENCH))
+    from portable_stages import render
+
+    old, new = load("history/portable_stages_round43.json"), load("portable_stages_round46.json")
+    assert (BENCH / "portable_stages_round46.md").read_text() == render(new)
+    assert new["part"] == old["part"] == "val" and new["command"] in card()
+    changes = moved(old, new)
+    assert changes and all(b >= a - 0.005 for *_, a, b in changes)  # criterion (1)
+    assert {c[2] for c in changes} == {"MCUCXR_0070_0"}
+    lung = {c[1]: c[3:] for c in changes if c[0] == "lung_model"}
+    shipped = {c[1]: c[3:] for c in changes if c[0] == "shipped"}
+    assert f"MCUCXR_0070_0 flat {lung['flat'][0]} ->\n0.9651".replace("\n", " ") in card() and lung["flat"][1] == 0.9651
+    assert f"(lung model; shipped {shipped['flat'][0]} -> {shipped['flat'][1]:g})" in card()
+    a, b = old["summary"], new["summary"]
+    for way in ("lung_model", "shipped"):
+        assert all(b[way][st]["mean"] >= a[way][st]["mean"] for st in ("disease", "moved", "flat", "shuttered"))
+    assert (f"the flat step {a['lung_model']['flat']['mean']:.4f} -> {b['lung_model']['flat']['mean']:.4f} (shipped "
+            f"{a['shipped']['flat']['mean']:.4f} -> {b['shipped']['flat']['mean']:.4f})") in card()  # fmt: skip
+    readme = flat("README.md")
+    assert f"the portable case's flat step {a['lung_model']['flat']['mean']:.4f} -> 0.9600" in readme
+
+
+def test_round46_shape_failures_criterion_against_round45s_base():
+    for name in ("shape_failures_round46", "shape_failures_round46_shipped_lungs"):
+        new = load(f"{name}.json")["results"]["base"]
+        old = load(f"{name.replace('46', '45')}.json")["results"]["base"]
+        kinds = [k for k, v in new.items() if isinstance(v, float) and k != "lung_over_heart"]
+        assert kinds and all(new[k] >= old[k] - 0.0005 for k in kinds)  # criterion (2)
+        assert new["v7_pneumonia"] >= old["v7_pneumonia"] and new["v7_normal"] >= old["v7_normal"]
+    v1_new, v1_old = (load(f)["results"] for f in ("shape_failures_round46.json", "shape_failures_round45.json"))
+    n, o = v1_new["none"], v1_old["none"]
+    assert (f"mass {o['mass']} -> {n['mass']}, lobar {o['lobar']} -> {n['lobar']}, portable {o['portable']} -> "
+            f"{n['portable']}, v7 pneumonia {o['v7_pneumonia']} -> {n['v7_pneumonia']}") in card()  # fmt: skip
+    p, q = v1_old["base"]["portable"], v1_new["base"]["portable"]
+    assert f"(portable {p} -> {q})" in card()
+
+
+def test_round46_test_films_as_the_card_and_readme_tell_it():
+    old, new = load("history/portable_stages_test_round43.json"), load("portable_stages_test.json")
+    assert old["part"] == new["part"] == "test"
+    changes = moved(old, new)
+    assert {c[2] for c in changes} == {"MCUCXR_0060_0"}
+    lung = {c[1]: c[3:] for c in changes if c[0] == "lung_model"}
+    shipped = {c[1]: c[3:] for c in changes if c[0] == "shipped"}
+    assert f"lung model alone {lung['shuttered'][0]} -> {lung['shuttered'][1]}, as shipped" in card()
+    assert f"as shipped {shipped['shuttered'][0]} -> {shipped['shuttered'][1]:g}" in card()
+    a, b = old["summary"], new["summary"]
+    la, lb, sa, sb = a["lung_model"], b["lung_model"], a["shipped"], b["shipped"]
+    assert (f"the portable case's flat step {la['flat']['mean']:.4f} -> {lb['flat']['mean']:.4f} alone "
+            f"({la['flat']['under_0.85']} -> {lb['flat']['under_0.85']} films under 0.85), {sa['flat']['mean']:.4f} -> "
+            f"{sb['flat']['mean']:.4f} shipped, the shuttered step {la['shuttered']['mean']:.4f} -> "
+            f"{lb['shuttered']['mean']:.4f} and {sa['shuttered']['mean']:.4f} -> "
+            f"{sb['shuttered']['mean']:.4f}") in card()  # fmt: skip
+    assert (f"the lung model alone flat {la['flat']['mean']:.4f} -> {lb['flat']['mean']:.4f}, shuttered "
+            f"{la['shuttered']['mean']:.4f} -> {lb['shuttered']['mean']:.4f}; as shipped flat {sa['flat']['mean']:.4f} "
+            f"-> {sb['flat']['mean']:.4f}, shuttered {sa['shuttered']['mean']:.4f} -> "
+            f"{sb['shuttered']['mean']:.4f}") in flat("README.md")  # fmt: skip
+    # accuracy.json unchanged: test_docs_figures_round43 still finds v6.5's test figures in the card
