@@ -8,13 +8,14 @@ completing it). Shutters can hide lung outright (the reference keeps it), so the
 the model. Validation films only (``--part test`` to report after a choice).
 
 Usage: python benchmarks/portable_stages.py [--data PATH] [--model NAME] [--part val|test] [--output NAME]
-  [--polarity-model FILE]
+  [--polarity-model FILE] [--mirror-margin M]
   -> benchmarks/<NAME>.json and .md (default portable_stages)
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -28,7 +29,9 @@ from pathology_kinds import portable_stages  # noqa: E402
 from lungseg.data.layouts import discover, load_split, select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
 from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
+from lungseg.inference import pipeline  # noqa: E402
 from lungseg.inference.segmenter import Segmenter  # noqa: E402
+from lungseg.inference.shape_completion import complete_shape  # noqa: E402
 from lungseg.io.reader import XRay  # noqa: E402
 
 STAGES = ("disease", "moved", "flat", "shuttered")
@@ -82,11 +85,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--part", default="val", choices=["val", "test"])
     parser.add_argument("--output", default="portable_stages")
     parser.add_argument("--polarity-model", default=None, help="a polarity model's checkpoint (default the bundled)")
+    parser.add_argument("--mirror-margin", type=float, default=0.0,
+                        help="judge shape completion with this complete_shape mirror_margin (round 48; 0: as shipped)")
     args = parser.parse_args(argv)
+    if args.mirror_margin > 0:  # the pipeline calls complete_shape with its defaults: judge another setting of it
+        pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin)
     rows = scores(Path(args.data), args.model, args.part, args.polarity_model)
     command = "python benchmarks/portable_stages.py" + "".join(
         f" --{k.replace('_', '-')} {v}" for k, v in (("model", args.model), ("part", args.part),
-                                                     ("output", args.output), ("polarity_model", args.polarity_model))
+                                                     ("output", args.output), ("polarity_model", args.polarity_model),
+                                                     ("mirror_margin", args.mirror_margin))
         if v != parser.get_default(k))  # fmt: skip
     out = {"command": command, "model": args.model, "part": args.part, "n_films": len(rows["shipped"]["disease"]),
            "summary": summary(rows), "rows": rows}  # fmt: skip

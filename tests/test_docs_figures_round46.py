@@ -76,3 +76,24 @@ def test_round46_test_films_as_the_card_and_readme_tell_it():
             f"-> {sb['flat']['mean']:.4f}, shuttered {sa['shuttered']['mean']:.4f} -> "
             f"{sb['shuttered']['mean']:.4f}") in flat("README.md")  # fmt: skip
     # accuracy.json unchanged: test_docs_figures_round43 still finds v6.5's test figures in the card
+
+
+def test_rounds47_48_mirror_bound_figures_and_why_it_stays_off():
+    from lungseg.inference.shape_completion import MIRROR_MARGIN
+
+    r47, r48 = (load(f"shape_failures_round{n}.json")["results"] for n in (47, 48))
+    b, m = r47["base"], r47["mb"]
+    assert f"white-out\n{b['whiteout']} -> {m['whiteout']} and portable {b['portable']} -> {m['portable']}".replace(
+        "\n", " ") in card() and m["whiteout"] < b["whiteout"]  # fmt: skip
+    b, m = r48["base"], r48["mb"]
+    assert (f"consolidation {b['consolidation']:.4f} -> {m['consolidation']:.4f} and the children's pneumonia films "
+            f"{b['v7_pneumonia']:.4f} -> {m['v7_pneumonia']:.4f}") in card()  # fmt: skip
+    assert m["v7_pneumonia"] < b["v7_pneumonia"] and MIRROR_MARGIN == 0.0  # the clause that keeps it off
+    shipped = load("shape_failures_round48_shipped_lungs.json")["results"]
+    kinds = [k for k, v in shipped["base"].items() if isinstance(v, float)]
+    assert all(shipped["mb"][k] >= shipped["base"][k] for k in kinds if k != "lung_over_heart")
+    stages = load("portable_stages_round48_mb.json")
+    assert stages["command"] in card().replace("`", " ") or "benchmarks/portable_stages_round48_mb.md" in card()
+    changes = moved(load("portable_stages.json"), stages)
+    assert [c[:3] for c in changes if c[1] == "shuttered"] == [("shipped", "shuttered", "MCUCXR_0080_0")]
+    assert f"MCUCXR_0080_0\nshuttered {changes[-1][3]} -> {changes[-1][4]}".replace("\n", " ") in card()

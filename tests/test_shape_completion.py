@@ -330,3 +330,37 @@ def test_lateral_growth_keeps_pieces_between_fragments_and_drops_those_beside_th
     kept = attached_growth(added, lungs, one_lung=False, within_columns=True)
     assert kept[30:50, 10:22].all() and not kept[:, 58:].any()
     assert attached_growth(added, lungs, one_lung=False) is None  # round 44's guard drops both
+
+
+def test_thorax_columns_mirror_the_farther_lung_about_the_mediastinum():
+    from lungseg.inference.shape_completion import thorax_columns
+
+    labels = pair()  # image-left lung columns 8-23, image-right 40-55: mid 31.5, both outer edges 23.5 away
+    assert thorax_columns(labels, 0.0) == (8, 55)
+    assert thorax_columns(labels, 0.5) == (0, 67)  # 31.5 -+ 35.25, clipped at the first column
+    labels[8:56, 8:16] = 0  # the image-left lung lost its outer half: the partner's mirror still bounds that side
+    assert thorax_columns(labels, 0.0) == (8, 55)
+    labels[labels == LEFT_LUNG] = 0
+    assert thorax_columns(labels, 0.15) is None  # one lung: no bound
+
+
+class Wide:
+    """A model-free shape model: the pair (as :class:`Whole`) plus a wide band beside each lung, as if it grew the
+    lungs sideways into the arms (round 47)."""
+
+    size = 32
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        whole = pair() > 0
+        whole[8:56, 0:8] = whole[8:56, 56:64] = True
+        return np.where(shape_input(whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
+
+
+def test_mirror_margin_stops_sideways_growth_past_the_lungs_but_puts_back_a_lost_base():
+    labels = pair()
+    labels[40:56, 40:56] = 0  # a lost base of the image-right lung
+    free = complete_shape(labels, None, Wide(), 0.5, min_width=0)
+    bound = complete_shape(labels, None, Wide(), 0.5, min_width=0, mirror_margin=0.15)
+    assert free[8:56, 58:].any() and free[8:56, :6].any()  # grown into the arms without the bound
+    assert not bound[:, 60:].any() and not bound[:, :4].any()  # 31.5 -+ 23.5 * 1.15: columns 4-59
+    assert (bound[40:56, 40:56] == LEFT_LUNG).all()  # the lost base is still put back

@@ -42,6 +42,9 @@ REMOVE_WIDTH = 1  # ... in pieces at least about twice this many shape-model pix
 HEART_BLOCKS = False  # grow lung into the heart found too: opaque lung taken for heart (round 35)
 ATTACHED = False  # grow only pieces that touch the lungs found (a lost lung: its largest piece); round 44: off
 LATERAL = False  # drop only the pieces apart from the lungs found and outside their columns; round 45: off
+MIRROR_MARGIN = 0.0  # > 0: with both lungs found, grow only within their mirrored columns widened by this share
+BOUND_RATIO = 0.25  # ... when the smaller lung found holds at least this share of the larger's area
+BOUND_COVER = 0.05  # ... and both together at least this share of the image
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -95,6 +98,7 @@ def complete_shape(
     heart_blocks: bool = HEART_BLOCKS,
     attached: bool = ATTACHED,
     lateral: bool = LATERAL,
+    mirror_margin: float = MIRROR_MARGIN,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -106,7 +110,8 @@ def complete_shape(
     opaque lung was taken for heart). ``attached``: only pieces of growth that touch the lungs found, and where a lung
     is missing the largest piece apart from them (a lung put back whole), never a piece in the field beside the body
     (round 43: on flat, off-centre films the shape model grew lung into the noisy padding). ``lateral``: the same,
-    but a piece apart from the lungs found is dropped only when its centre lies outside their columns (round 45)."""
+    but a piece apart from the lungs found is dropped only when its centre lies outside their columns (round 45).
+    ``mirror_margin`` > 0: growth only within :func:`thorax_columns` (round 47: sideways growth into the arms)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -120,6 +125,8 @@ def complete_shape(
     if added is not None and (attached or lateral):
         one_lung = len({1, 2} & set(np.unique(labels).tolist())) < 2
         added = attached_growth(added, lungs, one_lung, within_columns=lateral)
+    if added is not None and mirror_margin > 0:
+        added = within_columns(added, thorax_columns(labels, mirror_margin))
     if added is not None and added.sum() <= min_gain * lungs.sum():
         added = None
     removed = taken_away(lungs, found, whole, remove_below, remove_width) if remove_below > 0 else None
@@ -168,6 +175,33 @@ def attached_growth(
         if sizes.max() > 0:
             keep[int(np.argmax(sizes))] = True
     out = keep[pieces]
+    return out if out.any() else None
+
+
+def thorax_columns(labels: np.ndarray, margin: float) -> tuple[int, int] | None:
+    """(first, last) column of the thorax the two lungs found (labels 1 and 2) bound: ``mid`` +- ``W * (1 +
+    margin)``, ``mid`` halfway between their inner edges, ``W`` the farther outer edge's distance from it (each
+    lung, mirrored, bounds the other side: a lung lost in part is grown back no wider than its partner). None
+    unless both are lungs enough to bound anything (:data:`BOUND_RATIO`, :data:`BOUND_COVER`; round 48: a sliver at
+    the film's edge or two specks put the bound in the wrong place): a lung lost whole has no bound."""
+    sides = [labels == side for side in (1, 2)]
+    sizes = sorted(int(s.sum()) for s in sides)
+    if sizes[0] < BOUND_RATIO * sizes[1] or sum(sizes) < BOUND_COVER * labels.size:
+        return None
+    cols = [np.flatnonzero(s.any(axis=0)) for s in sides]
+    left, right = sorted(cols, key=lambda c: c.mean())
+    mid = (left[-1] + right[0]) / 2
+    half = max(mid - left[0], right[-1] - mid) * (1 + margin)
+    return max(int(np.floor(mid - half)), 0), int(np.ceil(mid + half))
+
+
+def within_columns(added: np.ndarray, columns: tuple[int, int] | None) -> np.ndarray | None:
+    """``added`` outside ``columns`` (first, last) taken away; None where nothing is left."""
+    if columns is None:
+        return added
+    out = added.copy()
+    out[:, : columns[0]] = False
+    out[:, columns[1] + 1 :] = False
     return out if out.any() else None
 
 
