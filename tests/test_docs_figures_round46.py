@@ -97,3 +97,22 @@ def test_rounds47_48_mirror_bound_figures_and_why_it_stays_off():
     changes = moved(load("portable_stages.json"), stages)
     assert [c[:3] for c in changes if c[1] == "shuttered"] == [("shipped", "shuttered", "MCUCXR_0080_0")]
     assert f"MCUCXR_0080_0\nshuttered {changes[-1][3]} -> {changes[-1][4]}".replace("\n", " ") in card()
+
+
+def test_round49_soup_figures_and_the_clause_it_fails():
+    vc = load("validation_choice_round49.json")["results"]
+    a, b = vc["v65"], vc["soupAB"]
+    paired = b["v7_pneumonia_vs_v65"]
+    assert (f"v7\npneumonia {a['v7_pneumonia']:.4f} -> {b['v7_pneumonia']:.4f} (paired {paired['mean']:+.4f} "
+            f"[{paired['ci95'][0]:.4f}, {paired['ci95'][1]:.4f}])").replace("\n", " ") in card()  # fmt: skip
+    assert not (b["v7_pneumonia"] >= a["v7_pneumonia"] + 0.001 and paired["ci95"][0] > 0)  # why v6.5 stays
+    for k in ("clean", "heart", "simulated_mean"):
+        assert abs(b[k] - a[k]) <= 0.001
+    assert f"clean {a['clean']:.4f} -> {b['clean']:.4f}, heart {a['heart']:.4f} -> {b['heart']:.4f}" in card()
+    stages = load("portable_stages_round49_soupAB.json")["summary"]["lung_model"]
+    now = load("portable_stages.json")["summary"]["lung_model"]
+    assert all(stages[k]["mean"] >= now[k]["mean"] - 0.002 for k in ("disease", "moved", "flat", "shuttered"))
+    assert (f"flat {now['flat']['mean']:.4f} -> {stages['flat']['mean']:.4f},\nshuttered {now['shuttered']['mean']:.4f}"
+            f" -> {stages['shuttered']['mean']:.4f}").replace("\n", " ") in card()  # fmt: skip
+    chosen = load("heart_threshold_round49.json")["results"]["soupAB"]["chosen"]
+    assert f"--write soupAB=runs/soupAB_ht.pt`: {chosen}" in card()
