@@ -88,13 +88,17 @@ UNSEEN: dict[str, Kind] = {"mass": mass, "nodules": nodules, "lobar": lobar}
 SEEN: dict[str, Kind] = {"consolidation": consolidation, "effusion": effusion, "whiteout": whiteout}
 
 
-def portable_stages(image: np.ndarray, mask: np.ndarray, i: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+def portable_stages(image: np.ndarray, mask: np.ndarray, i: int,
+                    draw: int = 0) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(stage, film, mask) after each step of :func:`portable`'s case ``i``: the ``i``-th unseen kind in turn (mass,
     nodules, lobar) from seed [4000, i]; then squashed or framed off-centre (half each), made flat and noisy, and
-    shuttered, in that order from seed [4001, i]."""
-    image = np.clip(list(UNSEEN.values())[i % len(UNSEEN)](image, mask, np.random.default_rng([4000, i])), 0, 1)
+    shuttered, in that order from seed [4001, i]. ``draw`` > 0: another case of the same film (the ``i + draw``-th
+    kind, seeds [4000, i, draw] and [4001, i, draw]), for a larger validation sample (round 50)."""
+    seeds = [i] if draw == 0 else [i, draw]
+    kind = list(UNSEEN.values())[(i + draw) % len(UNSEEN)]
+    image = np.clip(kind(image, mask, np.random.default_rng([4000, *seeds])), 0, 1)
     stages = [("disease", image, mask)]
-    rng = np.random.default_rng([4001, i])
+    rng = np.random.default_rng([4001, *seeds])
     shift = pathology.squash if rng.random() < 0.5 else pathology.offcentre
     image, mask = shift(image, mask, rng)
     stages.append(("moved", image, mask))

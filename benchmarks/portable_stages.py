@@ -8,7 +8,7 @@ completing it). Shutters can hide lung outright (the reference keeps it), so the
 the model. Validation films only (``--part test`` to report after a choice).
 
 Usage: python benchmarks/portable_stages.py [--data PATH] [--model NAME] [--part val|test] [--output NAME]
-  [--polarity-model FILE] [--mirror-margin M]
+  [--polarity-model FILE] [--mirror-margin M] [--draws K]
   -> benchmarks/<NAME>.json and .md (default portable_stages)
 """
 
@@ -38,9 +38,11 @@ STAGES = ("disease", "moved", "flat", "shuttered")
 WAYS = ("lung_model", "shipped")  # nothing completed / the shape model completing the lungs
 
 
-def scores(data: Path, model: str, part: str, polarity_model: str | None = None) -> dict[str, dict[str, list]]:
+def scores(data: Path, model: str, part: str, polarity_model: str | None = None,
+           draws: int = 1) -> dict[str, dict[str, list]]:
     """Per way, per stage: [(film name, Dice)] over the films of ``part``, in film order; ``polarity_model``: another
-    polarity check's checkpoint than the bundled one."""
+    polarity check's checkpoint than the bundled one; ``draws`` > 1: that many cases per film (the extra ones named
+    ``NAME#k``; the first is the one-draw benchmark's)."""
     common = {"quality": False, "precision": "fp32", "polarity_model": polarity_model}
     segs = {"lung_model": Segmenter.from_pretrained(model, complete_lungs=False, heart=None, **common),
             "shipped": Segmenter.from_pretrained(model, shape_model=True, **common)}  # as shipped, for a file too
@@ -49,9 +51,11 @@ def scores(data: Path, model: str, part: str, polarity_model: str | None = None)
     out: dict = {way: {stage: [] for stage in STAGES} for way in WAYS}
     for i, s in enumerate(films):
         image, mask = read_labelled(s)
-        for stage, film, ref in portable_stages(image, mask, i):
-            for way, seg in segs.items():
-                out[way][stage].append((s.name, round(overlap_metrics(seg(XRay(film)).mask, ref)["dice"], 4)))
+        for draw in range(draws):
+            name = s.name if draw == 0 else f"{s.name}#{draw}"
+            for stage, film, ref in portable_stages(image, mask, i, draw):
+                for way, seg in segs.items():
+                    out[way][stage].append((name, round(overlap_metrics(seg(XRay(film)).mask, ref)["dice"], 4)))
     return out
 
 
@@ -63,11 +67,16 @@ def summary(rows: dict) -> dict:
             for way, stages in rows.items()}  # fmt: skip
 
 
+def draws_note(out: dict) -> str:
+    """`` x K draws`` where the run drew each film K > 1 times (round 50), else nothing."""
+    return f" x {out['draws']} draws" if out.get("draws", 1) > 1 else ""
+
+
 def render(out: dict) -> str:
     s = out["summary"]
     lines = [f"# Portable films step by step ({out['model']}, {out['part']} films)", "", f"`{out['command']}`", "",
-             f"{out['n_films']} films, each with one unseen disease and then each portable step in turn "
-             "(pathology_kinds.portable_stages); Dice against the manual mask moved with the film; "
+             f"{out['n_films']} films{draws_note(out)}, each with one unseen disease and then each portable step in "
+             "turn (pathology_kinds.portable_stages); Dice against the manual mask moved with the film; "
              "`lung_model`: nothing completed, `shipped`: with the shape model.", "",
              "| way | " + " | ".join(STAGES) + " |", "|---|" + "---|" * len(STAGES)]  # fmt: skip
     for way in WAYS:
@@ -85,18 +94,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--part", default="val", choices=["val", "test"])
     parser.add_argument("--output", default="portable_stages")
     parser.add_argument("--polarity-model", default=None, help="a polarity model's checkpoint (default the bundled)")
+    parser.add_argument("--draws", type=int, default=1, help="cases per film (round 50: a larger validation sample)")
     parser.add_argument("--mirror-margin", type=float, default=0.0,
                         help="judge shape completion with this complete_shape mirror_margin (round 48; 0: as shipped)")
     args = parser.parse_args(argv)
     if args.mirror_margin > 0:  # the pipeline calls complete_shape with its defaults: judge another setting of it
         pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin)
-    rows = scores(Path(args.data), args.model, args.part, args.polarity_model)
+    rows = scores(Path(args.data), args.model, args.part, args.polarity_model, args.draws)
     command = "python benchmarks/portable_stages.py" + "".join(
         f" --{k.replace('_', '-')} {v}" for k, v in (("model", args.model), ("part", args.part),
                                                      ("output", args.output), ("polarity_model", args.polarity_model),
-                                                     ("mirror_margin", args.mirror_margin))
+                                                     ("mirror_margin", args.mirror_margin), ("draws", args.draws))
         if v != parser.get_default(k))  # fmt: skip
-    out = {"command": command, "model": args.model, "part": args.part, "n_films": len(rows["shipped"]["disease"]),
+    out = {"command": command, "model": args.model, "part": args.part,
+           "n_films": len(rows["shipped"]["disease"]) // args.draws,
+           **({"draws": args.draws} if args.draws > 1 else {}),
            "summary": summary(rows), "rows": rows}  # fmt: skip
     (HERE / f"{args.output}.json").write_text(json.dumps(out, indent=1) + "\n")
     (HERE / f"{args.output}.md").write_text(render(out))
