@@ -8,7 +8,7 @@ completing it). Shutters can hide lung outright (the reference keeps it), so the
 the model. Validation films only (``--part test`` to report after a choice).
 
 Usage: python benchmarks/portable_stages.py [--data PATH] [--model NAME] [--part val|test] [--output NAME]
-  [--polarity-model FILE] [--mirror-margin M] [--draws K]
+  [--polarity-model FILE] [--mirror-margin M] [--min-kept K] [--draws K]
   -> benchmarks/<NAME>.json and .md (default portable_stages)
 """
 
@@ -94,17 +94,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--part", default="val", choices=["val", "test"])
     parser.add_argument("--output", default="portable_stages")
     parser.add_argument("--polarity-model", default=None, help="a polarity model's checkpoint (default the bundled)")
+    parser.add_argument("--min-kept", type=float, default=0.0,
+                        help="judge shape completion with this complete_shape min_kept (round 51; 0: as shipped)")
     parser.add_argument("--draws", type=int, default=1, help="cases per film (round 50: a larger validation sample)")
     parser.add_argument("--mirror-margin", type=float, default=0.0,
                         help="judge shape completion with this complete_shape mirror_margin (round 48; 0: as shipped)")
     args = parser.parse_args(argv)
-    if args.mirror_margin > 0:  # the pipeline calls complete_shape with its defaults: judge another setting of it
-        pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin)
+    if args.mirror_margin > 0 or args.min_kept > 0:  # the pipeline calls complete_shape with its defaults: judge
+        pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin,  # another setting
+                                                    min_kept=args.min_kept)  # fmt: skip
     rows = scores(Path(args.data), args.model, args.part, args.polarity_model, args.draws)
     command = "python benchmarks/portable_stages.py" + "".join(
         f" --{k.replace('_', '-')} {v}" for k, v in (("model", args.model), ("part", args.part),
                                                      ("output", args.output), ("polarity_model", args.polarity_model),
-                                                     ("mirror_margin", args.mirror_margin), ("draws", args.draws))
+                                                     ("mirror_margin", args.mirror_margin), ("min_kept", args.min_kept),
+                                                     ("draws", args.draws))
         if v != parser.get_default(k))  # fmt: skip
     out = {"command": command, "model": args.model, "part": args.part,
            "n_films": len(rows["shipped"]["disease"]) // args.draws,

@@ -116,3 +116,24 @@ def test_round49_soup_figures_and_the_clause_it_fails():
             f" -> {stages['shuttered']['mean']:.4f}").replace("\n", " ") in card()  # fmt: skip
     chosen = load("heart_threshold_round49.json")["results"]["soupAB"]["chosen"]
     assert f"--write soupAB=runs/soupAB_ht.pt`: {chosen}" in card()
+
+
+def test_rounds50_51_draws_and_the_kept_share_guard():
+    from lungseg.inference.shape_completion import MIN_KEPT
+
+    d4 = load("portable_stages_draws4.json")
+    assert d4["draws"] == 4 and d4["n_films"] == 50 and d4["command"] in card().replace("`", "")
+    s = d4["summary"]
+    assert (f"the lung model alone flat {s['lung_model']['flat']['mean']:.4f}, shuttered "
+            f"{s['lung_model']['shuttered']['mean']:.4f}; as shipped {s['shipped']['flat']['mean']:.4f} and\n"
+            f"{s['shipped']['shuttered']['mean']:.4f}").replace("\n", " ") in card()  # fmt: skip
+    rows = {(w, st): dict(r) for w, stages in d4["rows"].items() for st, r in stages.items()}
+    assert rows["lung_model", "shuttered"]["MCUCXR_0070_0#3"] < 0.01 and rows["lung_model", "shuttered"][
+        "MCUCXR_0021_0#3"] < 0.01  # fmt: skip
+    assert f"lung model {rows['lung_model', 'flat']['MCUCXR_0080_0#2']}, shipped" in card()
+    changes = moved(d4, load("portable_stages_draws4_round51.json"))
+    assert ("shipped", "flat", "MCUCXR_0080_0#2", 0.4643, 0.9393) in changes
+    assert ("shipped", "moved", "MCUCXR_0021_0#2", 0.6619, 0.0277) in changes
+    r51 = load("shape_failures_round51.json")["results"]
+    assert (f"consolidation {r51['base']['consolidation']} -> {r51['k']['consolidation']}") in card()
+    assert r51["k"]["consolidation"] < r51["base"]["consolidation"] - 0.0005 and MIN_KEPT == 0.0

@@ -364,3 +364,26 @@ def test_mirror_margin_stops_sideways_growth_past_the_lungs_but_puts_back_a_lost
     assert free[8:56, 58:].any() and free[8:56, :6].any()  # grown into the arms without the bound
     assert not bound[:, 60:].any() and not bound[:, :4].any()  # 31.5 -+ 23.5 * 1.15: columns 4-59
     assert (bound[40:56, 40:56] == LEFT_LUNG).all()  # the lost base is still put back
+
+
+class Elsewhere:
+    """A model-free shape model that puts the image-left lung 30 columns further out: it takes the found one away
+    and grows another beside the body (round 51's validation film MCUCXR_0080_0#2)."""
+
+    size = 32
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        whole = np.zeros((64, 64), bool)
+        whole[8:56, 40:56] = True  # the image-right lung where it was found
+        whole[8:56, 0:6] = True  # the image-left lung moved to the field beside the body
+        return np.where(shape_input(whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
+
+
+def test_min_kept_lets_the_lungs_found_stand_when_a_completion_would_take_most_of_one_away():
+    labels = pair()
+    moved = complete_shape(labels, None, Elsewhere(), 0.5, min_width=0)
+    assert not moved[8:56, 8:24].any() and moved[8:56, 0:6].any()  # without the guard: the found lung is gone
+    kept = complete_shape(labels, None, Elsewhere(), 0.5, min_width=0, min_kept=0.75)
+    np.testing.assert_array_equal(kept, labels)
+    labels[40:56, 40:56] = 0  # a lost base is still put back: the completion keeps every lung found
+    assert (complete_shape(labels, None, Whole(), 0.5, min_width=0, min_kept=0.75)[40:56, 40:56] == LEFT_LUNG).all()

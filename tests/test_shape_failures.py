@@ -22,9 +22,12 @@ def test_the_shipped_settings_key_reads_back_as_the_shipped_constants():
                  "floor": shape_completion.FLOOR, "width": shape_completion.MIN_WIDTH,
                  "removal": (shape_completion.REMOVE_BELOW, shape_completion.REMOVE_WIDTH),
                  "heart_blocks": shape_completion.HEART_BLOCKS, "attached": shape_completion.ATTACHED,
-                 "lateral": shape_completion.LATERAL}  # fmt: skip
+                 "lateral": shape_completion.LATERAL, "mirror_margin": shape_completion.MIRROR_MARGIN,
+                 "min_kept": shape_completion.MIN_KEPT}  # fmt: skip
     assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_att") == {**s, "attached": True}
     assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_lat") == {**s, "lateral": True}
+    assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_mb0.15") == {**s, "mirror_margin": 0.15}
+    assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_k0.75") == {**s, "min_kept": 0.75}
 
 
 def test_a_growth_only_key_takes_nothing_away_and_keeps_the_heart_block():

@@ -45,6 +45,7 @@ LATERAL = False  # drop only the pieces apart from the lungs found and outside t
 MIRROR_MARGIN = 0.0  # > 0: with both lungs found, grow only within their mirrored columns widened by this share
 BOUND_RATIO = 0.25  # ... when the smaller lung found holds at least this share of the larger's area
 BOUND_COVER = 0.05  # ... and both together at least this share of the image
+MIN_KEPT = 0.0  # > 0: a completion that keeps less than this share of the lungs found is not used (round 51)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -99,6 +100,7 @@ def complete_shape(
     attached: bool = ATTACHED,
     lateral: bool = LATERAL,
     mirror_margin: float = MIRROR_MARGIN,
+    min_kept: float = MIN_KEPT,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -111,7 +113,9 @@ def complete_shape(
     is missing the largest piece apart from them (a lung put back whole), never a piece in the field beside the body
     (round 43: on flat, off-centre films the shape model grew lung into the noisy padding). ``lateral``: the same,
     but a piece apart from the lungs found is dropped only when its centre lies outside their columns (round 45).
-    ``mirror_margin`` > 0: growth only within :func:`thorax_columns` (round 47: sideways growth into the arms)."""
+    ``mirror_margin`` > 0: growth only within :func:`thorax_columns` (round 47: sideways growth into the arms).
+    ``min_kept`` > 0: where the completion would keep less than that share of the lungs found, the lungs found stand
+    (round 51: a lung found right taken away, and one grown on the dark field beside the body instead)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -133,7 +137,10 @@ def complete_shape(
     if added is None and removed is None:
         return labels  # most films: nothing to change
     kept = lungs if removed is None else lungs & ~removed
-    return clean_lung_labels(fill_holes(kept if added is None else kept | added), smooth_fraction)
+    out = clean_lung_labels(fill_holes(kept if added is None else kept | added), smooth_fraction)
+    if min_kept > 0 and ((out > 0) & lungs).sum() < min_kept * lungs.sum():
+        return labels
+    return out
 
 
 def grown(lungs: np.ndarray, found: np.ndarray, whole: np.ndarray, heart: np.ndarray | None,
