@@ -97,3 +97,31 @@ def test_segment_turns_an_inverted_png_back_unless_told_to_keep_it(tmp_path, upr
     truth = np.asarray(Image.open(tmp_path / "auto" / "upright_mask.png")) > 0
     assert overlap_metrics(masks["auto"], truth)["dice"] > 0.99  # turned back: the upright film's mask
     assert overlap_metrics(masks["keep"], truth)["dice"] < 0.8  # as it is: the lung model fails (v6.3: 0.57)
+
+
+def test_lungs_prefer_as_came_needs_a_clear_and_sizeable_lead():
+    from lungseg.inference.polarity import CONFIDENT_LOGIT, lungs_prefer_as_came
+
+    def logits(share_as_came: float, share_turned: float) -> np.ndarray:
+        out = np.full((2, 2, 100, 100), -5.0, np.float32)  # channel 1 (the heart) never counts
+        out[0, 0].flat[: int(share_as_came * 1e4)] = CONFIDENT_LOGIT + 0.1
+        out[1, 0].flat[: int(share_turned * 1e4)] = CONFIDENT_LOGIT + 0.1
+        out[:, 1] = 9.0
+        return out
+
+    assert lungs_prefer_as_came(logits(0.25, 0.05))  # lungs found as it came, little turned over
+    assert not lungs_prefer_as_came(logits(0.25, 0.2))  # both ways alike: the polarity model's call stands
+    assert not lungs_prefer_as_came(logits(0.015, 0.0))  # too little lung either way to overrule it
+    assert not lungs_prefer_as_came(logits(0.05, 0.25))  # a truly inverted film: found only turned back
+
+
+def test_an_upright_film_wrongly_called_inverted_is_kept_as_it_came(upright):
+    """Round 52: with a stub that calls every input inverted, the upright sample is still segmented upright (the
+    lung model finds its lungs that way, not turned over), unflagged; the inverted sample is still turned back."""
+    seg = Segmenter.from_pretrained(polarity="keep")
+    expected = seg(upright)
+    seg.polarity_check = Stub(5.0)
+    kept = seg(upright)
+    assert FLAG not in kept.measurements["flags"] and overlap_metrics(kept.mask, expected.mask)["dice"] > 0.999
+    turned = seg(1 - upright)
+    assert FLAG in turned.measurements["flags"] and overlap_metrics(turned.mask, expected.mask)["dice"] > 0.995

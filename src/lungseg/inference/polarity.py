@@ -4,8 +4,10 @@ A film whose grey scale arrives flipped (a MONOCHROME1 image exported as PNG wit
 screenshot) is otherwise segmented as nonsense: the lung model has only seen lungs dark. The bundled
 ``lungseg-polarity`` model (the view model's 64 px network, ``benchmarks/polarity_model.py``) gives the logit
 of "inverted" from a thumbnail; an input it calls inverted is segmented with its grey
-scale turned back, and its row gets the flag ``inverted_input``. ``keep`` (``--polarity keep``) trusts the
-input as it is. DICOM files need no guess: the reader applies MONOCHROME1 itself.
+scale turned back, and its row gets the flag ``inverted_input``, unless the lung model disagrees clearly
+(:func:`lungs_prefer_as_came`, round 52: flat films with shutter bands can still look inverted to a 64 px thumbnail,
+and a film segmented upside down loses both lungs). ``keep`` (``--polarity keep``) trusts the input as it is. DICOM
+files need no guess: the reader applies MONOCHROME1 itself.
 """
 
 from __future__ import annotations
@@ -13,12 +15,17 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import numpy as np
+
 from lungseg.inference.view import ViewModel, bundled_view_model, thumbnail, thumbnail_model_file
 from lungseg.io.reader import XRay
 from lungseg.model.pretrained import POLARITY_MODEL
 
 POLARITIES = ("auto", "keep")
 FLAG = "inverted_input"
+CONFIDENT_LOGIT = float(np.log(9.0))  # the lung model's confident lung: p > 0.9
+OVERRULE = 2.0  # a film is kept as it came when, so, its confident lung is more than this many times larger ...
+MIN_CONFIDENT = 0.02  # ... and at least this share of the image
 
 
 def inverted(xray: XRay) -> XRay:
@@ -43,3 +50,12 @@ def check_polarity(polarity: str) -> str:
     if polarity not in POLARITIES:
         raise ValueError(f"unknown polarity {polarity!r}; use one of {', '.join(POLARITIES)}")
     return polarity
+
+
+def lungs_prefer_as_came(logits: np.ndarray) -> bool:
+    """Whether the lung model's logits (2, C, S, S) for a film as it came (first) and turned over (second) overrule
+    the polarity model's "inverted": the confident lung (channel 0) as it came is at least :data:`MIN_CONFIDENT` of
+    the image and more than :data:`OVERRULE` times the confident lung turned over. Upright lungs are the lung model's
+    whole training; upside down it finds little it is sure of."""
+    as_came, turned = ((np.asarray(logits)[k, 0] > CONFIDENT_LOGIT).mean() for k in (0, 1))
+    return bool(as_came >= MIN_CONFIDENT and as_came > OVERRULE * turned)

@@ -27,7 +27,7 @@ from lungseg.inference.pipeline import (
     to_working,
 )
 from lungseg.inference.polarity import FLAG as POLARITY_FLAG
-from lungseg.inference.polarity import check_polarity, inverted, is_inverted
+from lungseg.inference.polarity import check_polarity, inverted, is_inverted, lungs_prefer_as_came
 from lungseg.inference.polarity import polarity_model as polarity_model_for
 from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.inference.tta import TTAPredictor
@@ -252,11 +252,15 @@ class Segmenter:
 
     def upright(self, item: dict) -> dict:
         """A loaded input as the model wants it: turned back (``inverted``: True) when the polarity check
-        calls it inverted, else as it is."""
+        calls it inverted and a lung model does not clearly find the lungs as it came (one more forward pass, on
+        those films only), else as it is."""
         if not is_inverted(item["xray"], self.polarity_check):
             return item
         xray = inverted(item["xray"])
-        return {**item, "xray": xray, "work": to_working(xray, self.image_size, self.intensity), "inverted": True}
+        work = to_working(xray, self.image_size, self.intensity)
+        if self.target == "lungs" and lungs_prefer_as_came(self.predict_working(np.stack([item["work"], work]))):
+            return item
+        return {**item, "xray": xray, "work": work, "inverted": True}
 
     def refined(self, xray: XRay, lungs: np.ndarray) -> np.ndarray:
         """Lung logits (1, S, S), moved onto the film's edges at the edge model's side when there is one."""
