@@ -252,8 +252,8 @@ class Segmenter:
 
     def upright(self, item: dict) -> dict:
         """A loaded input as the model wants it: turned back (``inverted``: True) when the polarity check
-        calls it inverted and a lung model does not clearly find the lungs as it came (one more forward pass, on
-        those films only), else as it is."""
+        calls it inverted and a lung model does not clearly find the lungs as it came (a forward pass of
+        both ways, on those films only), else as it is."""
         if not is_inverted(item["xray"], self.polarity_check):
             return item
         xray = inverted(item["xray"])
