@@ -47,9 +47,14 @@ def bounding_box(mask: np.ndarray, margin: int) -> tuple[slice, slice]:
             slice(max(cols[0] - margin, 0), min(cols[-1] + margin + 1, mask.shape[1])))  # fmt: skip
 
 
+def _span(component: np.ndarray, axis: int) -> tuple[int, int]:
+    """(first, last) column (``axis`` 0) or row (``axis`` 1) the component occupies."""
+    where = np.nonzero(component.any(axis=axis))[0]
+    return int(where[0]), int(where[-1])
+
+
 def _columns(component: np.ndarray) -> tuple[int, int]:
-    xs = np.nonzero(component.any(axis=0))[0]
-    return int(xs[0]), int(xs[-1])
+    return _span(component, 0)
 
 
 def _center_x(component: np.ndarray) -> float:
@@ -90,14 +95,9 @@ def _overlap_fraction(a: np.ndarray, b: np.ndarray) -> float:
     return max(shared, 0) / max(min(a1 - a0, b1 - b0) + 1, 1)
 
 
-def _rows(component: np.ndarray) -> tuple[int, int]:
-    ys = np.nonzero(component.any(axis=1))[0]
-    return int(ys[0]), int(ys[-1])
-
-
 def _row_iou(a: np.ndarray, b: np.ndarray) -> float:
     """Shared row range of two components over their joint row range: two lungs span about the same rows."""
-    (a0, a1), (b0, b1) = _rows(a), _rows(b)
+    (a0, a1), (b0, b1) = _span(a, 1), _span(b, 1)
     return max(min(a1, b1) - max(a0, b0) + 1, 0) / (max(a1, b1) - min(a0, b0) + 1)
 
 
