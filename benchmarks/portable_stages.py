@@ -8,7 +8,7 @@ completing it). Shutters can hide lung outright (the reference keeps it), so the
 the model. Validation films only (``--part test`` to report after a choice).
 
 Usage: python benchmarks/portable_stages.py [--data PATH] [--model NAME] [--part val|test] [--output NAME]
-  [--polarity-model FILE] [--mirror-margin M] [--min-kept K] [--draws K]
+  [--polarity-model FILE] [--mirror-margin M] [--min-kept K] [--draws K] [--shape CHECKPOINT@KEY]
   -> benchmarks/<NAME>.json and .md (default portable_stages)
 """
 
@@ -59,6 +59,22 @@ def scores(data: Path, model: str, part: str, polarity_model: str | None = None,
     return out
 
 
+def use_shape_model(checkpoint: str, key: str) -> None:
+    """Make the pipeline complete the lungs with the shape model in ``checkpoint`` at the judging ``key``
+    (``shape_failures.setting``) instead of the bundled one at its shipped setting."""
+    from shape_failures import setting
+
+    from lungseg.inference.shape_completion import shape_model_file
+
+    s, model = setting(key), shape_model_file(checkpoint)
+    pipeline.bundled_shape_model = lambda backend="torch": model
+    pipeline.complete_shape = functools.partial(
+        complete_shape, threshold=s["threshold"], min_gain=s["gain"], floor=s["floor"], min_width=s["width"],
+        remove_below=s["removal"][0], remove_width=s["removal"][1], heart_blocks=s["heart_blocks"],
+        attached=s["attached"], lateral=s["lateral"], mirror_margin=s["mirror_margin"], min_kept=s["min_kept"],
+        apart_when_paired=s["apart_when_paired"])
+
+
 def summary(rows: dict) -> dict:
     """Per way: each stage's mean Dice, films under 0.85, and the five worst films of the last stage."""
     return {way: {**{stage: {"mean": round(float(np.mean([d for _, d in r])), 4),
@@ -99,7 +115,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--draws", type=int, default=1, help="cases per film (round 50: a larger validation sample)")
     parser.add_argument("--mirror-margin", type=float, default=0.0,
                         help="judge shape completion with this complete_shape mirror_margin (round 48; 0: as shipped)")
+    parser.add_argument("--shape", default=None, metavar="CHECKPOINT@KEY",
+                        help="judge another shape model at a judging key, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1 "
+                             "(round 53; default the bundled one as shipped)")
     args = parser.parse_args(argv)
+    if args.shape is not None and (args.mirror_margin > 0 or args.min_kept > 0):
+        parser.error("--shape carries its own setting: put _mb/_k in its key instead of --mirror-margin/--min-kept")
+    if args.shape is not None:
+        use_shape_model(*args.shape.rsplit("@", 1)) if "@" in args.shape else parser.error("--shape CHECKPOINT@KEY")
     if args.mirror_margin > 0 or args.min_kept > 0:  # the pipeline calls complete_shape with its defaults: judge
         pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin,  # another setting
                                                     min_kept=args.min_kept)  # fmt: skip
@@ -108,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
         f" --{k.replace('_', '-')} {v}" for k, v in (("model", args.model), ("part", args.part),
                                                      ("output", args.output), ("polarity_model", args.polarity_model),
                                                      ("mirror_margin", args.mirror_margin), ("min_kept", args.min_kept),
-                                                     ("draws", args.draws))
+                                                     ("draws", args.draws), ("shape", args.shape))
         if v != parser.get_default(k))  # fmt: skip
     out = {"command": command, "model": args.model, "part": args.part,
            "n_films": len(rows["shipped"]["disease"]) // args.draws,

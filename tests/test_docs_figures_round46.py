@@ -56,7 +56,7 @@ def test_round46_shape_failures_criterion_against_round45s_base():
 
 
 def test_round46_test_films_as_the_card_and_readme_tell_it():
-    old, new = load("history/portable_stages_test_round43.json"), load("portable_stages_test.json")
+    old, new = load("history/portable_stages_test_round43.json"), load("history/portable_stages_test_round52.json")
     assert old["part"] == new["part"] == "test"
     changes = moved(old, new)
     assert {c[2] for c in changes} == {"MCUCXR_0060_0"}
@@ -94,7 +94,7 @@ def test_rounds47_48_mirror_bound_figures_and_why_it_stays_off():
     assert all(shipped["mb"][k] >= shipped["base"][k] for k in kinds if k != "lung_over_heart")
     stages = load("portable_stages_round48_mb.json")
     assert stages["command"] in card().replace("`", " ") or "benchmarks/portable_stages_round48_mb.md" in card()
-    changes = moved(load("portable_stages.json"), stages)
+    changes = moved(load("history/portable_stages_round52.json"), stages)  # before round 54
     assert [c[:3] for c in changes if c[1] == "shuttered"] == [("shipped", "shuttered", "MCUCXR_0080_0")]
     assert f"MCUCXR_0080_0\nshuttered {changes[-1][3]} -> {changes[-1][4]}".replace("\n", " ") in card()
 
@@ -110,7 +110,7 @@ def test_round49_soup_figures_and_the_clause_it_fails():
         assert abs(b[k] - a[k]) <= 0.001
     assert f"clean {a['clean']:.4f} -> {b['clean']:.4f}, heart {a['heart']:.4f} -> {b['heart']:.4f}" in card()
     stages = load("portable_stages_round49_soupAB.json")["summary"]["lung_model"]
-    now = load("portable_stages.json")["summary"]["lung_model"]
+    now = load("history/portable_stages_round52.json")["summary"]["lung_model"]
     assert all(stages[k]["mean"] >= now[k]["mean"] - 0.002 for k in ("disease", "moved", "flat", "shuttered"))
     assert (f"flat {now['flat']['mean']:.4f} -> {stages['flat']['mean']:.4f},\nshuttered {now['shuttered']['mean']:.4f}"
             f" -> {stages['shuttered']['mean']:.4f}").replace("\n", " ") in card()  # fmt: skip

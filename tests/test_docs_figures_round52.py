@@ -14,8 +14,8 @@ def test_round52_polarity_pipeline_unchanged_and_rendered():
     sys.path.insert(0, str(BENCH))
     from polarity_pipeline import render
 
-    before, after = load("polarity_pipeline_before.json"), load("polarity_pipeline.json")
-    for name, out in (("polarity_pipeline_before", before), ("polarity_pipeline", after)):
+    before, after = load("polarity_pipeline_before.json"), load("history/polarity_pipeline_round52.json")
+    for name, out in (("polarity_pipeline_before", before), ("history/polarity_pipeline_round52", after)):
         assert (BENCH / f"{name}.md").read_text() == render(out)
     assert before["rows"] == after["rows"]  # criterion: no film lower; here none moved at all
     s = after["summary"]

@@ -14,7 +14,9 @@ is not lung (a gastric bubble under a lung, the mediastinum joining both): the l
 ``REMOVE_BELOW``, in pieces at least ``REMOVE_WIDTH`` wide. Since round 35 growth may enter the heart found
 (``HEART_BLOCKS`` False: where opaque lung was taken for heart). Since round 39 it also learned from a failing lung
 model's own lungs on adult films with dense disease drawn, and grows with no floor. All seven were chosen on
-validation films (``benchmarks/shape_model_image_children_real_extras_adult_6k.md``, round 39). It
+validation films (``benchmarks/shape_model_image_children_real_extras_adult_6k.md``, round 39). Since round 54, where
+both lungs were found (:func:`two_lungs_found`), it grows no piece apart from them (on a flat, off-centre film one
+grown on the dark field beside the body had displaced a lung found). It
 runs by default after the bundled default model (round 16) and, for other models, when asked; the mirror-image
 completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 """
@@ -46,6 +48,7 @@ MIRROR_MARGIN = 0.0  # > 0: with both lungs found, grow only within their mirror
 BOUND_RATIO = 0.25  # ... when the smaller lung found holds at least this share of the larger's area
 BOUND_COVER = 0.05  # ... and both together at least this share of the image
 MIN_KEPT = 0.0  # > 0: a completion that keeps less than this share of the lungs found is not used (round 51)
+APART_WHEN_PAIRED = True  # with both lungs found (BOUND_RATIO, BOUND_COVER), no growth apart from them (round 54)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -101,6 +104,7 @@ def complete_shape(
     lateral: bool = LATERAL,
     mirror_margin: float = MIRROR_MARGIN,
     min_kept: float = MIN_KEPT,
+    apart_when_paired: bool = APART_WHEN_PAIRED,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -115,7 +119,9 @@ def complete_shape(
     but a piece apart from the lungs found is dropped only when its centre lies outside their columns (round 45).
     ``mirror_margin`` > 0: growth only within :func:`thorax_columns` (round 47: sideways growth into the arms).
     ``min_kept`` > 0: where the completion would keep less than that share of the lungs found, the lungs found stand
-    (round 51: a lung found right taken away, and one grown on the dark field beside the body instead)."""
+    (round 51: a lung found right taken away, and one grown on the dark field beside the body instead).
+    ``apart_when_paired``: where :func:`two_lungs_found`, only growth that touches them (round 54: a piece grown on the
+    dark field beside the body displaced a lung found)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -129,6 +135,8 @@ def complete_shape(
     if added is not None and (attached or lateral):
         one_lung = len({1, 2} & set(np.unique(labels).tolist())) < 2
         added = attached_growth(added, lungs, one_lung, within_columns=lateral)
+    if added is not None and apart_when_paired and two_lungs_found(labels):
+        added = attached_growth(added, lungs, one_lung=False)
     if added is not None and mirror_margin > 0:
         added = within_columns(added, thorax_columns(labels, mirror_margin))
     if added is not None and added.sum() <= min_gain * lungs.sum():
@@ -191,15 +199,21 @@ def thorax_columns(labels: np.ndarray, margin: float) -> tuple[int, int] | None:
     lung, mirrored, bounds the other side: a lung lost in part is grown back no wider than its partner). None
     unless both are lungs enough to bound anything (:data:`BOUND_RATIO`, :data:`BOUND_COVER`; round 48: a sliver at
     the film's edge or two specks put the bound in the wrong place): a lung lost whole has no bound."""
-    sides = [labels == side for side in (1, 2)]
-    sizes = sorted(int(s.sum()) for s in sides)
-    if sizes[0] < BOUND_RATIO * sizes[1] or sum(sizes) < BOUND_COVER * labels.size:
+    if not two_lungs_found(labels):
         return None
+    sides = [labels == side for side in (1, 2)]
     cols = [np.flatnonzero(s.any(axis=0)) for s in sides]
     left, right = sorted(cols, key=lambda c: c.mean())
     mid = (left[-1] + right[0]) / 2
     half = max(mid - left[0], right[-1] - mid) * (1 + margin)
     return max(int(np.floor(mid - half)), 0), int(np.ceil(mid + half))
+
+
+def two_lungs_found(labels: np.ndarray) -> bool:
+    """Whether labels 1 and 2 look like two lungs, not a lung and a sliver or two specks: the smaller holds at least
+    :data:`BOUND_RATIO` of the larger's area and both together :data:`BOUND_COVER` of the image (round 48)."""
+    sizes = sorted(int((labels == side).sum()) for side in (1, 2))
+    return sizes[0] >= BOUND_RATIO * sizes[1] and sum(sizes) >= BOUND_COVER * labels.size
 
 
 def within_columns(added: np.ndarray, columns: tuple[int, int] | None) -> np.ndarray | None:

@@ -1,0 +1,64 @@
+"""Round 54: with both lungs found, the shape model grows no piece apart from them (a piece grown on the dark
+field beside the body displaced a lung found); with a lung lost whole, growth apart from them still puts it back."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
+from lungseg.inference.shape_completion import complete_shape, shape_input, two_lungs_found
+
+
+def found(size: int = 64) -> np.ndarray:
+    """Two narrow lungs, rows 16-47: image left columns 20-27, image right 36-43 (256 pixels each)."""
+    labels = np.zeros((size, size), np.uint8)
+    labels[16:48, 20:28] = RIGHT_LUNG
+    labels[16:48, 36:44] = LEFT_LUNG
+    return labels
+
+
+class Both:
+    """A model-free shape model: the two lungs of :func:`found`, whatever it is given."""
+
+    size = 32
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.where(shape_input(found() > 0, self.size) > 0, 10.0, -10.0).astype(np.float32)
+
+
+class WithStray:
+    """A model-free shape model: both lungs where they were found, and a larger piece (rows 8-59, columns 0-11) on
+    the field beside the body, apart from them."""
+
+    size = 32
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        whole = found() > 0
+        whole[8:60, 0:12] = True
+        return np.where(shape_input(whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
+
+
+def test_two_lungs_found_needs_two_comparable_lungs_covering_enough_of_the_image():
+    assert two_lungs_found(found())
+    sliver = found()
+    sliver[16:48, 36:43] = 0  # the image-right lung down to a 1-column sliver: 32 < 0.25 x 256
+    assert not two_lungs_found(sliver)
+    big = np.zeros((256, 256), np.uint8)
+    big[:64, :64] = found()  # the same lungs on a film 16x the area: under 5% of it
+    assert not two_lungs_found(big)
+
+
+def test_with_both_lungs_found_a_stray_piece_no_longer_displaces_one():
+    labels = found()
+    free = complete_shape(labels, None, WithStray(), 0.5, min_width=0, apart_when_paired=False)
+    assert free[8:60, 0:12].any() and not (free[labels > 0] > 0).all()  # without the guard: a lung found is lost
+    guarded = complete_shape(labels, None, WithStray(), 0.5, min_width=0, apart_when_paired=True)
+    np.testing.assert_array_equal(guarded, labels)
+
+
+def test_a_lung_lost_whole_is_still_put_back_apart_from_the_one_found():
+    labels = found()
+    labels[labels == RIGHT_LUNG] = 0  # one lung found: the guard does not apply
+    out = complete_shape(labels, None, Both(), 0.5, min_width=0, apart_when_paired=True)
+    assert (out[16:48, 36:44] == LEFT_LUNG).all()
+    assert (out[16:48, 20:28] == RIGHT_LUNG).mean() > 0.9  # the lost lung, apart from the one found, comes back
