@@ -121,8 +121,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.shape is not None and (args.mirror_margin > 0 or args.min_kept > 0):
         parser.error("--shape carries its own setting: put _mb/_k in its key instead of --mirror-margin/--min-kept")
+    if args.shape is not None and "@" not in args.shape:
+        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_ap")
     if args.shape is not None:
-        use_shape_model(*args.shape.rsplit("@", 1)) if "@" in args.shape else parser.error("--shape CHECKPOINT@KEY")
+        use_shape_model(*args.shape.rsplit("@", 1))
     if args.mirror_margin > 0 or args.min_kept > 0:  # the pipeline calls complete_shape with its defaults: judge
         pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin,  # another setting
                                                     min_kept=args.min_kept)  # fmt: skip
