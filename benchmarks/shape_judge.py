@@ -91,12 +91,13 @@ class Remembered:
 def scores(cases: list[dict], model, threshold: float, gain: float, floor: float, width: int = 0,
            removal: tuple[float, int] = (0.0, 2), heart_blocks: bool = True, attached: bool = False,
            lateral: bool = False, mirror_margin: float = 0.0, min_kept: float = 0.0,
-           apart_when_paired: bool = False) -> dict:
+           apart_when_paired: bool = False, apart_lateral: bool = False) -> dict:
     """Per kind: Dice per case, cases changed, and lung over the manual heart (clean films with one); ``removal``:
     (below, width) of :func:`complete_shape`'s taking away (0: none); ``heart_blocks``: no growth into the heart
     found; ``mirror_margin``: growth only within the thorax the lungs bound (round 47); ``min_kept``: no completion
     that keeps less than that share of the lungs found (round 51); ``apart_when_paired``: no growth apart from two
-    lungs found (round 54); ``attached``: only growth
+    lungs found (round 54); ``apart_lateral``: of that growth, drop only pieces outside their columns (round 55);
+    ``attached``: only growth
     that touches the lungs found; ``lateral``: growth apart from them
     dropped only beside them (:func:`complete_shape`)."""
     out: dict = {}
@@ -107,7 +108,8 @@ def scores(cases: list[dict], model, threshold: float, gain: float, floor: float
                                     image=case["film"], min_width=width, remove_below=removal[0],
                                     remove_width=removal[1], heart_blocks=heart_blocks,
                                     attached=attached, lateral=lateral, mirror_margin=mirror_margin,
-                                    min_kept=min_kept, apart_when_paired=apart_when_paired)  # fmt: skip
+                                    min_kept=min_kept, apart_when_paired=apart_when_paired,
+                                    apart_lateral=apart_lateral)  # fmt: skip
         pred, ref, zone = labels > 0, case["ref"], case.get("zone")
         pred = resize_mask(pred, *ref.shape) if pred.shape != ref.shape else pred
         row = out.setdefault(case["kind"], {"dice": [], "changed": 0, "over_heart": []})

@@ -62,3 +62,28 @@ def test_a_lung_lost_whole_is_still_put_back_apart_from_the_one_found():
     out = complete_shape(labels, None, Both(), 0.5, min_width=0, apart_when_paired=True)
     assert (out[16:48, 36:44] == LEFT_LUNG).all()
     assert (out[16:48, 20:28] == RIGHT_LUNG).mean() > 0.9  # the lost lung, apart from the one found, comes back
+
+
+def edge_piece_taken_for_a_lung(size: int = 64) -> np.ndarray:
+    """Round 55's failure: the image-right lung lost, and a piece at a shutter's edge (columns 58-63, 192 pixels) found
+    as that lung instead; both "lungs" found pass :func:`two_lungs_found`."""
+    labels = found(size)
+    labels[labels == LEFT_LUNG] = 0
+    labels[16:48, 58:64] = LEFT_LUNG
+    return labels
+
+
+def test_the_real_lung_grown_between_a_lung_and_an_edge_piece_is_kept_when_only_lateral_pieces_drop():
+    labels = edge_piece_taken_for_a_lung()
+    assert two_lungs_found(labels)
+    strict = complete_shape(labels, None, Both(), 0.5, min_width=0, apart_when_paired=True, apart_lateral=False)
+    assert not strict[16:48, 36:44].any()  # round 54: apart from the lungs found, so dropped
+    lateral = complete_shape(labels, None, Both(), 0.5, min_width=0, apart_when_paired=True, apart_lateral=True)
+    assert (lateral[16:48, 36:44] > 0).mean() > 0.9  # its centre lies between the two: kept
+    assert (lateral[16:48, 20:28] == RIGHT_LUNG).all()
+
+
+def test_a_stray_piece_outside_the_lungs_columns_is_still_dropped_when_only_lateral_pieces_drop():
+    labels = found()
+    out = complete_shape(labels, None, WithStray(), 0.5, min_width=0, apart_when_paired=True, apart_lateral=True)
+    np.testing.assert_array_equal(out, labels)

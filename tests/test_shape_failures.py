@@ -17,16 +17,19 @@ def bench(name: str):
 
 
 def test_the_shipped_settings_key_reads_back_as_the_shipped_constants():
-    s = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_ap")  # round 54: _ap ships
+    s = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl")  # round 55: _apl ships
     assert s == {"threshold": shape_completion.THRESHOLD, "gain": shape_completion.MIN_GAIN,
                  "floor": shape_completion.FLOOR, "width": shape_completion.MIN_WIDTH,
                  "removal": (shape_completion.REMOVE_BELOW, shape_completion.REMOVE_WIDTH),
                  "heart_blocks": shape_completion.HEART_BLOCKS, "attached": shape_completion.ATTACHED,
                  "lateral": shape_completion.LATERAL, "mirror_margin": shape_completion.MIRROR_MARGIN,
                  "min_kept": shape_completion.MIN_KEPT,
-                 "apart_when_paired": shape_completion.APART_WHEN_PAIRED}  # fmt: skip
+                 "apart_when_paired": shape_completion.APART_WHEN_PAIRED,
+                 "apart_lateral": shape_completion.APART_LATERAL}  # fmt: skip
+    round54 = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_ap")
+    assert round54 == {**s, "apart_lateral": False}
     before = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1")  # rounds 41-53's shipped setting
-    assert before == {**s, "apart_when_paired": False}
+    assert before == {**s, "apart_when_paired": False, "apart_lateral": False}
     s = before
     assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_att") == {**s, "attached": True}
     assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_lat") == {**s, "lateral": True}

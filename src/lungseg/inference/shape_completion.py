@@ -49,6 +49,7 @@ BOUND_RATIO = 0.25  # ... when the smaller lung found holds at least this share 
 BOUND_COVER = 0.05  # ... and both together at least this share of the image
 MIN_KEPT = 0.0  # > 0: a completion that keeps less than this share of the lungs found is not used (round 51)
 APART_WHEN_PAIRED = True  # with both lungs found (BOUND_RATIO, BOUND_COVER), no growth apart from them (round 54)
+APART_LATERAL = True  # ... dropping only pieces whose centre lies outside the lungs' columns (round 55)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -105,6 +106,7 @@ def complete_shape(
     mirror_margin: float = MIRROR_MARGIN,
     min_kept: float = MIN_KEPT,
     apart_when_paired: bool = APART_WHEN_PAIRED,
+    apart_lateral: bool = APART_LATERAL,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -121,7 +123,9 @@ def complete_shape(
     ``min_kept`` > 0: where the completion would keep less than that share of the lungs found, the lungs found stand
     (round 51: a lung found right taken away, and one grown on the dark field beside the body instead).
     ``apart_when_paired``: where :func:`two_lungs_found`, only growth that touches them (round 54: a piece grown on the
-    dark field beside the body displaced a lung found)."""
+    dark field beside the body displaced a lung found); ``apart_lateral``: of those pieces, drop only the ones whose
+    centre lies outside the lungs' columns (round 55: a piece at a shutter's edge taken for the other lung, and the
+    real lung grown between the two, dropped)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -136,7 +140,7 @@ def complete_shape(
         one_lung = len({1, 2} & set(np.unique(labels).tolist())) < 2
         added = attached_growth(added, lungs, one_lung, within_columns=lateral)
     if added is not None and apart_when_paired and two_lungs_found(labels):
-        added = attached_growth(added, lungs, one_lung=False)
+        added = attached_growth(added, lungs, one_lung=False, within_columns=apart_lateral)
     if added is not None and mirror_margin > 0:
         added = within_columns(added, thorax_columns(labels, mirror_margin))
     if added is not None and added.sum() <= min_gain * lungs.sum():
