@@ -72,7 +72,8 @@ def use_shape_model(checkpoint: str, key: str) -> None:
         complete_shape, threshold=s["threshold"], min_gain=s["gain"], floor=s["floor"], min_width=s["width"],
         remove_below=s["removal"][0], remove_width=s["removal"][1], heart_blocks=s["heart_blocks"],
         attached=s["attached"], lateral=s["lateral"], mirror_margin=s["mirror_margin"], min_kept=s["min_kept"],
-        apart_when_paired=s["apart_when_paired"], apart_lateral=s["apart_lateral"])
+        apart_when_paired=s["apart_when_paired"], apart_lateral=s["apart_lateral"],
+        shutter_bands=s["shutter_bands"])
 
 
 def summary(rows: dict) -> dict:

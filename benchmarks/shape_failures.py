@@ -31,7 +31,7 @@ from lungseg.inference.shape_completion import shape_model_file  # noqa: E402
 
 KEY = re.compile(r"t(?P<t>[\d.]+)_g(?P<g>[\d.]+)_f(?P<f>[\d.]+)(?:_w(?P<w>\d+))?(?P<nh>_nh)?"
                  r"(?:_r(?P<r>[\d.]+)_rw(?P<rw>\d+))?(?P<att>_att|_lat)?(?:_mb(?P<mb>[\d.]+))?"
-                 r"(?:_k(?P<k>[\d.]+))?(?P<ap>_apl|_ap)?$")  # fmt: skip
+                 r"(?:_k(?P<k>[\d.]+))?(?P<ap>_apl|_ap)?(?P<sb>_sb)?$")  # fmt: skip
 log = logging.getLogger("shape_failures")
 
 
@@ -49,7 +49,8 @@ def setting(key: str) -> dict:
             "removal": (float(m["r"] or 0.0), int(m["rw"] or 2)), "heart_blocks": m["nh"] is None,
             "attached": m["att"] == "_att", "lateral": m["att"] == "_lat",
             "mirror_margin": float(m["mb"] or 0.0), "min_kept": float(m["k"] or 0.0),
-            "apart_when_paired": m["ap"] is not None, "apart_lateral": m["ap"] == "_apl"}  # fmt: skip
+            "apart_when_paired": m["ap"] is not None, "apart_lateral": m["ap"] == "_apl",
+            "shutter_bands": m["sb"] is not None}  # fmt: skip
 
 
 V7 = ("v7_pneumonia", "v7_normal")

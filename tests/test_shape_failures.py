@@ -25,7 +25,9 @@ def test_the_shipped_settings_key_reads_back_as_the_shipped_constants():
                  "lateral": shape_completion.LATERAL, "mirror_margin": shape_completion.MIRROR_MARGIN,
                  "min_kept": shape_completion.MIN_KEPT,
                  "apart_when_paired": shape_completion.APART_WHEN_PAIRED,
-                 "apart_lateral": shape_completion.APART_LATERAL}  # fmt: skip
+                 "apart_lateral": shape_completion.APART_LATERAL,
+                 "shutter_bands": shape_completion.SHUTTER_BANDS}  # fmt: skip
+    assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_sb") == {**s, "shutter_bands": True}
     round54 = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_ap")
     assert round54 == {**s, "apart_lateral": False}
     before = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1")  # rounds 41-53's shipped setting

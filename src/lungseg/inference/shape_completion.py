@@ -16,7 +16,8 @@ is not lung (a gastric bubble under a lung, the mediastinum joining both): the l
 model's own lungs on adult films with dense disease drawn, and grows with no floor. All seven were chosen on
 validation films (``benchmarks/shape_model_image_children_real_extras_adult_6k.md``, round 39). Since round 54, where
 both lungs were found (:func:`two_lungs_found`), it grows no piece apart from them (on a flat, off-centre film one
-grown on the dark field beside the body had displaced a lung found). It
+grown on the dark field beside the body had displaced a lung found); since round 55 only pieces outside the
+columns the lungs span (a piece at a shutter's edge taken for a lung, the real lung grown between the two). It
 runs by default after the bundled default model (round 16) and, for other models, when asked; the mirror-image
 completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 """
@@ -29,6 +30,7 @@ from functools import cache
 import numpy as np
 from PIL import Image
 
+from lungseg.inference.film_bands import flat_bands, outside_bands
 from lungseg.inference.lazy_scipy import ndimage
 from lungseg.inference.postprocess import EIGHT, clean_lung_labels, fill_holes
 from lungseg.inference.preprocess import equalize_histogram, preview_xray, resize_float, sigmoid, to_byte_mask
@@ -50,6 +52,7 @@ BOUND_COVER = 0.05  # ... and both together at least this share of the image
 MIN_KEPT = 0.0  # > 0: a completion that keeps less than this share of the lungs found is not used (round 51)
 APART_WHEN_PAIRED = True  # with both lungs found (BOUND_RATIO, BOUND_COVER), no growth apart from them (round 54)
 APART_LATERAL = True  # ... dropping only pieces whose centre lies outside the lungs' columns (round 55)
+SHUTTER_BANDS = False  # no growth in flat bands at the film's edges (shutters, padding; round 56)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -107,6 +110,7 @@ def complete_shape(
     min_kept: float = MIN_KEPT,
     apart_when_paired: bool = APART_WHEN_PAIRED,
     apart_lateral: bool = APART_LATERAL,
+    shutter_bands: bool = SHUTTER_BANDS,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -125,7 +129,8 @@ def complete_shape(
     ``apart_when_paired``: where :func:`two_lungs_found`, only growth that touches them (round 54: a piece grown on the
     dark field beside the body displaced a lung found); ``apart_lateral``: of those pieces, drop only the ones whose
     centre lies outside the lungs' columns (round 55: a piece at a shutter's edge taken for the other lung, and the
-    real lung grown between the two, dropped)."""
+    real lung grown between the two, dropped). ``shutter_bands``: no growth in a flat band at the edges of ``image``
+    (:func:`film_bands.flat_bands`; round 56: lung grown into a shutter band above the apices)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -143,6 +148,8 @@ def complete_shape(
         added = attached_growth(added, lungs, one_lung=False, within_columns=apart_lateral)
     if added is not None and mirror_margin > 0:
         added = within_columns(added, thorax_columns(labels, mirror_margin))
+    if added is not None and shutter_bands and image is not None:
+        added = outside_bands(added, flat_bands(image))
     if added is not None and added.sum() <= min_gain * lungs.sum():
         added = None
     removed = taken_away(lungs, found, whole, remove_below, remove_width) if remove_below > 0 else None
