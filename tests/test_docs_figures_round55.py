@@ -1,5 +1,5 @@
 """Figures against the JSON they come from: rounds 55 (round 54's guard drops only growth outside the lungs' columns,
-ships) and 56 (no growth into a shutter band, not shipped) of #9."""
+ships), 56 (no growth into a shutter band) and 57 (only wider pieces taken away), both not shipped, of #9."""
 
 import sys
 
@@ -87,4 +87,28 @@ def test_round55_and_56_outputs_render_from_their_json():
     for name in ("shape_failures_round55", "shape_failures_round55_shipped_lungs", "shape_failures_round55_test",
                  "shape_failures_round55_test_shipped_lungs", "shape_failures_round56",
                  "shape_failures_round56_shipped_lungs"):  # fmt: skip
+        assert (BENCH / f"{name}.md").read_text() == failures(load(f"{name}.json"))
+
+
+def test_round57_fails_its_criterion_as_the_card_says():
+    v65 = load("shape_failures_round57_shipped_lungs.json")["results"]
+    assert holds("shape_failures_round57_shipped_lungs", "apl", "rw2")
+    assert f"portable kind {v65['apl']['portable']} -> {v65['rw2']['portable']}" in card()
+    assert not holds("shape_failures_round57", "apl", "rw2")  # (1) fails with v1's lungs
+    a, b = (load("shape_failures_round57.json")["results"][k] for k in ("apl", "rw2"))
+    for kind in ("whiteout", "effusion", "consolidation", "portable"):
+        assert a[kind] - b[kind] > 0.0005 and f"{a[kind]} -> {b[kind]}" in card(), kind
+    g = b["vs_first"]["simulated"]
+    assert (f"the simulated mean {a['simulated_mean']} -> {b['simulated_mean']} (paired {interval(g)}, "
+            f"{g['films_up']} films up, {g['films_down']} down)") in card()
+    base, new = steps("portable_stages_draws4_round55"), steps("portable_stages_draws4_round57")
+    assert max(new["flat"] - base["flat"], new["shuttered"] - base["shuttered"]) < 0.001  # (2) fails
+    assert f"flat {base['flat']} -> {new['flat']}, shuttered {base['shuttered']} -> {new['shuttered']}, under" in card()
+    sys.path.insert(0, str(BENCH))
+    from portable_stages import render as stages
+    from shape_failures import render as failures
+
+    name = "portable_stages_draws4_round57"
+    assert (BENCH / f"{name}.md").read_text() == stages(load(f"{name}.json"))
+    for name in ("shape_failures_round57", "shape_failures_round57_shipped_lungs"):
         assert (BENCH / f"{name}.md").read_text() == failures(load(f"{name}.json"))
