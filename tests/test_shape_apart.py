@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
-from lungseg.inference.shape_completion import complete_shape, shape_input, two_lungs_found
+from lungseg.inference.shape_completion import attached_growth, complete_shape, shape_input, two_lungs_found
 
 
 def found(size: int = 64) -> np.ndarray:
@@ -87,3 +87,17 @@ def test_a_stray_piece_outside_the_lungs_columns_is_still_dropped_when_only_late
     labels = found()
     out = complete_shape(labels, None, WithStray(), 0.5, min_width=0, apart_when_paired=True, apart_lateral=True)
     np.testing.assert_array_equal(out, labels)
+
+
+def test_within_columns_keeps_the_pieces_apart_whose_mean_column_lies_between_the_lungs_outer_columns():
+    lungs = np.zeros((40, 60), bool)
+    lungs[10:30, 10:20] = lungs[10:30, 40:50] = True  # the lungs span columns 10-49
+    added = np.zeros_like(lungs)
+    added[2:5, 25:35] = True  # apart, mean column 29.5: kept
+    added[35:38, 5:12] = True  # apart, mean column 8: dropped although it reaches column 11
+    added[35:38, 44:56] = True  # apart, mean column 49.5: dropped (past the last lung column, 49)
+    added[30:33, 12:15] = True  # touches a lung: kept
+    out = attached_growth(added, lungs, one_lung=False, within_columns=True)
+    np.testing.assert_array_equal(out, added & ~(np.arange(40)[:, None] >= 35))
+    strict = attached_growth(added, lungs, one_lung=False)
+    np.testing.assert_array_equal(strict, added & (np.arange(40)[:, None] >= 30) & (np.arange(40)[:, None] < 33))

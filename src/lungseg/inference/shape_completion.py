@@ -190,13 +190,14 @@ def attached_growth(
         return None
     keep = np.zeros(n + 1, bool)
     keep[np.unique(pieces[ndimage().binary_dilation(lungs, structure=EIGHT) & added])] = True
-    if within_columns:
+    sizes = np.bincount(pieces.ravel(), minlength=n + 1)
+    if within_columns:  # each piece's mean column (scipy's center_of_mass loops over the pieces in Python: slow)
         cols = np.flatnonzero(lungs.any(axis=0))
-        centres = np.asarray(ndimage().center_of_mass(added, pieces, range(1, n + 1)))[:, 1]
+        column_sums = np.bincount(pieces.ravel(), np.tile(np.arange(pieces.shape[1]), pieces.shape[0]), n + 1)
+        centres = column_sums[1:] / sizes[1:]
         keep[1:] |= (centres >= cols[0]) & (centres <= cols[-1])
     keep[0] = False
     if one_lung:
-        sizes = np.bincount(pieces.ravel(), minlength=n + 1)
         sizes[0], sizes[keep] = 0, 0
         if sizes.max() > 0:
             keep[int(np.argmax(sizes))] = True
