@@ -3,15 +3,20 @@
 We have no X-rays from other hospitals, so this simulates what differs there: exposure (gamma),
 washed-out digitised film (low contrast), soft detectors (blur), noise, a wider field of view
 (zoom out), another aspect ratio (side crop) and a tilted patient (rotation). Each perturbation
-is applied to the image (and the geometric ones to the mask too); Dice is at the mask's resolution.
+is applied to the image (and the geometric ones to the mask too); Dice is at the mask's resolution. A report on
+the test films (never used to choose anything; `--split val` for the validation films), as the shipped pipeline runs.
 
-Usage: python benchmarks/robustness.py --model CKPT [--data PATH] [--split test] [--limit N]
+Usage: python benchmarks/robustness.py [--model NAME_OR_CKPT] [--data PATH] [--split test] [--limit N]
+  [--output NAME] [--no-completion]  -> benchmarks/<NAME>.json and .md (default robustness)
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -42,6 +47,7 @@ def side_crop(image: np.ndarray, mask: np.ndarray, frac: float = 0.08) -> Pair:
 
 
 def rotate(image: np.ndarray, mask: np.ndarray, degrees: float = 8.0) -> Pair:
+    """The patient tilted by ``degrees`` (the corners filled black)."""
     img = ndimage.rotate(image, degrees, reshape=False, order=1, mode="constant")
     msk = ndimage.rotate(mask.astype(np.float32), degrees, reshape=False, order=1) > 0.5
     return img, msk
@@ -62,26 +68,55 @@ PERTURBATIONS: dict[str, Callable[[np.ndarray, np.ndarray], Pair]] = {
     "zoom out 20% (wider field)": zoom_out,
     "side crop 16% (narrower field)": side_crop,
     "rotate 8 degrees": rotate,
+    "rotate 15 degrees (a portable film)": lambda image, mask: rotate(image, mask, 15.0),
 }
 
 
-def main() -> None:
+def scores(segmenter: Segmenter, samples: list) -> dict[str, list[tuple[str, float]]]:
+    """Per perturbation: (image name, Dice) of each sample, read once and perturbed in turn (one film in memory)."""
+    out: dict[str, list[tuple[str, float]]] = {name: [] for name in PERTURBATIONS}
+    for sample in samples:
+        image, mask = read_labelled(sample)
+        for name, fn in PERTURBATIONS.items():
+            img, msk = fn(image, mask)
+            out[name].append((sample.name, round(overlap_metrics(segmenter(XRay(img)).mask, msk)["dice"], 4)))
+    return out
+
+
+def render(result: dict) -> str:
+    """The Markdown table of a result (``benchmarks/<NAME>.md``)."""
+    title = f"# Robustness: the {result['split']} films perturbed ({result['model']})"
+    lines = [title, "", f"`{result['command']}`", "",
+             f"{result['n_images']} images ({result['split']}); Dice of the shipped pipeline's lung mask against the "
+             "manual mask (moved with the geometric perturbations).", "",
+             "| perturbation | Dice mean | Dice min | worst image |", "|---|---|---|---|"]  # fmt: skip
+    for name, row in result["perturbations"].items():
+        lines.append(f"| {name} | {row['mean']:.4f} | {row['min']:.4f} | {row['worst']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True)
-    parser.add_argument("--data", default="../shared/data/Lung Segmentation")
+    parser.add_argument("--model", default="lungseg-unet-default")
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"), help="holds Lung Segmentation/, wingspan/")
     parser.add_argument("--split", default="test", help="test/val of the checkpoint, or a split file")
     parser.add_argument("--limit", type=int, default=0)
-    args = parser.parse_args()
-    segmenter = Segmenter.from_pretrained(args.model)
-    samples = discover(args.data)[1]
+    parser.add_argument("--output", default="robustness")
+    parser.add_argument("--no-completion", action="store_true", help="the lung model alone: no shape model, no mirror")
+    args = parser.parse_args(argv)
+    segmenter = Segmenter.from_pretrained(args.model, complete_lungs=not args.no_completion)
+    samples = discover([str(args.data / "Lung Segmentation"), str(args.data / "wingspan")])[1]
     names = segmenter.payload["split"][args.split] if args.split in ("test", "val") else load_split(args.split)["test"]
-    chosen = select(samples, names)[: args.limit or None]
-    pairs = [read_labelled(s) for s in chosen]
-    print(f"{args.model}: {len(pairs)} images ({args.split}), threshold {segmenter.threshold:.2f}")
-    print("| perturbation | Dice mean | Dice min |\n|---|---|---|")
-    for name, fn in PERTURBATIONS.items():
-        dice = [overlap_metrics(segmenter(XRay(img)).mask, msk)["dice"] for img, msk in (fn(i, m) for i, m in pairs)]
-        print(f"| {name} | {np.mean(dice):.4f} | {np.min(dice):.4f} |")
+    rows = scores(segmenter, select(samples, names)[: args.limit or None])
+    model = args.model + (" (no completion)" if args.no_completion else "")
+    result = {"command": " ".join(["python benchmarks/robustness.py", *(argv if argv is not None else sys.argv[1:])]),
+              "model": model, "split": args.split, "n_images": len(rows["none"]), "perturbations": {
+                  name: {"mean": round(float(np.mean([d for _, d in r])), 4), "min": min(d for _, d in r),
+                         "worst": min(r, key=lambda x: x[1])[0], "dice": r} for name, r in rows.items()}}  # fmt: skip
+    here = Path(__file__).resolve().parent
+    (here / f"{args.output}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (here / f"{args.output}.md").write_text(render(result))
+    print(render(result))
 
 
 if __name__ == "__main__":
