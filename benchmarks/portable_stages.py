@@ -73,7 +73,7 @@ def use_shape_model(checkpoint: str, key: str) -> None:
         remove_below=s["removal"][0], remove_width=s["removal"][1], heart_blocks=s["heart_blocks"],
         attached=s["attached"], lateral=s["lateral"], mirror_margin=s["mirror_margin"], min_kept=s["min_kept"],
         apart_when_paired=s["apart_when_paired"], apart_lateral=s["apart_lateral"],
-        shutter_bands=s["shutter_bands"])
+        shutter_bands=s["shutter_bands"], keep_pair=s["keep_pair"])
 
 
 def summary(rows: dict) -> dict:
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.shape is not None and (args.mirror_margin > 0 or args.min_kept > 0):
         parser.error("--shape carries its own setting: put _mb/_k in its key instead of --mirror-margin/--min-kept")
     if args.shape is not None and "@" not in args.shape:
-        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl")
+        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")
     if args.shape is not None:
         use_shape_model(*args.shape.rsplit("@", 1))
     if args.mirror_margin > 0 or args.min_kept > 0:  # the pipeline calls complete_shape with its defaults: judge

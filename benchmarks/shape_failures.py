@@ -31,7 +31,7 @@ from lungseg.inference.shape_completion import shape_model_file  # noqa: E402
 
 KEY = re.compile(r"t(?P<t>[\d.]+)_g(?P<g>[\d.]+)_f(?P<f>[\d.]+)(?:_w(?P<w>\d+))?(?P<nh>_nh)?"
                  r"(?:_r(?P<r>[\d.]+)_rw(?P<rw>\d+))?(?P<att>_att|_lat)?(?:_mb(?P<mb>[\d.]+))?"
-                 r"(?:_k(?P<k>[\d.]+))?(?P<ap>_apl|_ap)?(?P<sb>_sb)?$")  # fmt: skip
+                 r"(?:_k(?P<k>[\d.]+))?(?P<ap>_apl|_ap)?(?P<sb>_sb)?(?P<kp>_kp)?$")  # fmt: skip
 log = logging.getLogger("shape_failures")
 
 
@@ -40,8 +40,9 @@ def setting(key: str) -> dict:
     round 44; ``_lat``: growth apart from them dropped only beside them, round 45; ``_mb0.15``: growth only within
     the thorax the lungs bound, round 47; ``_k0.75``: no completion that keeps under that share of the lungs found,
     round 51; ``_ap``: no growth apart from two lungs found, round 54;
-    ``_apl``: only such growth outside their columns dropped, round 55) as :func:`shape_judge.scores`'
-    keyword arguments."""
+    ``_apl``: only such growth outside their columns dropped, round 55; ``_sb``: none into a shutter band, round 56;
+    ``_kp``: no completion that leaves fewer than two lungs where two were found, round 58) as
+    :func:`shape_judge.scores`' keyword arguments."""
     m = KEY.match(key)
     if m is None:
         raise ValueError(f"{key!r} is not a judging key; give one like t0.5_g0.02_f0.05_nh_r0.5_rw1")
@@ -50,7 +51,7 @@ def setting(key: str) -> dict:
             "attached": m["att"] == "_att", "lateral": m["att"] == "_lat",
             "mirror_margin": float(m["mb"] or 0.0), "min_kept": float(m["k"] or 0.0),
             "apart_when_paired": m["ap"] is not None, "apart_lateral": m["ap"] == "_apl",
-            "shutter_bands": m["sb"] is not None}  # fmt: skip
+            "shutter_bands": m["sb"] is not None, "keep_pair": m["kp"] is not None}  # fmt: skip
 
 
 V7 = ("v7_pneumonia", "v7_normal")

@@ -92,7 +92,7 @@ def scores(cases: list[dict], model, threshold: float, gain: float, floor: float
            removal: tuple[float, int] = (0.0, 2), heart_blocks: bool = True, attached: bool = False,
            lateral: bool = False, mirror_margin: float = 0.0, min_kept: float = 0.0,
            apart_when_paired: bool = False, apart_lateral: bool = False,
-           shutter_bands: bool = False) -> dict:
+           shutter_bands: bool = False, keep_pair: bool = False) -> dict:
     """Per kind: Dice per case, cases changed, and lung over the manual heart (clean films with one); ``removal``:
     (below, width) of :func:`complete_shape`'s taking away (0: none); ``heart_blocks``: no growth into the heart
     found; ``mirror_margin``: growth only within the thorax the lungs bound (round 47); ``min_kept``: no completion
@@ -110,7 +110,8 @@ def scores(cases: list[dict], model, threshold: float, gain: float, floor: float
                                     remove_width=removal[1], heart_blocks=heart_blocks,
                                     attached=attached, lateral=lateral, mirror_margin=mirror_margin,
                                     min_kept=min_kept, apart_when_paired=apart_when_paired,
-                                    apart_lateral=apart_lateral, shutter_bands=shutter_bands)  # fmt: skip
+                                    apart_lateral=apart_lateral, shutter_bands=shutter_bands,
+                                    keep_pair=keep_pair)  # fmt: skip
         pred, ref, zone = labels > 0, case["ref"], case.get("zone")
         pred = resize_mask(pred, *ref.shape) if pred.shape != ref.shape else pred
         row = out.setdefault(case["kind"], {"dice": [], "changed": 0, "over_heart": []})

@@ -101,3 +101,26 @@ def test_within_columns_keeps_the_pieces_apart_whose_mean_column_lies_between_th
     np.testing.assert_array_equal(out, added & ~(np.arange(40)[:, None] >= 35))
     strict = attached_growth(added, lungs, one_lung=False)
     np.testing.assert_array_equal(strict, added & (np.arange(40)[:, None] >= 30) & (np.arange(40)[:, None] < 33))
+
+
+class Joined:
+    """A model-free shape model: the two lungs of :func:`found` and the mediastinum between them, one block with no
+    waist to cut it at (:func:`postprocess.lung_sides` keeps it whole, as one lung)."""
+
+    size = 32
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        whole = found() > 0
+        whole[16:48, 20:44] = True
+        return np.where(shape_input(whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
+
+
+def test_a_completion_that_joins_two_lungs_found_into_one_is_not_used_with_keep_pair():
+    labels = found()
+    joined = complete_shape(labels, None, Joined(), 0.5, min_width=0, keep_pair=False)
+    assert len(set(np.unique(joined).tolist()) - {0}) == 1 and joined[16:48, 28:36].all()  # one lung over both
+    np.testing.assert_array_equal(complete_shape(labels, None, Joined(), 0.5, min_width=0, keep_pair=True), labels)
+    single = labels.copy()
+    single[single == LEFT_LUNG] = 0  # one lung found: the guard does not apply, growth as before
+    grown = complete_shape(single, None, Joined(), 0.5, min_width=0, keep_pair=True)
+    assert (grown > 0).sum() > (single > 0).sum()

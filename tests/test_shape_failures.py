@@ -17,7 +17,7 @@ def bench(name: str):
 
 
 def test_the_shipped_settings_key_reads_back_as_the_shipped_constants():
-    s = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl")  # round 55: _apl ships
+    s = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")  # round 58: _apl_kp ships
     assert s == {"threshold": shape_completion.THRESHOLD, "gain": shape_completion.MIN_GAIN,
                  "floor": shape_completion.FLOOR, "width": shape_completion.MIN_WIDTH,
                  "removal": (shape_completion.REMOVE_BELOW, shape_completion.REMOVE_WIDTH),
@@ -26,12 +26,15 @@ def test_the_shipped_settings_key_reads_back_as_the_shipped_constants():
                  "min_kept": shape_completion.MIN_KEPT,
                  "apart_when_paired": shape_completion.APART_WHEN_PAIRED,
                  "apart_lateral": shape_completion.APART_LATERAL,
-                 "shutter_bands": shape_completion.SHUTTER_BANDS}  # fmt: skip
-    assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_sb") == {**s, "shutter_bands": True}
+                 "shutter_bands": shape_completion.SHUTTER_BANDS,
+                 "keep_pair": shape_completion.KEEP_PAIR}  # fmt: skip
+    round55 = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl")
+    assert round55 == {**s, "keep_pair": False}
+    assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_sb_kp") == {**s, "shutter_bands": True}
     round54 = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_ap")
-    assert round54 == {**s, "apart_lateral": False}
+    assert round54 == {**round55, "apart_lateral": False}
     before = bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1")  # rounds 41-53's shipped setting
-    assert before == {**s, "apart_when_paired": False, "apart_lateral": False}
+    assert before == {**round55, "apart_when_paired": False, "apart_lateral": False}
     s = before
     assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_att") == {**s, "attached": True}
     assert bench("shape_failures").setting("t0.5_g0.02_f0.0_nh_r0.5_rw1_lat") == {**s, "lateral": True}

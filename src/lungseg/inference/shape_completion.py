@@ -17,7 +17,8 @@ model's own lungs on adult films with dense disease drawn, and grows with no flo
 validation films (``benchmarks/shape_model_image_children_real_extras_adult_6k.md``, round 39). Since round 54, where
 both lungs were found (:func:`two_lungs_found`), it grows no piece apart from them (on a flat, off-centre film one
 grown on the dark field beside the body had displaced a lung found); since round 55 only pieces outside the
-columns the lungs span (a piece at a shutter's edge taken for a lung, the real lung grown between the two). It
+columns the lungs span (a piece at a shutter's edge taken for a lung, the real lung grown between the two); since
+round 58 a completion that joins two lungs found into one is not used (a ghost lung followed on a zoomed-out film). It
 runs by default after the bundled default model (round 16) and, for other models, when asked; the mirror-image
 completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 """
@@ -53,6 +54,7 @@ MIN_KEPT = 0.0  # > 0: a completion that keeps less than this share of the lungs
 APART_WHEN_PAIRED = True  # with both lungs found (BOUND_RATIO, BOUND_COVER), no growth apart from them (round 54)
 APART_LATERAL = True  # ... dropping only pieces whose centre lies outside the lungs' columns (round 55)
 SHUTTER_BANDS = False  # no growth in flat bands at the film's edges (shutters, padding; round 56)
+KEEP_PAIR = True  # with both lungs found, a completion that leaves fewer than two lungs is not used (round 58)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -111,6 +113,7 @@ def complete_shape(
     apart_when_paired: bool = APART_WHEN_PAIRED,
     apart_lateral: bool = APART_LATERAL,
     shutter_bands: bool = SHUTTER_BANDS,
+    keep_pair: bool = KEEP_PAIR,
 ) -> np.ndarray:
     """Lung labels (0/1/2, post-processed) grown by the shape model where it adds more than ``min_gain`` of the
     lung area outside ``heart``, in pieces at least ``min_width`` wide (0: any) and, given the lung model's
@@ -130,7 +133,9 @@ def complete_shape(
     dark field beside the body displaced a lung found); ``apart_lateral``: of those pieces, drop only the ones whose
     centre lies outside the lungs' columns (round 55: a piece at a shutter's edge taken for the other lung, and the
     real lung grown between the two, dropped). ``shutter_bands``: no growth in a flat band at the edges of ``image``
-    (:func:`film_bands.flat_bands`; round 56: lung grown into a shutter band above the apices)."""
+    (:func:`film_bands.flat_bands`; round 56: lung grown into a shutter band above the apices). ``keep_pair``: where
+    :func:`two_lungs_found`, a completion that leaves fewer than two lungs is not used (round 58: the lungs joined into
+    one piece on a film zoomed out, and the mirror-image completion then drew a ghost lung)."""
     if model is None:
         return labels
     lungs = labels > 0
@@ -158,6 +163,8 @@ def complete_shape(
     kept = lungs if removed is None else lungs & ~removed
     out = clean_lung_labels(fill_holes(kept if added is None else kept | added), smooth_fraction)
     if min_kept > 0 and ((out > 0) & lungs).sum() < min_kept * lungs.sum():
+        return labels
+    if keep_pair and not {1, 2} <= set(np.unique(out).tolist()) and two_lungs_found(labels):
         return labels
     return out
 
