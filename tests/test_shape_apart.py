@@ -17,25 +17,36 @@ def found(size: int = 64) -> np.ndarray:
     return labels
 
 
-class Both:
-    """A model-free shape model: the two lungs of :func:`found`, whatever it is given."""
+class Painted:
+    """A model-free shape model: the lungs of :func:`found` with ``extra`` (row and column slices) added as whole
+    lung, whatever it is given."""
 
     size = 32
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.where(shape_input(found() > 0, self.size) > 0, 10.0, -10.0).astype(np.float32)
-
-
-class WithStray:
-    """A model-free shape model: both lungs where they were found, and a larger piece (rows 8-59, columns 0-11) on
-    the field beside the body, apart from them."""
-
-    size = 32
+    def __init__(self, *extra: tuple[slice, slice]) -> None:
+        self.whole = found() > 0
+        for rows, cols in extra:
+            self.whole[rows, cols] = True
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        whole = found() > 0
-        whole[8:60, 0:12] = True
-        return np.where(shape_input(whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
+        return np.where(shape_input(self.whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
+
+
+def Both() -> Painted:
+    """The two lungs of :func:`found`."""
+    return Painted()
+
+
+def WithStray() -> Painted:
+    """Both lungs where they were found, and a larger piece (rows 8-59, columns 0-11) on the field beside the body,
+    apart from them."""
+    return Painted((slice(8, 60), slice(0, 12)))
+
+
+def Joined() -> Painted:
+    """The two lungs of :func:`found` and the mediastinum between them, one block with no waist to cut it at
+    (:func:`postprocess.lung_sides` keeps it whole, as one lung)."""
+    return Painted((slice(16, 48), slice(20, 44)))
 
 
 def test_two_lungs_found_needs_two_comparable_lungs_covering_enough_of_the_image():
@@ -101,18 +112,6 @@ def test_within_columns_keeps_the_pieces_apart_whose_mean_column_lies_between_th
     np.testing.assert_array_equal(out, added & ~(np.arange(40)[:, None] >= 35))
     strict = attached_growth(added, lungs, one_lung=False)
     np.testing.assert_array_equal(strict, added & (np.arange(40)[:, None] >= 30) & (np.arange(40)[:, None] < 33))
-
-
-class Joined:
-    """A model-free shape model: the two lungs of :func:`found` and the mediastinum between them, one block with no
-    waist to cut it at (:func:`postprocess.lung_sides` keeps it whole, as one lung)."""
-
-    size = 32
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        whole = found() > 0
-        whole[16:48, 20:44] = True
-        return np.where(shape_input(whole, self.size) > 0, 10.0, -10.0).astype(np.float32)
 
 
 def test_a_completion_that_joins_two_lungs_found_into_one_is_not_used_with_keep_pair():
