@@ -147,7 +147,7 @@ def complete_shape(
     found, whole = whole_lungs(lungs, model, image if takes_film else None)
     added = grown(lungs, found, whole, heart if heart_blocks else None, prob, threshold, floor, min_width)
     if added is not None and (attached or lateral):
-        one_lung = len({1, 2} & set(np.unique(labels).tolist())) < 2
+        one_lung = not both_labels(labels)
         added = attached_growth(added, lungs, one_lung, within_columns=lateral)
     if added is not None and apart_when_paired and two_lungs_found(labels):
         added = attached_growth(added, lungs, one_lung=False, within_columns=apart_lateral)
@@ -164,9 +164,14 @@ def complete_shape(
     out = clean_lung_labels(fill_holes(kept if added is None else kept | added), smooth_fraction)
     if min_kept > 0 and ((out > 0) & lungs).sum() < min_kept * lungs.sum():
         return labels
-    if keep_pair and not {1, 2} <= set(np.unique(out).tolist()) and two_lungs_found(labels):
+    if keep_pair and not both_labels(out) and two_lungs_found(labels):
         return labels
     return out
+
+
+def both_labels(labels: np.ndarray) -> bool:
+    """Whether ``labels`` hold both lungs (1 and 2); two vectorised checks, not a sort of every pixel."""
+    return bool((labels == 1).any() and (labels == 2).any())
 
 
 def grown(lungs: np.ndarray, found: np.ndarray, whole: np.ndarray, heart: np.ndarray | None,
