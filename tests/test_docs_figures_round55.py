@@ -52,10 +52,10 @@ def test_round55_test_figures_after_the_choice():
         in card()
     before = load("shape_failures_round54_test.json")["results"]["base"]["portable"]
     assert (g["films_up"], g["films_down"]) == (2, 0) and apl["portable"] == before  # back to before round 54
-    changes = moved(load("history/portable_stages_round54.json"), load("portable_stages.json"))
+    changes = moved(load("history/portable_stages_round54.json"), load("history/portable_stages_round58.json"))
     assert [c[:3] for c in changes] == [("shipped", "flat", "MCUCXR_0086_0")]
     old = dict(load("history/pathology_round54.json")["results"]["lungseg-unet-default"]["real"]["montgomery"]["worst"])
-    new = dict(load("pathology.json")["results"]["lungseg-unet-default"]["real"]["montgomery"]["worst"])
+    new = dict(load("history/pathology_round58.json")["results"]["lungseg-unet-default"]["real"]["montgomery"]["worst"])
     assert f"MCUCXR_0258_1 {old['MCUCXR_0258_1']} -> {new['MCUCXR_0258_1']}" in card()
     readme = flat("README.md")
     assert f"portable kind back from {ap['portable']} to {apl['portable']}" in readme
