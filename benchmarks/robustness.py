@@ -2,7 +2,8 @@
 
 We have no X-rays from other hospitals, so this simulates what differs there: exposure (gamma),
 washed-out digitised film (low contrast), soft detectors (blur), noise, a wider field of view
-(zoom out), another aspect ratio (side crop) and a tilted patient (rotation). Each perturbation
+(zoom out), another aspect ratio (side crop), a tilted patient (rotation) and a small patient on a large, noisy
+detector (a corner of a black field). Each perturbation
 is applied to the image (and the geometric ones to the mask too); Dice is at the mask's resolution. A report on
 the test films (never used to choose anything; `--split val` for the validation films), as the shipped pipeline runs.
 
@@ -53,11 +54,22 @@ def rotate(image: np.ndarray, mask: np.ndarray, degrees: float = 8.0) -> Pair:
     return img, msk
 
 
+def corner_noisy(image: np.ndarray, mask: np.ndarray, scale: float = 0.7, sigma: float = 0.01) -> Pair:
+    """The chest shrunk to ``scale`` of each side in the top-left corner of a black field, with noise of ``sigma``
+    (clipped at black) over the whole film: a small patient on a large detector (rounds 59 and 60)."""
+    h, w = image.shape
+    sh, sw = int(h * scale), int(w * scale)
+    img, msk = np.zeros_like(image, dtype=np.float32), np.zeros_like(mask)
+    img[:sh, :sw], msk[:sh, :sw] = resize_float(image, sh, sw), resize_mask(mask, sh, sw)
+    return np.clip(img + FIELD_RNG.normal(0, sigma, img.shape), 0, 1).astype(np.float32), msk
+
+
 def intensity_only(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], Pair]:
     return lambda image, mask: (np.clip(fn(image), 0, 1).astype(np.float32), mask)
 
 
 RNG = np.random.default_rng(0)
+FIELD_RNG = np.random.default_rng(1)  # its own, so the other perturbations draw what they drew before it
 PERTURBATIONS: dict[str, Callable[[np.ndarray, np.ndarray], Pair]] = {
     "none": lambda image, mask: (image, mask),
     "gamma 0.5 (over-exposed)": intensity_only(lambda x: x**0.5),
@@ -69,6 +81,7 @@ PERTURBATIONS: dict[str, Callable[[np.ndarray, np.ndarray], Pair]] = {
     "side crop 16% (narrower field)": side_crop,
     "rotate 8 degrees": rotate,
     "rotate 15 degrees (a portable film)": lambda image, mask: rotate(image, mask, 15.0),
+    "small in a corner of a noisy black field (70%, sigma 0.01)": corner_noisy,
 }
 
 

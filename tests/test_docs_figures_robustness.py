@@ -17,7 +17,8 @@ def test_robustness_renders_from_its_json_and_the_readme_quotes_it():
     for r in rows.values():  # the summary is the per-image list's
         dice = [d for _, d in r["dice"]]
         assert r["min"] == min(dice) and abs(r["mean"] - sum(dice) / len(dice)) < 5e-5
-    others = {k: v["mean"] for k, v in rows.items() if k != "none"}
+    first_nine = list(rows)[1:10]  # the tenth (round 60) is quoted on its own
+    others = {k: rows[k]["mean"] for k in first_nine}
     low, high = min(others, key=others.get), max(others, key=others.get)
     readme = flat("README.md")
     assert f"the mean Dice is {rows['none']['mean']:.4f} unperturbed" in readme
@@ -35,11 +36,23 @@ def test_the_two_weak_spots_the_readme_names_and_their_mends():
     assert f"{dict(now[noise]['dice'])[film]:.4f} since round 59 makes such a field flat first" in readme
 
 
-def test_no_perturbation_makes_a_film_fail_that_did_not_score_low_already():
+def test_the_first_nine_perturbations_make_no_film_fail_that_did_not_score_low_already():
     rows = load("robustness.json")["perturbations"]
     clean = dict(rows["none"]["dice"])
-    lowest = min(r["min"] for k, r in rows.items() if k != "none")
-    assert f"The worst film under every perturbation now scores {lowest:.4f} or more, against " \
-           f"{rows['none']['min']:.4f} unperturbed" in flat("README.md")  # fmt: skip
-    for r in rows.values():
-        assert clean[r["worst"]] < 0.90, r["worst"]  # each perturbation's worst film was among the low ones already
+    first_nine = list(rows)[1:10]
+    lowest = min(rows[k]["min"] for k in first_nine)
+    assert f"the worst film under any of them scores {lowest:.4f} or more, against {rows['none']['min']:.4f} " \
+           "unperturbed" in flat("README.md")  # fmt: skip
+    for k in first_nine:
+        assert clean[rows[k]["worst"]] < 0.90, k  # each one's worst film was among the low ones already
+
+
+def test_the_tenth_perturbation_is_the_weak_spot_the_readme_names():
+    shipped, alone = (load(f"{n}.json")["perturbations"] for n in ("robustness", "robustness_no_completion"))
+    name = list(shipped)[10]
+    assert name == "small in a corner of a noisy black field (70%, sigma 0.01)"
+    row = shipped[name]
+    under = sum(d < 0.90 for _, d in row["dice"])
+    assert (f"with noise of sigma 0.01, mean {row['mean']:.4f}, {under} films under Dice 0.90, the lowest "
+            f"{row['min']:.4f}") in flat("README.md")  # fmt: skip
+    assert alone[name]["min"] < 0.5  # "the lung model alone fails the same way"

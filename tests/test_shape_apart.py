@@ -55,8 +55,11 @@ def test_two_lungs_found_needs_two_comparable_lungs_covering_enough_of_the_image
     sliver[16:48, 36:43] = 0  # the image-right lung down to a 1-column sliver: 32 < 0.25 x 256
     assert not two_lungs_found(sliver)
     big = np.zeros((256, 256), np.uint8)
-    big[:64, :64] = found()  # the same lungs on a film 16x the area: under 5% of it
+    big[:64, :64] = found()  # the same lungs on a film 16x the area: 0.8% of it, under 2% (BOUND_COVER)
     assert not two_lungs_found(big)
+    small_chest = np.zeros((128, 128), np.uint8)
+    small_chest[64:, 64:] = found()  # 3.1%: a chest small in a corner of its film (round 60; 5% before it)
+    assert two_lungs_found(small_chest)
 
 
 def test_with_both_lungs_found_a_stray_piece_no_longer_displaces_one():
