@@ -105,3 +105,17 @@ def test_a_field_over_most_of_the_film_is_no_field():
     film = np.zeros((100, 100), np.float32)
     film[40:55, 40:55] = chest(15)  # 2% of the film holds anything
     assert dark_field(film) is None
+
+
+def test_a_white_noisy_field_is_made_flat_only_with_bright_on(monkeypatch):
+    """The corner film turned over (round 61: how the polarity veto sees a small chest in a noisy black field)."""
+    film, field = in_corner(0.01)
+    turned = (1.0 - film).astype(np.float32)
+    assert fold_dark_field(turned) is turned  # no dark field in it, and BRIGHT is off by default
+    spread = equalize_histogram(turned)
+    monkeypatch.setattr(dark_field_module, "BRIGHT", True)
+    folded = fold_dark_field(turned)
+    inner = field.copy()
+    inner[:68, :68] = False
+    assert (folded[inner] == turned.max()).all()
+    assert spread[inner].min() < 0.6 and (equalize_histogram(turned)[inner] == 1.0).all()

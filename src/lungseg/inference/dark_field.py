@@ -15,6 +15,7 @@ import numpy as np
 from lungseg.inference.lazy_scipy import ndimage
 
 FOLD = True  # fold a dark field before equalising (round 59; runs/criterion59.txt)
+BRIGHT = False  # ... and a bright field too (a white, noisy field: the film turned over, a shutter; round 61, judged)
 BLOCK = 4  # pixels per side of the blocks whose means find the field (noise averages out over a block)
 MARGIN = 0.05  # a block is dark when its mean lies within this of the darkest block's ([0, 1] film) ...
 RELATIVE = 0.1  # ... and within this share of the spread of the block means (min to 99th percentile): a flat film
@@ -45,13 +46,20 @@ def dark_field(image: np.ndarray, block: int = BLOCK, margin: float = MARGIN, re
 
 
 def fold_dark_field(image: np.ndarray) -> np.ndarray:
-    """``image`` with its :func:`dark_field` set to the image's minimum (so equalisation maps it to black); the
-    same array when there is none or :data:`FOLD` is off."""
+    """``image`` with its :func:`dark_field` set to the image's minimum (so equalisation maps it to black) and, with
+    :data:`BRIGHT`, a bright field (the same rule on the film turned over) set to its maximum; the same array when
+    there is none or :data:`FOLD` is off."""
     if not FOLD:
         return image
-    field = dark_field(np.asarray(image, np.float32))
-    if field is None:
+    film = np.asarray(image, np.float32)
+    dark = dark_field(film)
+    bright = dark_field(-film) if BRIGHT else None
+    if dark is None and bright is None:
         return image
-    out = np.array(image, np.float32)
-    out[field] = out.min()
+    out = np.array(film)
+    low, high = float(out.min()), float(out.max())
+    if dark is not None:
+        out[dark] = low
+    if bright is not None:
+        out[bright] = high
     return out
