@@ -125,3 +125,21 @@ def test_an_upright_film_wrongly_called_inverted_is_kept_as_it_came(upright):
     assert FLAG not in kept.measurements["flags"] and overlap_metrics(kept.mask, expected.mask)["dice"] > 0.999
     turned = seg(1 - upright)
     assert FLAG in turned.measurements["flags"] and overlap_metrics(turned.mask, expected.mask)["dice"] > 0.995
+
+
+def test_the_vetos_film_turned_over_has_a_flat_white_field_where_the_film_had_a_noisy_black_one():
+    """Round 62: equalised, a noisy white field turns to speckle where the lung model finds lung; flat, it is white."""
+    from lungseg.inference.pipeline import to_working
+    from lungseg.inference.polarity import turned_for_veto
+
+    film = np.zeros((256, 256), np.float32)
+    film[:128, :128] = np.random.default_rng(0).uniform(0.2, 0.9, (128, 128))  # the chest, in the top-left quarter
+    film = np.clip(film + np.random.default_rng(1).normal(0, 0.01, film.shape), 0, 1).astype(np.float32)
+    xray = XRay(film)
+    plain = to_working(inverted(xray), 64, "equalize")[0]
+    veto = turned_for_veto(xray, 64, "equalize")[0]
+    field = np.ones((64, 64), bool)
+    field[:36, :36] = False  # away from the chest's edge
+    assert plain[field].min() < 0.5  # the white field spread over the range
+    assert (veto[field] == 1.0).all()
+    np.testing.assert_allclose(veto[:28, :28], plain[:28, :28], atol=0.01)  # the chest itself: as before

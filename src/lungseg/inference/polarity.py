@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lungseg.inference.dark_field import dark_field
+from lungseg.inference.preprocess import normalize_intensity, resize_xray
 from lungseg.inference.view import ViewModel, bundled_view_model, thumbnail, thumbnail_model_file
 from lungseg.io.reader import XRay
 from lungseg.model.pretrained import POLARITY_MODEL
@@ -26,6 +28,7 @@ FLAG = "inverted_input"
 CONFIDENT_LOGIT = float(np.log(9.0))  # the lung model's confident lung: p > 0.9
 OVERRULE = 2.0  # a film is kept as it came when, so, its confident lung is more than this many times larger ...
 MIN_CONFIDENT = 0.02  # ... and at least this share of the image
+VETO_FOLD = False  # the veto's film turned over has its white field (the dark field as it came) made flat (round 62)
 
 
 def inverted(xray: XRay) -> XRay:
@@ -59,3 +62,15 @@ def lungs_prefer_as_came(logits: np.ndarray) -> bool:
     whole training; upside down it finds little it is sure of."""
     as_came, turned = ((np.asarray(logits)[k, 0] > CONFIDENT_LOGIT).mean() for k in (0, 1))
     return bool(as_came >= MIN_CONFIDENT and as_came > OVERRULE * turned)
+
+
+def turned_for_veto(xray: XRay, size: int, intensity: str) -> np.ndarray:
+    """(1, S, S) working input of the film turned over for the lung model's veto, with the dark field of the film
+    as it came (a white field once turned over) set to white: equalised, a noisy white field becomes speckle in
+    which the lung model finds confident lung, and the veto fails (round 61's robustness row)."""
+    small = resize_xray(xray, size, size)
+    turned = np.float32(1.0) - small
+    field = dark_field(small)
+    if field is not None:
+        turned[field] = turned.max()
+    return normalize_intensity(turned, intensity)[None]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from lungseg.inference import polarity
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
 from lungseg.inference.pipeline import (
@@ -27,7 +28,7 @@ from lungseg.inference.pipeline import (
     to_working,
 )
 from lungseg.inference.polarity import FLAG as POLARITY_FLAG
-from lungseg.inference.polarity import check_polarity, inverted, is_inverted, lungs_prefer_as_came
+from lungseg.inference.polarity import check_polarity, inverted, is_inverted, lungs_prefer_as_came, turned_for_veto
 from lungseg.inference.polarity import polarity_model as polarity_model_for
 from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.inference.tta import TTAPredictor
@@ -258,7 +259,8 @@ class Segmenter:
             return item
         xray = inverted(item["xray"])
         work = to_working(xray, self.image_size, self.intensity)
-        if self.target == "lungs" and lungs_prefer_as_came(self.predict_working(np.stack([item["work"], work]))):
+        veto = turned_for_veto(item["xray"], self.image_size, self.intensity) if polarity.VETO_FOLD else work
+        if self.target == "lungs" and lungs_prefer_as_came(self.predict_working(np.stack([item["work"], veto]))):
             return item
         return {**item, "xray": xray, "work": work, "inverted": True}
 
