@@ -47,12 +47,10 @@ def test_the_first_nine_perturbations_make_no_film_fail_that_did_not_score_low_a
         assert clean[rows[k]["worst"]] < 0.90, k  # each one's worst film was among the low ones already
 
 
-def test_the_tenth_perturbation_is_the_weak_spot_the_readme_names():
+def test_the_tenth_perturbation_and_what_the_lung_model_alone_does_there():
     shipped, alone = (load(f"{n}.json")["perturbations"] for n in ("robustness", "robustness_no_completion"))
     name = list(shipped)[10]
     assert name == "small in a corner of a noisy black field (70%, sigma 0.01)"
-    row = shipped[name]
-    under = sum(d < 0.90 for _, d in row["dice"])
-    assert (f"with noise of sigma 0.01, mean {row['mean']:.4f}, {under} films under Dice 0.90, the lowest "
-            f"{row['min']:.4f}") in flat("README.md")  # fmt: skip
-    assert alone[name]["min"] < 0.5  # "the lung model alone fails the same way"
+    assert f"film turned over has that field made flat: mean {shipped[name]['mean']:.4f}" in flat("README.md")
+    worst = [n for n, d in shipped[name]["dice"] if d < 0.5]
+    assert all(dict(alone[name]["dice"])[n] < 0.5 for n in worst)  # "the lung model alone fails the same two"

@@ -13,13 +13,18 @@ def test_round60_nothing_on_the_judged_validation_benchmarks_moves_as_the_card_s
     rows = load("portable_stages_draws4_round60.json")["rows"]
     assert rows == load("portable_stages_draws4_round59.json")["rows"]
     assert load("portable_stages_draws4_round60_shipped.json")["rows"] == rows  # the default: BOUND_COVER 0.02
-    before, after = (load(f"{n}.json")["perturbations"] for n in ("history/robustness_val_round59", "robustness_val"))
+    before, after = (
+        load(f"{n}.json")["perturbations"] for n in ("history/robustness_val_round59", "history/robustness_val_round60")
+    )
     assert all(after[k] == v for k, v in before.items())
     assert "no validation case of those benchmarks moves" in flat("MODEL_CARD.md")
 
 
 def test_round60_the_tenth_perturbation_as_the_card_tells_it():
-    test, val = (load(f"{n}.json")["perturbations"][TENTH] for n in ("robustness", "robustness_val"))
+    test, val = (
+        load(f"{n}.json")["perturbations"][TENTH]
+        for n in ("history/robustness_round60", "history/robustness_val_round60")
+    )
     under = sum(d < 0.90 for _, d in val["dice"])
     assert (f"(test mean {test['mean']:.4f}, lowest {test['min']:.4f}; validation {val['mean']:.4f}, {under} films of "
             f"{len(val['dice'])} under 0.90") in flat("MODEL_CARD.md")  # fmt: skip

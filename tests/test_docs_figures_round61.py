@@ -18,7 +18,8 @@ def test_round61_fails_its_criterion_as_the_card_tells_it_and_stays_off():
     assert f"{v1[0]['portable']} -> {v1[1]['portable']} with v1's" in card
     a, b = steps("portable_stages_draws4_round60_shipped"), steps("portable_stages_draws4_round61")
     assert f"4-draw shuttered step {a['shuttered']} -> {b['shuttered']}" in card
-    before, after = (load(f"{n}.json")["perturbations"][TENTH] for n in ("robustness_val", "robustness_val_round61"))
+    before, after = (
+        load(f"{n}.json")["perturbations"][TENTH] for n in ("history/robustness_val_round60", "robustness_val_round61")
+    )
     assert after["mean"] > before["mean"] + 0.01
-    assert (f"validation {before['mean']:.4f} -> {after['mean']:.4f}, lowest {before['min']} -> {after['min']}"
-            in card)
+    assert f"validation {before['mean']:.4f} -> {after['mean']:.4f}, lowest {before['min']} -> {after['min']}" in card

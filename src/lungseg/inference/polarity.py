@@ -28,7 +28,7 @@ FLAG = "inverted_input"
 CONFIDENT_LOGIT = float(np.log(9.0))  # the lung model's confident lung: p > 0.9
 OVERRULE = 2.0  # a film is kept as it came when, so, its confident lung is more than this many times larger ...
 MIN_CONFIDENT = 0.02  # ... and at least this share of the image
-VETO_FOLD = False  # the veto's film turned over has its white field (the dark field as it came) made flat (round 62)
+VETO_FOLD = True  # the veto's film turned over has its white field (the dark field as it came) made flat (round 62)
 
 
 def inverted(xray: XRay) -> XRay:

@@ -258,10 +258,13 @@ class Segmenter:
         if not is_inverted(item["xray"], self.polarity_check):
             return item
         xray = inverted(item["xray"])
-        work = to_working(xray, self.image_size, self.intensity)
-        veto = turned_for_veto(item["xray"], self.image_size, self.intensity) if polarity.VETO_FOLD else work
-        if self.target == "lungs" and lungs_prefer_as_came(self.predict_working(np.stack([item["work"], veto]))):
-            return item
+        fold = polarity.VETO_FOLD and self.target == "lungs"  # the veto's own film, resized only when it runs
+        work = None if fold else to_working(xray, self.image_size, self.intensity)
+        if self.target == "lungs":
+            veto = turned_for_veto(item["xray"], self.image_size, self.intensity) if fold else work
+            if lungs_prefer_as_came(self.predict_working(np.stack([item["work"], veto]))):
+                return item
+        work = to_working(xray, self.image_size, self.intensity) if work is None else work
         return {**item, "xray": xray, "work": work, "inverted": True}
 
     def refined(self, xray: XRay, lungs: np.ndarray) -> np.ndarray:
