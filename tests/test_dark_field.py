@@ -119,3 +119,14 @@ def test_a_white_noisy_field_is_made_flat_only_with_bright_on(monkeypatch):
     inner[:68, :68] = False
     assert (folded[inner] == turned.max()).all()
     assert spread[inner].min() < 0.6 and (equalize_histogram(turned)[inner] == 1.0).all()
+
+
+def test_the_share_limit_is_read_when_called(monkeypatch):
+    """A chest in the corner of a field covering 0.836 of the film (round 63 judged a limit of 0.9 there)."""
+    film = np.zeros((128, 128), np.float32)
+    film[:48, :56] = chest(128)[:48, :56] + 0.05  # the body: 48 x 56 px of 128 x 128, brighter than the field
+    assert dark_field(film) is None  # shipped limit 0.8
+    monkeypatch.setattr(dark_field_module, "MAX_SHARE", 0.9)
+    found = dark_field(film)
+    assert found is not None and abs(found.mean() - (1 - 48 * 56 / 128**2)) < 0.01
+    assert dark_field(film, max_share=0.8) is None  # an explicit limit wins

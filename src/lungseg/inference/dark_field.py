@@ -24,10 +24,11 @@ MAX_SHARE = 0.8  # ... and at most this (more is a film with no chest to keep, o
 
 
 def dark_field(image: np.ndarray, block: int = BLOCK, margin: float = MARGIN, relative: float = RELATIVE,
-               min_share: float = MIN_SHARE, max_share: float = MAX_SHARE):
+               min_share: float = MIN_SHARE, max_share: float | None = None):
     """(H, W) bool: the dark blocks of a [0, 1] ``image`` connected to its border, or None when they cover
     less than ``min_share`` of it (most films: a dark lung inside the body never touches the border) or more than
-    ``max_share``. ``relative`` keeps a flat portable film's lungs, a few hundredths above its darkest block, out."""
+    ``max_share``. ``relative`` keeps a flat portable film's lungs, a few hundredths above its darkest block, out;
+    ``max_share`` None: :data:`MAX_SHARE` as it is at the call."""
     h, w = image.shape
     hb, wb = h // block, w // block
     if hb < 2 or wb < 2:
@@ -38,7 +39,7 @@ def dark_field(image: np.ndarray, block: int = BLOCK, margin: float = MARGIN, re
     labels, _ = ndimage().label(means <= lowest + min(margin, relative * spread))
     border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     field = np.isin(labels, border[border > 0])
-    if not min_share <= field.mean() <= max_share:
+    if not min_share <= field.mean() <= (MAX_SHARE if max_share is None else max_share):
         return None
     full = np.zeros((h, w), bool)
     full[: hb * block, : wb * block] = field.repeat(block, axis=0).repeat(block, axis=1)
