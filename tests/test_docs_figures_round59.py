@@ -45,7 +45,8 @@ def test_round59_clause_5_robustness_on_validation():
 
 def test_round59_test_figures_after_the_choice():
     noise, zoom, film = "noise sigma 0.05", "zoom out 20% (wider field)", "MCUCXR_0060_0"
-    old, new = (load(f"{n}.json")["perturbations"] for n in ("history/robustness_round58", "robustness"))
+    files = ("history/robustness_round58", "history/robustness_round62")
+    old, new = (load(f"{n}.json")["perturbations"] for n in files)
     assert (f"{film} with noise of sigma 0.05 {dict(old[noise]['dice'])[film]} -> {dict(new[noise]['dice'])[film]}"
             f" in `benchmarks/robustness.md` (the noise mean {old[noise]['mean']} -> {new[noise]['mean']}; zoomed out "
             f"{dict(old[zoom]['dice'])[film]} -> {dict(new[zoom]['dice'])[film]}") in card()  # fmt: skip
@@ -58,7 +59,7 @@ def test_round59_test_figures_after_the_choice():
     tb = [r["groups"]["abnormal"]["dice_mean"] for r in (old_acc, acc)]
     assert old_acc["dice_mean"] == acc["dice_mean"] == 0.9746
     assert f"(TB films {tb[0]:.4f} -> {tb[1]:.4f}, its lowest film MCUCXR_0309_1" in card()
-    q_old, q_new = (load(f"{n}.json")["eval"] for n in ("history/quality_round58", "quality"))
+    q_old, q_new = (load(f"{n}.json")["eval"] for n in ("history/quality_round58", "history/quality_round62"))
     assert (f"under Dice 0.90 {q_old['n_bad']} -> {q_new['n_bad']} (Spearman {q_old['quality']['spearman']} ->"
             f" {q_new['quality']['spearman']}, AUROC {q_old['quality']['auroc_bad']} -> "
             f"{q_new['quality']['auroc_bad']})") in card()  # fmt: skip

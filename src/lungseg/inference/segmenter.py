@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lungseg.inference import polarity
+from lungseg.inference import body_crop, polarity
+from lungseg.inference.body_crop import body_box, cropped, paste_logits
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
 from lungseg.inference.pipeline import (
@@ -267,6 +268,18 @@ class Segmenter:
         work = to_working(xray, self.image_size, self.intensity) if work is None else work
         return {**item, "xray": xray, "work": work, "inverted": True}
 
+    def crop(self, item: dict) -> dict:
+        """With :data:`body_crop.CROP`: a small chest in a large dark field becomes the model's whole input (the
+        box kept as ``box``, its logits put back on the film in :meth:`segment_prepared`); else as it is."""
+        h = self.heart
+        beside = h is not None and (h.image_size, h.intensity) != (self.image_size, self.intensity)
+        if not body_crop.CROP or self.edge_model is not None or beside:  # those read the whole film's input
+            return item
+        box = body_box(item["xray"], self.image_size)
+        if box is None:
+            return item
+        return {**item, "work": to_working(cropped(item["xray"], box), self.image_size, self.intensity), "box": box}
+
     def refined(self, xray: XRay, lungs: np.ndarray) -> np.ndarray:
         """Lung logits (1, S, S), moved onto the film's edges at the edge model's side when there is one."""
         if self.edge_model is None:
@@ -275,15 +288,18 @@ class Segmenter:
 
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
-        good = [self.upright(b) for b in batch if not b["error"]]
+        good = [self.crop(self.upright(b)) for b in batch if not b["error"]]
         outputs = {}
         if good:
             work = np.stack([b["work"] for b in good])
             logits = self.predict_working(work)
             hearts = self._heart_logits(good, work, logits)
             for k, b in enumerate(good):
-                heart = hearts[k] if hearts is not None else None
-                lungs = self.refined(b["xray"], logits[k][:1])
+                lungs, heart = logits[k], hearts[k] if hearts is not None else None
+                if "box" in b:  # the body's box: its logits put back on the whole film
+                    lungs = paste_logits(lungs, b["box"], b["xray"].shape)
+                    heart = paste_logits(heart, b["box"], b["xray"].shape) if heart is not None else None
+                lungs = self.refined(b["xray"], lungs[:1])
                 outputs[b["index"]] = result = self.finish(b["xray"], lungs, b["source"], heart)
                 if b.get("inverted"):
                     add_flag(result.measurements, POLARITY_FLAG)

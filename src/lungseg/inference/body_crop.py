@@ -1,0 +1,70 @@
+"""A small chest in a large dark field: the model sees a crop of the body, its logits put back on the whole film.
+
+The lung model was trained on chests that fill the film. Shrunk to 45% of each side in a black field (a small
+patient on a large detector), the validation films fall from 0.96 to 0.86 without noise and to 0.37 with a
+little (``benchmarks/small_chest.md``). Here the body is found as the largest piece of the film that the dark
+field (:mod:`lungseg.inference.dark_field`, with a looser share limit) does not cover; when its box, with a
+margin, covers at most :data:`MAX_BODY` of the film, the model runs on that box alone and its logits are placed
+on a grid over the whole film, sure background outside the box. Every later step (post-processing, the shape
+model, measurements) sees the whole film as before. Round 64 of #9 (``runs/criterion64.txt``; ``MODEL_CARD.md``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lungseg.inference.dark_field import dark_field
+from lungseg.inference.lazy_scipy import ndimage
+from lungseg.io.reader import XRay
+
+CROP = True  # round 64 (runs/criterion64.txt: judged on validation first)
+MAX_FIELD = 0.95  # the dark field may cover up to this share of the film here (0.8 for making it flat)
+MAX_BODY = 0.5  # crop only when the body's box, with its margin, covers at most this share of the film
+MARGIN = 0.05  # the box grows by this share of each side of the film, on every side
+BACKGROUND = -20.0  # the logit given outside the box: sure background for every channel
+
+Box = tuple[int, int, int, int]  # y0, y1, x0, x1 in the film's pixels
+
+
+def body_box(xray: XRay, size: int) -> Box | None:
+    """The box of the body on the film (its largest piece outside the dark field, found on every n-th pixel so
+    that about ``size`` remain across, with a margin), or None when there is no field, or the box covers more
+    than :data:`MAX_BODY` of the film."""
+    step = max(1, min(xray.shape) // size)  # every step-th pixel: the box needs no exact grey levels (#11: a
+    small = xray[::step, ::step]  # 2500x3000 film's resize costs 35 ms, this stride well under 1 ms)
+    field = dark_field(small, max_share=MAX_FIELD)
+    if field is None:
+        return None
+    labels, count = ndimage().label(~field)
+    if count == 0:
+        return None
+    largest = labels == 1 + int(np.argmax(np.bincount(labels.ravel())[1:]))
+    rows, cols = np.flatnonzero(largest.any(axis=1)), np.flatnonzero(largest.any(axis=0))
+    sh, sw = small.shape
+    y0, y1 = max(0.0, rows[0] / sh - MARGIN), min(1.0, (rows[-1] + 1) / sh + MARGIN)
+    x0, x1 = max(0.0, cols[0] / sw - MARGIN), min(1.0, (cols[-1] + 1) / sw + MARGIN)
+    if (y1 - y0) * (x1 - x0) > MAX_BODY:
+        return None
+    h, w = xray.shape
+    return math.floor(y0 * h), math.ceil(y1 * h), math.floor(x0 * w), math.ceil(x1 * w)
+
+
+def cropped(xray: XRay, box: Box) -> XRay:
+    """The part of ``xray`` inside ``box`` (its integers shared, not copied)."""
+    y0, y1, x0, x1 = box
+    return XRay(xray.data[y0:y1, x0:x1], xray.spacing, xray.source, xray.scale, xray.offset)
+
+
+def paste_logits(logits: np.ndarray, box: Box, shape: tuple[int, int]) -> np.ndarray:
+    """Logits (C, S, S) of the box -> (C, h, w) over the whole film of ``shape``, the box's cells as they came
+    (each of them the same share of the film as before) and :data:`BACKGROUND` elsewhere."""
+    y0, y1, x0, x1 = box
+    s = logits.shape[-1]
+    fy, fx = s / (y1 - y0), s / (x1 - x0)  # logit cells per film pixel
+    out = np.full((logits.shape[0], round(shape[0] * fy), round(shape[1] * fx)), BACKGROUND, np.float32)
+    top, left = round(y0 * fy), round(x0 * fx)
+    part = out[:, top : top + s, left : left + s]
+    part[...] = logits[:, : part.shape[1], : part.shape[2]]
+    return out

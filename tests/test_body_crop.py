@@ -1,0 +1,95 @@
+"""Round 64: a small chest in a large dark field, segmented from a crop of the body (lungseg.inference.body_crop)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import lungseg.inference.body_crop as body_crop_module
+from lungseg.evaluation.metrics import overlap_metrics
+from lungseg.inference.body_crop import BACKGROUND, body_box, cropped, paste_logits
+from lungseg.inference.pipeline import probabilities_at
+from lungseg.inference.segmenter import Segmenter
+from lungseg.io.reader import XRay
+from lungseg.model.shapes import ModelConfig
+
+
+def lungs(size: int) -> np.ndarray:
+    """Two dark ellipses (the lungs) on a square body."""
+    yy, xx = np.mgrid[:size, :size] / size
+    left = ((xx - 0.3) / 0.15) ** 2 + ((yy - 0.5) / 0.3) ** 2 <= 1
+    right = ((xx - 0.7) / 0.13) ** 2 + ((yy - 0.5) / 0.28) ** 2 <= 1
+    return left | right
+
+
+def small_chest(side: int = 256, top: int = 10, chest: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """(film, lung mask): a body of ``chest`` px (0.7, lungs 0.25) at (top, top) in a black ``side`` px film."""
+    film, mask = np.zeros((side, side), np.float32), np.zeros((side, side), bool)
+    inner = lungs(chest)
+    film[top : top + chest, top : top + chest] = np.where(inner, 0.25, 0.7)
+    mask[top : top + chest, top : top + chest] = inner
+    return film, mask
+
+
+def test_the_body_box_is_the_chest_with_its_margin():
+    film, _ = small_chest()
+    margin = body_crop_module.MARGIN * 256
+    y0, y1, x0, x1 = body_box(XRay(film), 64)
+    assert y0 == x0 == 0  # 10 px - 12.8 px of margin, clipped at the film's edge
+    assert abs(y1 - (110 + margin)) <= 4 and abs(x1 - (110 + margin)) <= 4  # within one 4 px block of the 64 px grid
+
+
+def test_a_mark_in_the_field_does_not_widen_the_box():
+    film, _ = small_chest()
+    film[200:220, 230:250] = 1.0  # a burned-in marker far from the body
+    assert body_box(XRay(film), 64)[1] < 140
+
+
+def test_no_box_for_a_film_the_chest_fills_or_a_body_over_half_the_film():
+    assert body_box(XRay(np.where(lungs(256), 0.25, 0.7).astype(np.float32)), 64) is None
+    film, _ = small_chest(chest=170)  # with its margin the box covers more than half the film
+    assert body_box(XRay(film), 64) is None
+
+
+def test_cropped_shares_the_integers():
+    data = np.arange(100, dtype=np.uint16).reshape(10, 10)
+    part = cropped(XRay(data, scale=1 / 99), (2, 5, 3, 9))
+    assert part.shape == (3, 6) and np.shares_memory(part.data, data) and part[:1, :1][0, 0] == pytest.approx(23 / 99)
+
+
+def test_pasted_logits_land_on_the_box():
+    box, shape = (40, 140, 60, 200), (300, 400)
+    pasted = paste_logits(np.full((2, 64, 64), 5.0, np.float32), box, shape)
+    assert pasted.shape[0] == 2 and pasted.min() == BACKGROUND
+    inside = probabilities_at(pasted[:1], shape) > 0.5
+    truth = np.zeros(shape, bool)
+    truth[40:140, 60:200] = True
+    assert (inside != truth).sum() <= 2 * (100 + 140)  # at most a one-pixel rim of the box
+
+
+class DarkGreyIsLung:
+    """A model-free predictor (run as ONNX Runtime would be): lung where the input is grey-dark, not black; it
+    keeps what it was given."""
+
+    backend = "onnxruntime"
+    config = ModelConfig(base_channels=2, depth=2)
+
+    def __init__(self) -> None:
+        self.inputs: list[np.ndarray] = []
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.inputs.append(x)
+        return np.where(x > 0.05, 20 * (0.45 - x), BACKGROUND).astype(np.float32)
+
+
+def test_the_model_sees_the_body_and_the_mask_lands_on_the_whole_film(monkeypatch):
+    film, truth = small_chest()
+    found = {}
+    for crop in (False, True):
+        monkeypatch.setattr(body_crop_module, "CROP", crop)
+        model = DarkGreyIsLung()
+        result = Segmenter(model, 64, "none", threshold=0.5, quality=False)(XRay(film))
+        assert result.mask.shape == film.shape
+        found[crop] = (overlap_metrics(result.mask, truth)["dice"], (model.inputs[0] < 0.05).mean())
+    assert found[False][1] > 0.7 and found[True][1] < 0.35  # the field filled the input; now the body does
+    assert found[True][0] > 0.9 and found[True][0] > found[False][0]  # finer lungs, in their place on the film
