@@ -80,3 +80,24 @@ def test_the_worst_films_report_now():
     from robustness_worst import render
 
     assert (BENCH / "robustness_worst.md").read_text() == render(worst)
+
+
+def test_the_speed_rerun_after_round64_is_quoted():
+    sys.path.insert(0, str(BENCH))
+    from speed import render
+
+    s = load("speed_round64.json")
+    rendered = render(s).replace("Generated from `speed.json`", "Generated from `speed_round64.json` (the run "
+                                 "written as `speed.json`, renamed)")  # fmt: skip
+    assert (BENCH / "speed_round64.md").read_text() == rendered
+    keys = ("new", "new_onnxruntime", "new_onnxruntime_int8")
+    rate = {c: " / ".join(str(s[k][c]["images_per_s"]) for k in keys) for c in ("png512", "png2500", "dcm2500")}
+    big = [s[k]["png5000"] for k in keys]
+    first = " / ".join(str(s[k]["first_mask_s"]) for k in keys)
+    fast = s["new_onnxruntime_fast"]
+    assert (f"fp32 matmul peak {s['model']['matmul_gflops_fp32']} GFLOP/s): {rate['png512']} images/s at 512 px, "
+            f"{rate['png2500']} for the 16-bit PNGs, {rate['dcm2500']} for the DICOMs, {big[0]['seconds']} s / "
+            f"{big[1]['seconds']} s and {big[1]['peak_rss_mb']} MB / {big[2]['seconds']} s at 5000x6000, first mask "
+            f"{first} s (the first product commit {s['old']['png512']['images_per_s']} images/s at 512 px); the fast "
+            f"model {fast['png512']['images_per_s']} images/s at 512 px and {fast['dcm2500']['images_per_s']} for "
+            "the DICOMs") in flat("README.md")  # fmt: skip
