@@ -93,3 +93,33 @@ def test_the_model_sees_the_body_and_the_mask_lands_on_the_whole_film(monkeypatc
         found[crop] = (overlap_metrics(result.mask, truth)["dice"], (model.inputs[0] < 0.05).mean())
     assert found[False][1] > 0.7 and found[True][1] < 0.35  # the field filled the input; now the body does
     assert found[True][0] > 0.9 and found[True][0] > found[False][0]  # finer lungs, in their place on the film
+
+
+def test_a_result_finished_on_the_crop_is_placed_on_the_whole_film():
+    from lungseg.inference.body_crop import placed
+    from lungseg.inference.pipeline import SegmentationResult
+
+    film = XRay(np.zeros((100, 120), np.float32))
+    part = np.zeros((40, 50), bool)
+    part[10:30, 5:20] = True
+    measurements = {"width": 50, "height": 40, "lung_fraction": float(part.mean()), "area_px": 300, "flags": ""}
+    result = SegmentationResult("f", part, part.astype(np.uint8), np.zeros((0, 0), np.float32), measurements,
+                                heart=part.copy())  # fmt: skip
+    whole = placed(result, film, (20, 60, 30, 80))
+    assert whole.mask.shape == whole.labels.shape == whole.heart.shape == (100, 120) and whole.xray is film
+    assert whole.mask.sum() == 300 and whole.mask[30:50, 35:50].all() and whole.labels[30, 35] == 1
+    m = whole.measurements
+    assert (m["width"], m["height"], m["area_px"]) == (120, 100, 300) and m["lung_fraction"] == 300 / 12000
+    assert whole.probabilities.size == 0
+
+
+def test_finishing_on_the_crop_gives_the_lungs_in_place_too(monkeypatch):
+    film, truth = small_chest()
+    monkeypatch.setattr(body_crop_module, "CROP", True)
+    found = {}
+    for on_crop in (False, True):
+        monkeypatch.setattr(body_crop_module, "FINISH_ON_CROP", on_crop)
+        result = Segmenter(DarkGreyIsLung(), 64, "none", threshold=0.5, quality=False)(XRay(film))
+        found[on_crop] = overlap_metrics(result.mask, truth)["dice"]
+        assert result.mask.shape == film.shape and result.measurements["width"] == 256
+    assert found[True] > 0.9 and abs(found[True] - found[False]) < 0.05

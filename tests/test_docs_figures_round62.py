@@ -62,5 +62,4 @@ def test_the_worst_films_report_replays_the_robustness_run_and_the_docs_quote_it
     card, readme = flat("MODEL_CARD.md"), flat("README.md")
     assert f"MCUCXR_0060_0 (0.2651: its dark field, shrunk again, covers {mc['field_share']} of" in card
     assert f"a Wingspan film ({ws['dice']:.4f}: the veto" in card and f"scores {ws['dice_polarity_keep']})." in card
-    assert f"covers {mc['field_share']} of the model's input" in readme
     assert f"`--polarity keep` gives {ws['dice_polarity_keep']})" in readme

@@ -2,24 +2,28 @@
 
 The lung model was trained on chests that fill the film. Shrunk to 45% of each side in a black field (a small
 patient on a large detector), the validation films fall from 0.96 to 0.86 without noise and to 0.37 with a
-little (``benchmarks/small_chest.md``). Here the body is found as the largest piece of the film that the dark
+little (``benchmarks/history/small_chest_round62.md``). Here the body is found as the largest piece of the film that the dark
 field (:mod:`lungseg.inference.dark_field`, with a looser share limit) does not cover; when its box, with a
 margin, covers at most :data:`MAX_BODY` of the film, the model runs on that box alone and its logits are placed
-on a grid over the whole film, sure background outside the box. Every later step (post-processing, the shape
-model, measurements) sees the whole film as before. Round 64 of #9 (``runs/criterion64.txt``; ``MODEL_CARD.md``).
+on a grid over the whole film, sure background outside the box (round 64 of #9). Since round 65 the crop is also
+post-processed, completed by the shape model and measured, and the result put back on the film (:func:`placed`): the
+completion on the whole film saw the small chest again and undid the crop (``MODEL_CARD.md``).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from lungseg.inference.dark_field import dark_field
 from lungseg.inference.lazy_scipy import ndimage
+from lungseg.inference.pipeline import SegmentationResult
 from lungseg.io.reader import XRay
 
 CROP = True  # round 64 (runs/criterion64.txt: judged on validation first)
+FINISH_ON_CROP = True  # round 65 (runs/criterion65.txt): post-processing, completion, measurement on the crop too
 MAX_FIELD = 0.95  # the dark field may cover up to this share of the film here (0.8 for making it flat)
 MAX_BODY = 0.5  # crop only when the body's box, with its margin, covers at most this share of the film
 MARGIN = 0.05  # the box grows by this share of each side of the film, on every side
@@ -68,3 +72,23 @@ def paste_logits(logits: np.ndarray, box: Box, shape: tuple[int, int]) -> np.nda
     part = out[:, top : top + s, left : left + s]
     part[...] = logits[:, : part.shape[1], : part.shape[2]]
     return out
+
+
+def placed(result: SegmentationResult, xray: XRay, box: Box) -> SegmentationResult:
+    """A result finished on the box, on the whole film ``xray``: its masks, labels and probabilities in the box and
+    nothing outside; its measurements as the crop gave them (areas, widths and the CTR count the same pixels; the
+    flags judge the lungs against the body), but for the film's size and the lungs' share of the whole film."""
+    y0, y1, x0, x1 = box
+
+    def whole(part: np.ndarray) -> np.ndarray:
+        out = np.zeros(xray.shape, part.dtype)
+        out[y0:y1, x0:x1] = part
+        return out
+
+    mask = whole(result.mask)
+    height, width = xray.shape
+    measurements = result.measurements | {"width": width, "height": height, "lung_fraction": float(mask.mean())}
+    probabilities = whole(result.probabilities) if result.probabilities.size else result.probabilities
+    heart = whole(result.heart) if result.heart is not None else None
+    return replace(result, mask=mask, labels=whole(result.labels), probabilities=probabilities, heart=heart,
+                   measurements=measurements, xray=xray)  # fmt: skip

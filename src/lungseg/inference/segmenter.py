@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lungseg.inference import body_crop, polarity
-from lungseg.inference.body_crop import body_box, cropped, paste_logits
+from lungseg.inference.body_crop import body_box, cropped, paste_logits, placed
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
 from lungseg.inference.pipeline import (
@@ -286,6 +286,18 @@ class Segmenter:
             return lungs
         return refine_logits(lungs, to_working(xray, self.edge_model.size, self.intensity)[0], self.edge_model)
 
+    def finish_item(self, item: dict, lungs: np.ndarray, heart: np.ndarray | None) -> SegmentationResult:
+        """One item's result from its logits (C, S, S); a cropped item's (:meth:`crop`) finished on the whole film
+        with its logits put back there, or (:data:`body_crop.FINISH_ON_CROP`) on the crop and then put back."""
+        xray, box = item["xray"], item.get("box")
+        if box is not None and body_crop.FINISH_ON_CROP:  # completion sees the body as the lung model did
+            part = cropped(xray, box)
+            return placed(self.finish(part, self.refined(part, lungs[:1]), item["source"], heart), xray, box)
+        if box is not None:  # the body's box: its logits put back on the whole film
+            lungs = paste_logits(lungs, box, xray.shape)
+            heart = paste_logits(heart, box, xray.shape) if heart is not None else None
+        return self.finish(xray, self.refined(xray, lungs[:1]), item["source"], heart)
+
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
         good = [self.crop(self.upright(b)) for b in batch if not b["error"]]
@@ -295,12 +307,7 @@ class Segmenter:
             logits = self.predict_working(work)
             hearts = self._heart_logits(good, work, logits)
             for k, b in enumerate(good):
-                lungs, heart = logits[k], hearts[k] if hearts is not None else None
-                if "box" in b:  # the body's box: its logits put back on the whole film
-                    lungs = paste_logits(lungs, b["box"], b["xray"].shape)
-                    heart = paste_logits(heart, b["box"], b["xray"].shape) if heart is not None else None
-                lungs = self.refined(b["xray"], lungs[:1])
-                outputs[b["index"]] = result = self.finish(b["xray"], lungs, b["source"], heart)
+                outputs[b["index"]] = result = self.finish_item(b, logits[k], hearts[k] if hearts is not None else None)
                 if b.get("inverted"):
                     add_flag(result.measurements, POLARITY_FLAG)
         return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
