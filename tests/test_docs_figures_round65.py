@@ -76,3 +76,8 @@ def test_round65_quality_figures():
             "0.90)") in flat("MODEL_CARD.md")  # fmt: skip
     assert (f"before round 65, {old['quality']['spearman']} and {old['quality']['auroc_bad']}, "
             f"`benchmarks/history/quality_round64.json`: the same {new['n_bad']} such cases") in flat("README.md")
+
+
+def test_the_segment_section_quotes_the_small_chest_figures():
+    before, after = (cases(n)[0.45, 0.01]["mean"] for n in ("history/small_chest_round62.json", "small_chest.json"))
+    assert f"this is the difference between Dice {before} and {after}" in flat("README.md")

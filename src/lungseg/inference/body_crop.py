@@ -2,9 +2,9 @@
 
 The lung model was trained on chests that fill the film. Shrunk to 45% of each side in a black field (a small
 patient on a large detector), the validation films fall from 0.96 to 0.86 without noise and to 0.37 with a
-little (``benchmarks/history/small_chest_round62.md``). Here the body is found as the largest piece of the film that the dark
-field (:mod:`lungseg.inference.dark_field`, with a looser share limit) does not cover; when its box, with a
-margin, covers at most :data:`MAX_BODY` of the film, the model runs on that box alone and its logits are placed
+little (``benchmarks/history/small_chest_round62.md``). Here the body is found as the largest piece of the film
+that the dark field (:mod:`lungseg.inference.dark_field`, with a looser share limit) does not cover; when its box,
+with a margin, covers at most :data:`MAX_BODY` of the film, the model runs on that box alone and its logits are placed
 on a grid over the whole film, sure background outside the box (round 64 of #9). Since round 65 the crop is also
 post-processed, completed by the shape model and measured, and the result put back on the film (:func:`placed`): the
 completion on the whole film saw the small chest again and undid the crop (``MODEL_CARD.md``).
