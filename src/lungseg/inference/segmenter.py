@@ -270,7 +270,7 @@ class Segmenter:
 
     def crop(self, item: dict) -> dict:
         """With :data:`body_crop.CROP`: a small chest in a large dark field becomes the model's whole input (the
-        box kept as ``box``, its logits put back on the film in :meth:`segment_prepared`); else as it is."""
+        box kept as ``box`` for :meth:`finish_item`); else as it is."""
         h = self.heart
         beside = h is not None and (h.image_size, h.intensity) != (self.image_size, self.intensity)
         if not body_crop.CROP or self.edge_model is not None or beside:  # those read the whole film's input
