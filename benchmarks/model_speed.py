@@ -31,13 +31,14 @@ def cpu_name() -> str:
 
 
 def cpu_features() -> str:
-    """The instruction sets that decide which path is fastest here (bf16 for torch, VNNI for int8)."""
+    """The instruction sets that decide which path is fastest here (bf16 for torch, VNNI for int8, AMX's tiles for
+    both: oneDNN's bf16 convolutions several times faster than fp32 where it is)."""
     try:
         flags = set(next(ln for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("flags")).split())
     except (OSError, StopIteration):
         return "instruction sets unknown"
     has = {"AVX-512": "avx512f" in flags, "native bf16": bool(flags & {"avx512_bf16", "amx_bf16"}),
-           "VNNI": bool(flags & {"avx512_vnni", "avx_vnni"})}  # fmt: skip
+           "VNNI": bool(flags & {"avx512_vnni", "avx_vnni"}), "AMX": "amx_bf16" in flags}  # fmt: skip
     return ", ".join(f"{name} {'yes' if v else 'no'}" for name, v in has.items())
 
 

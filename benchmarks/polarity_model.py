@@ -45,6 +45,7 @@ from lungseg.data.layouts import select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
 from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
 from lungseg.evaluation.quality_fit import auroc  # noqa: E402
+from lungseg.inference.preprocess import resize_float  # noqa: E402
 from lungseg.inference.segmenter import Segmenter  # noqa: E402
 from lungseg.inference.view import thumbnail  # noqa: E402
 from lungseg.model.viewnet import ViewConfig, ViewNet, load_view_model, save_view_model  # noqa: E402
@@ -53,6 +54,7 @@ from lungseg.training.pathology import collimation, low_contrast  # noqa: E402
 log = logging.getLogger("polarity_model")
 COMMAND = "python benchmarks/polarity_model.py"
 PORTABLE = 0.3  # --portable: share of training films given a portable film's look before the inversion
+SMALL_FIELD = 0.15  # --small-field: share of training films shrunk into a noisy black field (round 67)
 
 
 def shutters(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -75,9 +77,22 @@ def portable_look(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.clip(shutters(img, rng) if rng.random() < 0.8 else img, 0, 1)
 
 
-def drawn(film: np.ndarray, rng: np.random.Generator, portable: bool = False) -> np.ndarray:
+def small_in_field(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A small patient on a large detector: the film shrunk to 40-75% of each side at a random place in a black
+    field, with noise of sigma up to 0.02 over the whole film, clipped at black (as ``small_chest.py`` draws it)."""
+    h, w = img.shape
+    scale = rng.uniform(0.4, 0.75)
+    sh, sw = max(1, int(h * scale)), max(1, int(w * scale))
+    y0, x0 = int(rng.integers(0, h - sh + 1)), int(rng.integers(0, w - sw + 1))
+    out = np.zeros((h, w), np.float32)
+    out[y0 : y0 + sh, x0 : x0 + sw] = resize_float(np.asarray(img, np.float32), sh, sw)
+    return np.clip(out + rng.normal(0, rng.uniform(0, 0.02), out.shape), 0, 1)
+
+
+def drawn(film: np.ndarray, rng: np.random.Generator, portable: bool = False, small_field: bool = False) -> np.ndarray:
     """A film as a hospital might send it, grey scale as it was (turned, cropped or padded, a block, windowing;
-    with ``portable``, a portable film's look ``PORTABLE`` of the time; the draws before it as without)."""
+    with ``portable``, a portable film's look ``PORTABLE`` of the time; with ``small_field``, shrunk into a black
+    field ``SMALL_FIELD`` of the time; the draws before each as without)."""
     img = _crop_or_pad(_affine(film, rng, 35) if rng.random() < 0.7 else film, rng)
     img = img[:, ::-1] if rng.random() < 0.5 else img
     if rng.random() < 0.15:  # a block (lead apron, detector fault, a label)
@@ -86,20 +101,21 @@ def drawn(film: np.ndarray, rng: np.random.Generator, portable: bool = False) ->
         img = img.copy()
         img[y : y + int(h * rng.uniform(0.2, 0.5)), x : x + int(w * rng.uniform(0.2, 0.5))] = rng.choice([0.0, 1.0])
     img = np.clip(_intensity(img, rng), 0, 1)
-    return portable_look(img, rng) if portable and rng.random() < PORTABLE else img
+    img = portable_look(img, rng) if portable and rng.random() < PORTABLE else img
+    return small_in_field(img, rng) if small_field and rng.random() < SMALL_FIELD else img
 
 
 def batch(films: np.ndarray, rng: np.random.Generator, size: int, n: int,
-          portable: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+          portable: bool = False, small_field: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """``n`` drawn films, the second half inverted (label 1)."""
-    images = [drawn(films[rng.integers(len(films))], rng, portable) for _ in range(n)]
+    images = [drawn(films[rng.integers(len(films))], rng, portable, small_field) for _ in range(n)]
     y = np.r_[np.zeros(n // 2), np.ones(n - n // 2)]
     images = [1 - img if flip else img for img, flip in zip(images, y, strict=True)]
     x = np.stack([thumbnail(np.ascontiguousarray(img, np.float32), size) for img in images])
     return torch.from_numpy(x)[:, None], torch.from_numpy(y).float()
 
 
-def train(films: np.ndarray, steps: int, seed: int = 0, portable: bool = False) -> ViewNet:
+def train(films: np.ndarray, steps: int, seed: int = 0, portable: bool = False, small_field: bool = False) -> ViewNet:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = ViewNet(ViewConfig())
@@ -108,7 +124,7 @@ def train(films: np.ndarray, steps: int, seed: int = 0, portable: bool = False) 
     loss_fn = torch.nn.BCEWithLogitsLoss()
     model.train()
     for step in range(steps):
-        x, y = batch(films, rng, model.config.size, 64, portable)
+        x, y = batch(films, rng, model.config.size, 64, portable, small_field)
         loss = loss_fn(model(x), y)
         opt.zero_grad()
         loss.backward()
@@ -170,8 +186,9 @@ def inverted_dice(samples: list, checkpoint: Path) -> dict:
 
 def header(result: dict) -> list[str]:
     """The first lines of a run with options (round 42): what ran, and how long training took if it trained."""
-    trained = (f"Trained on {result['n_train_films']} training films as the bundled model was, with a portable "
-               f"film's look; {result['steps']} steps of 64 inputs, {result['train_seconds']} s on this machine's CPU."
+    looks = "a portable film's look" + (" and small films in a black field" * ("--small-field" in result["command"]))
+    trained = (f"Trained on {result['n_train_films']} training films as the bundled model was, with "
+               f"{looks}; {result['steps']} steps of 64 inputs, {result['train_seconds']} s on this machine's CPU."
                if result["steps"] else "Judges an existing model; trains nothing.")  # fmt: skip
     return [f"`{result['command']}` ({result['params']} weights, 64 px input); every figure here is from it.", trained,
             "`adult_portable`: the adult test films made flat and shuttered (the lung simulator's `low_contrast` and "
@@ -207,6 +224,7 @@ def render(result: dict) -> str:
 
 def options(parser) -> None:
     parser.add_argument("--portable", action="store_true", help="train with a portable film's look (round 42)")
+    parser.add_argument("--small-field", action="store_true", help="also small films in a black field (round 67)")
     parser.add_argument("--judge", type=Path, help="judge this polarity model instead of training one")
     parser.add_argument("--name", default="polarity_model", help="benchmarks/<NAME>.json and .md")
 
@@ -215,12 +233,14 @@ def main() -> None:
     args, films, (path_split, adult, v7_split, v7) = thumbnail_run(__doc__.splitlines()[0], 2000, "polarity_model.pt",
                                                                    options)  # fmt: skip
     start = time.perf_counter()
-    model = load_view_model(args.judge)[0] if args.judge else train(films, args.steps, portable=args.portable)
+    model = (load_view_model(args.judge)[0] if args.judge
+             else train(films, args.steps, portable=args.portable, small_field=args.small_field))  # fmt: skip
     seconds = round(time.perf_counter() - start)
     test = judge(model, [small_pair(s) for s in select(adult, path_split["test"])],
                  [small_pair(s) for s in select(v7, v7_split["test"])], portable_row=args.portable or bool(args.judge))
     metrics = json.loads(json.dumps(test))  # plain Python types: the checkpoint loads with weights_only
-    command = COMMAND + " --portable" * args.portable + (f" --judge {args.judge}" if args.judge else "")
+    command = COMMAND + " --portable" * args.portable + " --small-field" * args.small_field
+    command += f" --judge {args.judge}" if args.judge else ""
     command += f" --name {args.name}" if args.name != "polarity_model" else ""
     if not args.judge:
         save_view_model(args.output, model, provenance=f"{command} --steps {args.steps}", metrics=metrics)

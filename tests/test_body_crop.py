@@ -123,3 +123,29 @@ def test_finishing_on_the_crop_gives_the_lungs_in_place_too(monkeypatch):
         found[on_crop] = overlap_metrics(result.mask, truth)["dice"]
         assert result.mask.shape == film.shape and result.measurements["width"] == 256
     assert found[True] > 0.9 and abs(found[True] - found[False]) < 0.05
+
+
+class DarkFieldSaysInverted:
+    """A model-free polarity check: "inverted" (logit 5) when under 30% of the thumbnail lies above its mean, as on a
+    film that is mostly black field around a small body; "as it came" (-5) otherwise."""
+
+    size = 64
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.array([5.0 if (t > 0).mean() < 0.3 else -5.0 for t in x], np.float32)
+
+
+def test_the_polarity_check_judges_the_crop_the_model_sees(monkeypatch):
+    """Round 66: on the whole film the black field fools the check (and the veto: the body's tissue turned over looks
+    like lung); on the crop the check sees the chest as it came, and the lungs are found as they are."""
+    film, truth = small_chest()
+    monkeypatch.setattr(body_crop_module, "CROP", True)
+    found = {}
+    for on_crop in (False, True):
+        monkeypatch.setattr(body_crop_module, "POLARITY_ON_CROP", on_crop)
+        segmenter = Segmenter(DarkGreyIsLung(), 64, "none", threshold=0.5, quality=False)
+        segmenter.polarity_check = DarkFieldSaysInverted()
+        result = segmenter(XRay(film))
+        found[on_crop] = ("inverted_input" in result.measurements["flags"], overlap_metrics(result.mask, truth)["dice"])
+    assert found[False][0] and found[False][1] < 0.5  # turned over: the body's tissue taken for lung
+    assert not found[True][0] and found[True][1] > 0.9

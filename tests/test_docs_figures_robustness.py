@@ -53,7 +53,9 @@ def test_the_tenth_perturbation_and_what_the_lung_model_alone_does_there():
     shipped, alone = (load(f"{n}.json")["perturbations"] for n in ("robustness", "robustness_no_completion"))
     name = list(shipped)[10]
     assert name == "small in a corner of a noisy black field (70%, sigma 0.01)"
-    assert f"measured before it is put back: mean {shipped[name]['mean']:.4f}" in flat("README.md")
-    worst = {n for n, d in shipped[name]["dice"] if d < 0.5}
-    failed_alone = {n for n, d in alone[name]["dice"] if d < 0.5}
-    assert worst == failed_alone and len(worst) == 1 and next(iter(worst)).startswith("1.2.392.")  # "One still fails"
+    then = load("history/robustness_round65.json")["perturbations"][name]["mean"]  # before round 67 mended one film
+    assert f"measured before it is put back: mean {then:.4f}" in flat("README.md")
+    assert min(d for _, d in shipped[name]["dice"]) > 0.5 and min(d for _, d in alone[name]["dice"]) > 0.5
+    wingspan = "1.2.392.200046.100.2.1.116528309041.170202131112"  # failed until round 67 (the polarity model)
+    then = dict(load("history/robustness_round65.json")["perturbations"][name]["dice"])[wingspan]
+    assert then < 0.5 and f"failed outright ({then:.4f}:" in flat("README.md")

@@ -7,7 +7,9 @@ that the dark field (:mod:`lungseg.inference.dark_field`, with a looser share li
 with a margin, covers at most :data:`MAX_BODY` of the film, the model runs on that box alone and its logits are placed
 on a grid over the whole film, sure background outside the box (round 64 of #9). Since round 65 the crop is also
 post-processed, completed by the shape model and measured, and the result put back on the film (:func:`placed`): the
-completion on the whole film saw the small chest again and undid the crop (``MODEL_CARD.md``).
+completion on the whole film saw the small chest again and undid the crop (``MODEL_CARD.md``). Since round 66 the
+film is cropped before the polarity check, which then judges the body as the model sees it (a large black field had
+it call upright films inverted: ``Segmenter.prepared``).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from lungseg.io.reader import XRay
 
 CROP = True  # round 64 (runs/criterion64.txt: judged on validation first)
 FINISH_ON_CROP = True  # round 65 (runs/criterion65.txt): post-processing, completion, measurement on the crop too
+POLARITY_ON_CROP = True  # round 66 (runs/criterion66.txt): the polarity check and its veto judge the crop
 MAX_FIELD = 0.95  # the dark field may cover up to this share of the film here (0.8 for making it flat)
 MAX_BODY = 0.5  # crop only when the body's box, with its margin, covers at most this share of the film
 MARGIN = 0.05  # the box grows by this share of each side of the film, on every side

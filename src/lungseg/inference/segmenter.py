@@ -256,17 +256,19 @@ class Segmenter:
         """A loaded input as the model wants it: turned back (``inverted``: True) when the polarity check
         calls it inverted and a lung model does not clearly find the lungs as it came (a forward pass of
         both ways, on those films only), else as it is."""
-        if not is_inverted(item["xray"], self.polarity_check):
+        box = item.get("box")  # a cropped item (body_crop.POLARITY_ON_CROP): judged on the body the model sees
+        seen = cropped(item["xray"], box) if box is not None else item["xray"]
+        if not is_inverted(seen, self.polarity_check):
             return item
-        xray = inverted(item["xray"])
+        turned = inverted(seen)
         fold = polarity.VETO_FOLD and self.target == "lungs"  # the veto's own film, resized only when it runs
-        work = None if fold else to_working(xray, self.image_size, self.intensity)
+        work = None if fold else to_working(turned, self.image_size, self.intensity)
         if self.target == "lungs":
-            veto = turned_for_veto(item["xray"], self.image_size, self.intensity) if fold else work
+            veto = turned_for_veto(seen, self.image_size, self.intensity) if fold else work
             if lungs_prefer_as_came(self.predict_working(np.stack([item["work"], veto]))):
                 return item
-        work = to_working(xray, self.image_size, self.intensity) if work is None else work
-        return {**item, "xray": xray, "work": work, "inverted": True}
+        work = to_working(turned, self.image_size, self.intensity) if work is None else work
+        return {**item, "xray": inverted(item["xray"]), "work": work, "inverted": True}
 
     def crop(self, item: dict) -> dict:
         """With :data:`body_crop.CROP`: a small chest in a large dark field becomes the model's whole input (the
@@ -298,9 +300,16 @@ class Segmenter:
             heart = paste_logits(heart, box, xray.shape) if heart is not None else None
         return self.finish(xray, self.refined(xray, lungs[:1]), item["source"], heart)
 
+    def prepared(self, item: dict) -> dict:
+        """A loaded input turned upright (:meth:`upright`) and cropped to the body (:meth:`crop`); since round 66
+        (:data:`body_crop.POLARITY_ON_CROP`) cropped first, so that the polarity check sees what the model sees."""
+        if body_crop.POLARITY_ON_CROP:
+            return self.upright(self.crop(item))
+        return self.crop(self.upright(item))
+
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
-        good = [self.crop(self.upright(b)) for b in batch if not b["error"]]
+        good = [self.prepared(b) for b in batch if not b["error"]]
         outputs = {}
         if good:
             work = np.stack([b["work"] for b in good])

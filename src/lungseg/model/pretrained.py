@@ -136,15 +136,16 @@ PRETRAINED: dict[str, PretrainedCfg] = {
     POLARITY_MODEL: PretrainedCfg(
         name=POLARITY_MODEL,
         file="lungseg-polarity.pt",
-        sha256="bbc90d4866fef1aea11f0626fd15050b259ff4f5963f3badc7341e5c4caddaa7",
+        sha256="e0f16f69d92fa23784fc45cf742efe55273b5a7b85ca6f806d498b9db2fb3fea",
         image_size=64,
         padding="same",
         intensity="standardize",  # the view model's thumbnail (lungseg/inference/view.py)
         training_data=(
             "images only, no masks: the training films of splits/pathology.json and splits/v7_pediatric.json "
             "(1,495 films), drawn (turns, crops, windowing, blocks; since round 42 a portable film's look on 30%: "
-            "shutter bands, flat and noisy) and inverted at random; benchmarks/polarity_model.py --portable "
-            "--name polarity_model_portable (MODEL_CARD.md round 42)"
+            "shutter bands, flat and noisy; since round 67 15% shrunk into a noisy black field) and inverted at "
+            "random; benchmarks/polarity_model.py --portable --small-field --name polarity_model_small_field "
+            "(MODEL_CARD.md rounds 42 and 67)"
         ),
         licence="CC-BY-4.0",  # as the view model: v7 images (Kermany et al.); NLM public for research; Wingspan MIT
         task="polarity",

@@ -1,0 +1,132 @@
+"""Figures against the JSON they come from: rounds 66 (the polarity check judges the crop) and 67 (a polarity model
+that has seen small films in a black field) of #9."""
+
+import hashlib
+import sys
+
+import lungseg.inference.body_crop as body_crop
+from lungseg.model.pretrained import POLARITY_MODEL, PRETRAINED, weights_path
+
+from .test_docs_figures import BENCH, flat, load
+
+
+def cases(name: str) -> dict:
+    return {(c["scale"], c["sigma"]): c["max_share"]["0.8"] for c in load(name)["cases"]}
+
+
+def test_round66_passes_its_criterion_on_validation_as_the_card_tells_it():
+    assert body_crop.POLARITY_ON_CROP is True
+    off, on = cases("small_chest_r66off.json"), cases("small_chest.json")
+    noisy, clean, wider = ((off[c], on[c]) for c in ((0.45, 0.01), (0.45, 0.0), (0.6, 0.01)))
+    assert noisy[1]["under_0.90"] <= noisy[0]["under_0.90"] - 2 and noisy[1]["mean"] >= noisy[0]["mean"] + 0.01
+    assert clean[1]["mean"] >= clean[0]["mean"] - 0.0005 and wider[1]["mean"] >= wider[0]["mean"] - 0.0005
+    card = flat("MODEL_CARD.md")
+    assert (f"the noisy 45% case {noisy[0]['mean']} -> {noisy[1]['mean']} (films under 0.90: {noisy[0]['under_0.90']} "
+            f"-> {noisy[1]['under_0.90']}), without noise {clean[0]['mean']} -> {clean[1]['mean']} "
+            f"({clean[0]['under_0.90']} -> {clean[1]['under_0.90']}), 60% with noise unchanged") in card  # fmt: skip
+    assert wider[0]["mean"] == wider[1]["mean"]
+    sys.path.insert(0, str(BENCH))
+    from small_chest import render
+
+    assert (BENCH / "small_chest_r66off.md").read_text() == render(load("small_chest_r66off.json"))
+
+
+def test_round67_polarity_model_on_small_films_as_the_card_tells_it():
+    sys.path.insert(0, str(BENCH))
+    from polarity_small_field import render
+
+    result = load("polarity_small_field_r67.json")
+    assert (BENCH / "polarity_small_field_r67.md").read_text() == render(result)
+    totals = {m: sum(len(r[m]["upright_called_inverted"]) + len(r[m]["inverted_missed"]) for r in result["rows"])
+              for m in ("shipped", "new")}  # fmt: skip
+    assert totals["new"] <= totals["shipped"] / 2  # the criterion's first clause
+    assert f"{totals['shipped']} -> {totals['new']} errors" in flat("MODEL_CARD.md")
+
+
+def test_the_bundled_polarity_model_is_round67s():
+    cfg = PRETRAINED[POLARITY_MODEL]
+    data = weights_path(cfg).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == cfg.sha256 and "--small-field" in cfg.training_data
+    test = load("polarity_model_small_field.json")["test"]
+    assert test["adult_clean"]["upright_called_inverted"] == test["adult_clean"]["inverted_missed"] == 0
+    assert test["v7_clean"]["upright_called_inverted"] == test["v7_clean"]["inverted_missed"] == 0
+    portable = test["adult_portable"]
+    errors = portable["upright_called_inverted"] + portable["inverted_missed"]
+    assert f"{errors} of the {2 * portable['n']} flat and shuttered ones" in flat("MODEL_CARD.md")
+
+
+def test_no_test_film_is_called_inverted_or_cropped_as_the_card_says():
+    sys.path.insert(0, str(BENCH))
+    from polarity_flip_count import render
+
+    result = load("polarity_flip_count.json")
+    assert (BENCH / "polarity_flip_count.md").read_text() == render(result)
+    assert len(result["sets"]) == 10  # 4 test sets as they are, 6 simulated diseases
+    for row in result["sets"].values():
+        assert not row["cropped"] and not row["round42"]["inverted"] and not row["round67"]["inverted"]
+
+
+def test_the_readme_quotes_rounds_66_and_67():
+    readme = flat("README.md")
+    old, new = cases("history/small_chest_round65.json"), cases("small_chest.json")
+    assert (f"{old[0.45, 0.0]['mean']} and {old[0.45, 0.01]['mean']} since round 65, and {new[0.45, 0.0]['mean']} and "
+            f"{new[0.45, 0.01]['mean']} since round 66") in readme  # fmt: skip
+    rows = load("polarity_small_field_r67.json")["rows"]
+    shipped = sum(len(r["shipped"]["upright_called_inverted"]) + len(r["shipped"]["inverted_missed"]) for r in rows)
+    assert f"round 42's model erred {shipped} times and this one never" in readme
+    assert not any(r["new"]["upright_called_inverted"] or r["new"]["inverted_missed"] for r in rows)
+    bad = load("polarity_model_small_field.json")["test"]["adult_corrupted"]
+    errors = bad["upright_called_inverted"] + bad["inverted_missed"]
+    assert f"{errors} of the {bad['n'] * 2} corrupted ones" in readme
+
+
+def test_the_test_rerun_after_rounds_66_and_67():
+    """On this CPU, rounds 66-67 move one film of the robustness benchmark: the Wingspan film of the tenth row."""
+    sys.path.insert(0, str(BENCH))
+    from robustness import render
+
+    before, after = (load(f"{n}.json")["perturbations"] for n in ("robustness_before66", "robustness"))
+    assert (BENCH / "robustness_before66.md").read_text() == render(load("robustness_before66.json"))
+    moved = [(k, f) for k in before for (f, d0), (_, d1) in zip(before[k]["dice"], after[k]["dice"], strict=True)
+             if d0 != d1]  # fmt: skip
+    tenth, film = list(after)[10], "1.2.392.200046.100.2.1.116528309041.170202131112"
+    assert moved == [(tenth, film)]
+    d0, d1 = dict(before[tenth]["dice"])[film], dict(after[tenth]["dice"])[film]
+    dice = [d for _, d in after[tenth]["dice"]]
+    under = [f for f, d in after[tenth]["dice"] if d < 0.90]
+    clean = dict(after["none"]["dice"])
+    assert all(clean[f] < 0.93 for f in under)
+    readme = flat("README.md")
+    assert f"it scores {d1}, and the row {after[tenth]['mean']} with {len(under)} films under Dice 0.90" in readme
+    assert f"the film scored {d0} and nothing else in the file differs" in readme
+    card = flat("MODEL_CARD.md")
+    assert f"on test the tenth robustness row {before[tenth]['mean']} -> {after[tenth]['mean']}" in card
+    assert min(dice) > 0.8
+
+
+def test_the_speed_run_on_the_amx_cpu_is_quoted():
+    sys.path.insert(0, str(BENCH))
+    from speed import render
+
+    s = load("speed_round67_amx.json")
+    rendered = render(s).replace("Generated from `speed.json`", "Generated from `speed_round67_amx.json` (the run "
+                                 "written as `speed.json`, renamed)")  # fmt: skip
+    assert (BENCH / "speed_round67_amx.md").read_text() == rendered
+    assert "AMX yes" in s["machine"]
+    keys = ("new", "new_onnxruntime", "new_onnxruntime_int8")
+    rate = {c: " / ".join(str(s[k][c]["images_per_s"]) for k in keys) for c in ("png512", "png2500", "dcm2500")}
+    big = [s[k]["png5000"] for k in keys]
+    first = " / ".join(str(s[k]["first_mask_s"]) for k in keys)
+    m = s["model"]
+    readme = flat("README.md")
+    assert (f"(2 cores; bf16 matmul peak {m['matmul_gflops_bf16']} GFLOP/s against {m['matmul_gflops_fp32']} in fp32)"
+            ) in readme  # fmt: skip
+    assert (f"{rate['png512']} images/s at 512 px, {rate['png2500']} for the 16-bit PNGs, {rate['dcm2500']} for the "
+            f"DICOMs, {big[0]['seconds']} s / {big[1]['seconds']} s and {big[1]['peak_rss_mb']} MB / "
+            f"{big[2]['seconds']} s at 5000x6000, first mask {first} s (the first product commit "
+            f"{s['old']['png512']['images_per_s']} images/s at 512 px)") in readme  # fmt: skip
+    bound = round(m["default_gflop"] / m["matmul_gflops_fp32"] * 1000, 1)
+    assert f"takes {m['default_forward_ms']} ms ({m['default_gflops_achieved']} GFLOP/s; ONNX" in readme
+    assert f"needs at least {bound} ms at the fp32 peak)" in readme
+    assert s["new"]["png512"]["images_per_s"] > s["new_onnxruntime"]["png512"]["images_per_s"]  # "torch is faster"
+    assert all(s["new"][c]["images_per_s"] < s["new_onnxruntime"][c]["images_per_s"] for c in ("png2500", "png5000"))
