@@ -130,3 +130,23 @@ def test_the_speed_run_on_the_amx_cpu_is_quoted():
     assert f"needs at least {bound} ms at the fp32 peak)" in readme
     assert s["new"]["png512"]["images_per_s"] > s["new_onnxruntime"]["png512"]["images_per_s"]  # "torch is faster"
     assert all(s["new"][c]["images_per_s"] < s["new_onnxruntime"][c]["images_per_s"] for c in ("png2500", "png5000"))
+
+
+def test_where_the_completion_loses_on_shuttered_films():
+    sys.path.insert(0, str(BENCH))
+    from portable_completion_losses import KINDS, render
+
+    result = load("portable_completion_losses.json")
+    assert (BENCH / "portable_completion_losses.md").read_text() == render(result)
+    rows = load(f"{result['input']}.json")["rows"]
+    alone, shipped = dict(rows["lung_model"]["shuttered"]), dict(rows["shipped"]["shuttered"])
+    assert set(result["cases"]) == {c for c in alone if shipped[c] < alone[c] - result["below"]}
+    assert all(abs(result["sum"][k] - sum(c[k] for c in result["cases"].values())) < 1e-3 for k in KINDS)
+    wrong = {k: result["sum"][k] for k in KINDS if k.startswith("added_wrong")}
+    card = flat("MODEL_CARD.md")
+    assert f"{len(result['cases'])} of the 200 shuttered cases" in card
+    bands = sum(c["top_band"] > 0 for c in result["cases"].values())
+    assert ("lung added outside the manual lungs in the heart found {added_wrong_heart}, in a flat band at the film's "
+            "top {added_wrong_band}").format(**wrong) in card  # fmt: skip
+    assert f"one is found in {bands} of the {len(result['cases'])} cases), in the rest of the top 12% of rows" in card
+    assert f"{wrong['added_wrong_top']} (above the manual apices), elsewhere {wrong['added_wrong_other']}" in card
