@@ -387,3 +387,22 @@ def test_min_kept_lets_the_lungs_found_stand_when_a_completion_would_take_most_o
     np.testing.assert_array_equal(kept, labels)
     labels[40:56, 40:56] = 0  # a lost base is still put back: the completion keeps every lung found
     assert (complete_shape(labels, None, Whole(), 0.5, min_width=0, min_kept=0.75)[40:56, 40:56] == LEFT_LUNG).all()
+
+
+def test_with_the_apex_cap_no_lung_grows_above_the_highest_apex_found(monkeypatch):
+    """Round 68 (``APEX_CAP``): an upper zone lost in one lung grows back up to the other lung's apex, but a pair
+    whose apices were both found lower than the shape model says does not grow upwards."""
+    import lungseg.inference.shape_completion as sc
+
+    model = Whole()
+    one_lost = pair()
+    one_lost[8:24, 40:56] = 0  # the image-right lung lost its upper third
+    both_low = pair()
+    both_low[8:16] = 0  # both apices found 8 rows lower than the whole pair's
+    monkeypatch.setattr(sc, "APEX_CAP", False)
+    assert (complete_shape(one_lost, None, model, threshold=0.5, min_width=0, min_gain=0.0) == pair()).all()
+    assert (complete_shape(both_low, None, model, threshold=0.5, min_width=0, min_gain=0.0) == pair()).all()
+    monkeypatch.setattr(sc, "APEX_CAP", True)
+    assert (complete_shape(one_lost, None, model, threshold=0.5, min_width=0, min_gain=0.0) == pair()).all()
+    capped = complete_shape(both_low, None, model, threshold=0.5, min_width=0, min_gain=0.0)
+    assert (capped == both_low).all()  # nothing above row 16 to grow into, and nothing else was lost

@@ -55,6 +55,7 @@ APART_WHEN_PAIRED = True  # with both lungs found (BOUND_RATIO, BOUND_COVER), no
 APART_LATERAL = True  # ... dropping only pieces whose centre lies outside the lungs' columns (round 55)
 SHUTTER_BANDS = False  # no growth in flat bands at the film's edges (shutters, padding; round 56)
 KEEP_PAIR = True  # with both lungs found, a completion that leaves fewer than two lungs is not used (round 58)
+APEX_CAP = False  # round 68: no growth above the highest apex found (read at each call)
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -155,6 +156,8 @@ def complete_shape(
         added = within_columns(added, thorax_columns(labels, mirror_margin))
     if added is not None and shutter_bands and image is not None:
         added = outside_bands(added, flat_bands(image))
+    if added is not None and APEX_CAP:
+        added = below_apex(added, lungs)
     if added is not None and added.sum() <= min_gain * lungs.sum():
         added = None
     removed = taken_away(lungs, found, whole, remove_below, remove_width) if remove_below > 0 else None
@@ -167,6 +170,15 @@ def complete_shape(
     if keep_pair and not both_labels(out) and two_lungs_found(labels):
         return labels
     return out
+
+
+def below_apex(added: np.ndarray, lungs: np.ndarray) -> np.ndarray | None:
+    """``added`` without the rows above the highest row of ``lungs`` (round 68: on shuttered portable films the shape
+    model grew the apices up into the band above them; a zone lost under opacity is grown back up to the other lung's
+    apex at most, as apices lie at about one height); None where nothing is left."""
+    out = added.copy()
+    out[: int(np.argmax(lungs.any(axis=1)))] = False
+    return out if out.any() else None
 
 
 def both_labels(labels: np.ndarray) -> bool:
