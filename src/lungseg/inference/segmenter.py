@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from lungseg.inference import body_crop, polarity
-from lungseg.inference.body_crop import body_box, cropped, paste_logits, placed
+from lungseg.inference import body_crop
+from lungseg.inference.body_crop import cropped, paste_logits, placed
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
 from lungseg.inference.pipeline import (
@@ -29,8 +29,9 @@ from lungseg.inference.pipeline import (
     to_working,
 )
 from lungseg.inference.polarity import FLAG as POLARITY_FLAG
-from lungseg.inference.polarity import check_polarity, inverted, is_inverted, lungs_prefer_as_came, turned_for_veto
+from lungseg.inference.polarity import check_polarity
 from lungseg.inference.polarity import polarity_model as polarity_model_for
+from lungseg.inference.prepare import prepared
 from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.inference.tta import TTAPredictor
 from lungseg.io.reader import XRay
@@ -252,36 +253,6 @@ class Segmenter:
             work = np.stack([to_working(b["xray"], h.image_size, h.intensity) for b in good])
         return h.predict_working(work)
 
-    def upright(self, item: dict) -> dict:
-        """A loaded input as the model wants it: turned back (``inverted``: True) when the polarity check
-        calls it inverted and a lung model does not clearly find the lungs as it came (a forward pass of
-        both ways, on those films only), else as it is."""
-        box = item.get("box")  # a cropped item (body_crop.POLARITY_ON_CROP): judged on the body the model sees
-        seen = cropped(item["xray"], box) if box is not None else item["xray"]
-        if not is_inverted(seen, self.polarity_check):
-            return item
-        turned = inverted(seen)
-        fold = polarity.VETO_FOLD and self.target == "lungs"  # the veto's own film, resized only when it runs
-        work = None if fold else to_working(turned, self.image_size, self.intensity)
-        if self.target == "lungs":
-            veto = turned_for_veto(seen, self.image_size, self.intensity) if fold else work
-            if lungs_prefer_as_came(self.predict_working(np.stack([item["work"], veto]))):
-                return item
-        work = to_working(turned, self.image_size, self.intensity) if work is None else work
-        return {**item, "xray": inverted(item["xray"]), "work": work, "inverted": True}
-
-    def crop(self, item: dict) -> dict:
-        """With :data:`body_crop.CROP`: a small chest in a large dark field becomes the model's whole input (the
-        box kept as ``box`` for :meth:`finish_item`); else as it is."""
-        h = self.heart
-        beside = h is not None and (h.image_size, h.intensity) != (self.image_size, self.intensity)
-        if not body_crop.CROP or self.edge_model is not None or beside:  # those read the whole film's input
-            return item
-        box = body_box(item["xray"], self.image_size)
-        if box is None:
-            return item
-        return {**item, "work": to_working(cropped(item["xray"], box), self.image_size, self.intensity), "box": box}
-
     def refined(self, xray: XRay, lungs: np.ndarray) -> np.ndarray:
         """Lung logits (1, S, S), moved onto the film's edges at the edge model's side when there is one."""
         if self.edge_model is None:
@@ -289,8 +260,9 @@ class Segmenter:
         return refine_logits(lungs, to_working(xray, self.edge_model.size, self.intensity)[0], self.edge_model)
 
     def finish_item(self, item: dict, lungs: np.ndarray, heart: np.ndarray | None) -> SegmentationResult:
-        """One item's result from its logits (C, S, S); a cropped item's (:meth:`crop`) finished on the whole film
-        with its logits put back there, or (:data:`body_crop.FINISH_ON_CROP`) on the crop and then put back."""
+        """One item's result from its logits (C, S, S); a cropped item's (:func:`~lungseg.inference.prepare.crop`)
+        finished on the whole film with its logits put back there, or (:data:`body_crop.FINISH_ON_CROP`) on the crop
+        and then put back."""
         xray, box = item["xray"], item.get("box")
         if box is not None and body_crop.FINISH_ON_CROP:  # completion sees the body as the lung model did
             part = cropped(xray, box)
@@ -300,16 +272,9 @@ class Segmenter:
             heart = paste_logits(heart, box, xray.shape) if heart is not None else None
         return self.finish(xray, self.refined(xray, lungs[:1]), item["source"], heart)
 
-    def prepared(self, item: dict) -> dict:
-        """A loaded input turned upright (:meth:`upright`) and cropped to the body (:meth:`crop`); since round 66
-        (:data:`body_crop.POLARITY_ON_CROP`) cropped first, so that the polarity check sees what the model sees."""
-        if body_crop.POLARITY_ON_CROP:
-            return self.upright(self.crop(item))
-        return self.crop(self.upright(item))
-
     def segment_prepared(self, batch: list[dict]) -> list[SegmentationResult]:
         """Results for items from :func:`~lungseg.inference.pipeline.load_input`, in their order."""
-        good = [self.prepared(b) for b in batch if not b["error"]]
+        good = [prepared(self, b) for b in batch if not b["error"]]  # upright, cropped (prepare.py)
         outputs = {}
         if good:
             work = np.stack([b["work"] for b in good])
