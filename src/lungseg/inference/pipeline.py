@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from lungseg.inference.convention import anatomical_labels
+from lungseg.inference.denoise import denoised
 from lungseg.inference.measure import confidence, heart_measurements, measure
 from lungseg.inference.postprocess import (
     HEART,
@@ -27,8 +28,8 @@ from lungseg.inference.postprocess import (
 )
 from lungseg.inference.preprocess import (
     normalize_intensity,
-    preprocess,
     resize_bilinear,
+    resize_float,
     resize_xray,
     sigmoid,
     upsample_box,
@@ -102,10 +103,10 @@ def load_input(item, index: int, size: int, intensity: str, read: Callable[[str 
 
 
 def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> np.ndarray:
-    """Step 2: an X-ray (or its [0, 1] pixels) -> the model's (1, S, S) float32 input."""
-    if isinstance(image, XRay):
-        return normalize_intensity(resize_xray(image, size, size), intensity)[None]
-    return preprocess(image, size, intensity)[None]
+    """Step 2: an X-ray (or its [0, 1] pixels) -> the model's (1, S, S) float32 input (a noisy, flat film smoothed
+    first where :data:`lungseg.inference.denoise.DENOISE` is on)."""
+    small = resize_xray(image, size, size) if isinstance(image, XRay) else resize_float(image, size, size)
+    return normalize_intensity(denoised(small), intensity)[None]
 
 
 def predict_batch(predict: Predictor, batch: np.ndarray) -> np.ndarray:
