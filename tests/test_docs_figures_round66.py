@@ -177,3 +177,20 @@ def test_round69_fails_its_criterion_as_the_card_tells_it():
     assert (f"flat {a['flat']['mean']} -> {b['flat']['mean']}, shuttered {a['shuttered']['mean']} -> "
             f"{b['shuttered']['mean']} (`benchmarks/portable_stages_draws4_round69.md`), the portable kind "
             f"{old['portable']} -> {new['portable']}") in card  # fmt: skip
+
+
+def test_the_archive_run_on_the_amx_cpu_is_quoted():
+    sys.path.insert(0, str(BENCH))
+    from archive_speed import render
+
+    result = load("archive_speed_round67_amx.json")
+    assert (BENCH / "archive_speed_round67_amx.md").read_text() == render(result)
+    o, t = (result["backends"][b] for b in ("onnxruntime", "torch"))
+    rates = [" / ".join(str(x[c]["marginal_films_per_s"]) for c in ("png512", "png2500", "dcm2500")) for x in (o, t)]
+    readme = flat("README.md")
+    assert f"the marginal rates are {rates[0]} films/s with ONNX Runtime and {rates[1]} with torch" in readme
+    ms = [load(f"{n}.json")["model"]["default_forward_ms"] for n in ("speed_round67_amx", "speed_round64")]
+    assert f"twice as fast as on the AMD CPU ({ms[0]} against {ms[1]} ms" in readme and 1.8 < ms[1] / ms[0] < 2.2
+    amd = load("archive_speed.json")["backends"]["torch"]["png512"]["marginal_films_per_s"]
+    assert f"buys torch no more per further film than there ({amd})" in readme
+    assert t["png512"]["marginal_films_per_s"] <= amd
