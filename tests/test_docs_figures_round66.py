@@ -194,3 +194,18 @@ def test_the_archive_run_on_the_amx_cpu_is_quoted():
     amd = load("archive_speed.json")["backends"]["torch"]["png512"]["marginal_films_per_s"]
     assert f"buys torch no more per further film than there ({amd})" in readme
     assert t["png512"]["marginal_films_per_s"] <= amd
+
+
+def test_round70_fails_its_criterion_as_the_card_tells_it():
+    import lungseg.inference.shape_completion as shape_completion
+
+    assert shape_completion.HEART_RATIO_OPEN == 0.0
+    a, b = (load(f"portable_stages_draws4_round{n}.json")["summary"]["shipped"] for n in (65, 70))
+    assert b["shuttered"]["mean"] < a["shuttered"]["mean"] + 0.001
+    old, new = (load(f"shape_failures_round{n}_shipped_lungs.json")["results"]["kp"] for n in (65, 70))
+    assert new["v7_pneumonia"] < old["v7_pneumonia"] - 0.0005
+    card = flat("MODEL_CARD.md")
+    where = "(`benchmarks/portable_stages_draws4_round70.md`)"
+    assert f"shuttered {a['shuttered']['mean']} -> {b['shuttered']['mean']} {where}" in card
+    assert (f"v7 pneumonia {old['v7_pneumonia']} -> {new['v7_pneumonia']}, v7 normal {old['v7_normal']} -> "
+            f"{new['v7_normal']}") in card  # fmt: skip

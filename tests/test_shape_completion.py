@@ -406,3 +406,23 @@ def test_with_the_apex_cap_no_lung_grows_above_the_highest_apex_found(monkeypatc
     assert (complete_shape(one_lost, None, model, threshold=0.5, min_width=0, min_gain=0.0) == pair()).all()
     capped = complete_shape(both_low, None, model, threshold=0.5, min_width=0, min_gain=0.0)
     assert (capped == both_low).all()  # nothing above row 16 to grow into, and nothing else was lost
+
+
+def test_with_the_heart_ratio_rule_growth_enters_only_a_wide_heart(monkeypatch):
+    """Round 70 (``HEART_RATIO_OPEN``): the lost base beside the heart grows into a heart whose width is at least
+    the given share of the lungs' outer width, and stays out of a narrower one."""
+    import lungseg.inference.shape_completion as sc
+
+    labels = pair()
+    labels[32:56, 40:56] = 0  # the image-right lung lost its lower half
+    heart = np.zeros(labels.shape, bool)
+    heart[48:60, 36:46] = True  # 10 columns of the lungs' 48: ratio 0.21
+    assert sc.width_ratio(heart, labels > 0) == 10 / 48
+    model = Whole()
+    monkeypatch.setattr(sc, "HEART_RATIO_OPEN", 0.0)  # off: growth enters any heart (round 35)
+    np.testing.assert_array_equal(complete_shape(labels, heart, model, threshold=0.5, min_width=0), pair())
+    monkeypatch.setattr(sc, "HEART_RATIO_OPEN", 0.5)
+    narrow = complete_shape(labels, heart, model, threshold=0.5, min_width=0)
+    np.testing.assert_array_equal(narrow == LEFT_LUNG, (pair() == LEFT_LUNG) & ~heart)
+    monkeypatch.setattr(sc, "HEART_RATIO_OPEN", 0.2)  # this heart counts as wide now
+    np.testing.assert_array_equal(complete_shape(labels, heart, model, threshold=0.5, min_width=0), pair())

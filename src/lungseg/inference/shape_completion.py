@@ -56,6 +56,7 @@ APART_LATERAL = True  # ... dropping only pieces whose centre lies outside the l
 SHUTTER_BANDS = False  # no growth in flat bands at the film's edges (shutters, padding; round 56)
 KEEP_PAIR = True  # with both lungs found, a completion that leaves fewer than two lungs is not used (round 58)
 APEX_CAP = False  # round 68: no growth above the highest apex found (read at each call)
+HEART_RATIO_OPEN = 0.0  # round 70: > 0, growth enters the heart only where heart / thorax width is at least this
 # (N, C, S, S) float32: masks 0/1 (and, with ``.channels`` 2, the film) -> (N, 1, S, S) logits of whole lungs,
 # with ``.size`` = S
 ShapeModel = Callable[[np.ndarray], np.ndarray]
@@ -146,7 +147,9 @@ def complete_shape(
     if takes_film and image is None:
         raise ValueError("this shape model takes the film too: pass image=shape_image(xray, model.size)")
     found, whole = whole_lungs(lungs, model, image if takes_film else None)
-    added = grown(lungs, found, whole, heart if heart_blocks else None, prob, threshold, floor, min_width)
+    opening = HEART_RATIO_OPEN  # read at the call (round 70)
+    blocks = heart_blocks or (opening > 0 and heart is not None and width_ratio(heart, lungs) < opening)
+    added = grown(lungs, found, whole, heart if blocks else None, prob, threshold, floor, min_width)
     if added is not None and (attached or lateral):
         one_lung = not both_labels(labels)
         added = attached_growth(added, lungs, one_lung, within_columns=lateral)
@@ -170,6 +173,13 @@ def complete_shape(
     if keep_pair and not both_labels(out) and two_lungs_found(labels):
         return labels
     return out
+
+
+def width_ratio(heart: np.ndarray, lungs: np.ndarray) -> float:
+    """The heart's width over the lungs' outer width, in columns (the cardiothoracic ratio's form; round 70: a heart
+    of normal width, under 0.5, has no opaque lung inside it to grow into); 0 where either is empty."""
+    h, t = np.flatnonzero(heart.any(axis=0)), np.flatnonzero(lungs.any(axis=0))
+    return float((h[-1] - h[0] + 1) / (t[-1] - t[0] + 1)) if h.size and t.size else 0.0
 
 
 def below_apex(added: np.ndarray, lungs: np.ndarray) -> np.ndarray | None:
