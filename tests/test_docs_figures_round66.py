@@ -209,3 +209,34 @@ def test_round70_fails_its_criterion_as_the_card_tells_it():
     assert f"shuttered {a['shuttered']['mean']} -> {b['shuttered']['mean']} {where}" in card
     assert (f"v7 pneumonia {old['v7_pneumonia']} -> {new['v7_pneumonia']}, v7 normal {old['v7_normal']} -> "
             f"{new['v7_normal']}") in card  # fmt: skip
+
+
+def test_the_childrens_misses_lie_below_the_base_as_the_card_says():
+    sys.path.insert(0, str(BENCH))
+    from v7_misses import render
+
+    result = load("v7_misses.json")
+    assert (BENCH / "v7_misses.md").read_text() == render(result)
+    m, worst = result["mean"], result["worst"]
+    assert len(result["films"]) == result["n_images"] == 100 and len(worst) == 10
+    more_below = sum(r["missed_below_base"] > r["missed_elsewhere"] for r in worst.values())
+    assert m["missed_below_base"] > 2 * m["missed_elsewhere"]
+    card = flat("MODEL_CARD.md")
+    assert f"reach {m['dice']} as shipped" in card and f"On {more_below} of the ten worst films more is missed" in card
+    assert f"{m['missed_below_base']} of the reference lung (mean over films) is missed below the base" in card
+
+
+def test_below_base_marks_the_rows_under_the_lowest_lung_pixel():
+    sys.path.insert(0, str(BENCH))
+    import numpy as np
+    from v7_misses import below_base, shares
+
+    found = np.zeros((6, 3), bool)
+    found[1:3, 0] = True  # column 0: lowest lung row 2; column 1: none; column 2: lowest row 4
+    found[4, 2] = True
+    np.testing.assert_array_equal(below_base(found)[:, 0], [0, 0, 0, 1, 1, 1])
+    assert below_base(found)[:, 1].all() and below_base(found)[:, 2].tolist() == [0, 0, 0, 0, 0, 1]
+    reference = found.copy()
+    reference[3:5, 0] = True  # two rows missed below the base, nothing else
+    s = shares(found, reference)
+    assert s["missed_below_base"] == round(2 / 5, 4) and s["missed_elsewhere"] == 0 and s["extra"] == 0
