@@ -21,6 +21,20 @@ def flat(name: str) -> str:
     return " ".join((REPO / name).read_text().split())
 
 
+def renamed_speed_run(name: str) -> dict:
+    """A ``speed.py`` run whose files were renamed ``<name>.json``/``.md``: its JSON, once its .md is checked to be
+    the rendering of it with the header naming the renamed file."""
+    sys.path.insert(0, str(BENCH))
+    from speed import render
+
+    result = load(f"{name}.json")
+    rendered = render(result).replace(
+        "Generated from `speed.json`", f"Generated from `{name}.json` (the run written as `speed.json`, renamed)"
+    )
+    assert (BENCH / f"{name}.md").read_text() == rendered
+    return result
+
+
 def interval(gain: dict) -> str:
     """A paired gain as the card quotes it: mean [low, high], signed."""
     return f"{gain['mean']:+.4f} [{gain['ci95'][0]:+.4f}, {gain['ci95'][1]:+.4f}]"

@@ -4,7 +4,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, flat, load, renamed_speed_run
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 ZOOM = "zoom out 20% (wider field)"
@@ -92,13 +92,7 @@ def test_the_worst_films_report_now():
 
 
 def test_the_speed_rerun_after_round64_is_quoted():
-    sys.path.insert(0, str(BENCH))
-    from speed import render
-
-    s = load("speed_round64.json")
-    rendered = render(s).replace("Generated from `speed.json`", "Generated from `speed_round64.json` (the run "
-                                 "written as `speed.json`, renamed)")  # fmt: skip
-    assert (BENCH / "speed_round64.md").read_text() == rendered
+    s = renamed_speed_run("speed_round64")
     keys = ("new", "new_onnxruntime", "new_onnxruntime_int8")
     rate = {c: " / ".join(str(s[k][c]["images_per_s"]) for k in keys) for c in ("png512", "png2500", "dcm2500")}
     big = [s[k]["png5000"] for k in keys]

@@ -7,7 +7,7 @@ import sys
 import lungseg.inference.body_crop as body_crop
 from lungseg.model.pretrained import POLARITY_MODEL, PRETRAINED, weights_path
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, flat, load, renamed_speed_run
 
 
 def cases(name: str) -> dict:
@@ -105,13 +105,7 @@ def test_the_test_rerun_after_rounds_66_and_67():
 
 
 def test_the_speed_run_on_the_amx_cpu_is_quoted():
-    sys.path.insert(0, str(BENCH))
-    from speed import render
-
-    s = load("speed_round67_amx.json")
-    rendered = render(s).replace("Generated from `speed.json`", "Generated from `speed_round67_amx.json` (the run "
-                                 "written as `speed.json`, renamed)")  # fmt: skip
-    assert (BENCH / "speed_round67_amx.md").read_text() == rendered
+    s = renamed_speed_run("speed_round67_amx")
     assert "AMX yes" in s["machine"]
     keys = ("new", "new_onnxruntime", "new_onnxruntime_int8")
     rate = {c: " / ".join(str(s[k][c]["images_per_s"]) for k in keys) for c in ("png512", "png2500", "dcm2500")}
