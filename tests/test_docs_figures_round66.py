@@ -216,7 +216,10 @@ def test_the_childrens_misses_lie_below_the_base_as_the_card_says():
     more_below = sum(r["missed_below_base"] > r["missed_elsewhere"] for r in worst.values())
     assert m["missed_below_base"] > 2 * m["missed_elsewhere"]
     card = flat("MODEL_CARD.md")
-    assert f"reach {m['dice']} as shipped" in card and f"On {more_below} of the ten worst films more is missed" in card
+    in_heart = sum(r["below_base_in_heart"] < 0.5 for r in worst.values())
+    assert f"reach {m['dice']} as shipped" in card and f"({more_below} of the ten miss more below the base" in card
+    assert f"{m['below_base_in_heart']} (mean over films) lies inside the heart found" in card
+    assert f"on {in_heart} of the ten worst films less than half of it does" in card
     assert f"{m['missed_below_base']} of the reference lung (mean over films) is missed below the base" in card
 
 
@@ -232,5 +235,8 @@ def test_below_base_marks_the_rows_under_the_lowest_lung_pixel():
     assert below_base(found)[:, 1].all() and below_base(found)[:, 2].tolist() == [0, 0, 0, 0, 0, 1]
     reference = found.copy()
     reference[3:5, 0] = True  # two rows missed below the base, nothing else
-    s = shares(found, reference)
+    heart = np.zeros_like(found)
+    heart[4:, :] = True  # one of the two missed pixels below the base
+    s = shares(found, reference, heart)
     assert s["missed_below_base"] == round(2 / 5, 4) and s["missed_elsewhere"] == 0 and s["extra"] == 0
+    assert s["below_base_in_heart"] == 0.5
