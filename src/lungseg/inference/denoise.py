@@ -1,4 +1,4 @@
-"""A noisy, flat film smoothed a little before the lung model sees it (round 69 of #9, off unless judged on).
+"""A noisy, flat film smoothed a little before the lung model sees it (round 69 of #9: tried, not shipped, off).
 
 Portable films are often both flat and noisy; equalisation then stretches the noise with the little contrast there
 is. The noise is estimated at the model's working size (Immerkær's estimator: the mean absolute response to a
@@ -13,7 +13,7 @@ import numpy as np
 
 from lungseg.inference.lazy_scipy import ndimage
 
-DENOISE = False  # round 69 (runs/criterion69.txt); read at each call
+DENOISE = False  # round 69 (runs/criterion69.txt): it failed, the model reads noisy films better; read at each call
 MAX_RATIO = 0.03  # noise / interquartile range above which a working film is smoothed
 SIGMA = 1.0  # the smoothing Gaussian's sigma, in working pixels
 _KERNEL = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)

@@ -176,16 +176,17 @@ def complete_shape(
 
 
 def width_ratio(heart: np.ndarray, lungs: np.ndarray) -> float:
-    """The heart's width over the lungs' outer width, in columns (the cardiothoracic ratio's form; round 70: a heart
-    of normal width, under 0.5, has no opaque lung inside it to grow into); 0 where either is empty."""
+    """The heart's width over the lungs' outer width, in columns (the cardiothoracic ratio's form); 0 where either is
+    empty. Round 70 (not shipped: the children's films lost what round 35 gave them) kept growth out of a heart under
+    :data:`HEART_RATIO_OPEN` of that width."""
     h, t = np.flatnonzero(heart.any(axis=0)), np.flatnonzero(lungs.any(axis=0))
     return float((h[-1] - h[0] + 1) / (t[-1] - t[0] + 1)) if h.size and t.size else 0.0
 
 
 def below_apex(added: np.ndarray, lungs: np.ndarray) -> np.ndarray | None:
-    """``added`` without the rows above the highest row of ``lungs`` (round 68: on shuttered portable films the shape
-    model grew the apices up into the band above them; a zone lost under opacity is grown back up to the other lung's
-    apex at most, as apices lie at about one height); None where nothing is left."""
+    """``added`` without the rows above the highest row of ``lungs``; None where nothing is left. Round 68 (not
+    shipped: too small a gain) tried it against growth above the apices on shuttered portable films; a zone lost under
+    opacity still grows back up to the other lung's apex."""
     out = added.copy()
     out[: int(np.argmax(lungs.any(axis=1)))] = False
     return out if out.any() else None
