@@ -46,8 +46,8 @@ def render(result: dict) -> str:
 
 
 def counted(models: dict, films) -> dict:
-    """For (name, XRay) pairs: how many, and for each model the names it calls inverted and its highest logit; with
-    ``cropped``, the names the body crop crops."""
+    """For (name, XRay) pairs: how many, the names the body crop crops, and for each model the names it calls inverted
+    and its highest logit. Each film is read once (``films`` may be a generator) and thumbnailed once per model size."""
     sizes = {model.size for model in models.values()}
     thumbs, cropped = {}, []
     for name, xray in films:

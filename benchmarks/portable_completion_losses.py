@@ -92,8 +92,10 @@ def main(argv: list[str] | None = None) -> None:
                    load_split(HERE.parent / "splits" / "pathology.json")["val"])  # fmt: skip
     cases = {}
     for i, s in enumerate(films):
-        for draw in wanted.get(s.name, []):
-            image, mask = read_labelled(s)
+        if s.name not in wanted:
+            continue
+        image, mask = read_labelled(s)  # once per film, whichever of its draws lost
+        for draw in wanted[s.name]:
             film, ref = next((f, r) for stage, f, r in portable_stages(image, mask, i, draw) if stage == "shuttered")
             a, b = alone(XRay(film)), shipped(XRay(film))
             band = flat_bands(shape_image(XRay(film), SHAPE_SIDE))[0]

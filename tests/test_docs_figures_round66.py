@@ -1,11 +1,10 @@
 """Figures against the JSON they come from: rounds 66 (the polarity check judges the crop) and 67 (a polarity model
 that has seen small films in a black field) of #9."""
 
-import hashlib
 import sys
 
 import lungseg.inference.body_crop as body_crop
-from lungseg.model.pretrained import POLARITY_MODEL, PRETRAINED, weights_path
+from lungseg.model.pretrained import POLARITY_MODEL, PRETRAINED, sha256_of, weights_path
 
 from .test_docs_figures import BENCH, flat, load, renamed_speed_run
 
@@ -45,8 +44,7 @@ def test_round67_polarity_model_on_small_films_as_the_card_tells_it():
 
 def test_the_bundled_polarity_model_is_round67s():
     cfg = PRETRAINED[POLARITY_MODEL]
-    data = weights_path(cfg).read_bytes()
-    assert hashlib.sha256(data).hexdigest() == cfg.sha256 and "--small-field" in cfg.training_data
+    assert sha256_of(weights_path(cfg)) == cfg.sha256 and "--small-field" in cfg.training_data
     test = load("polarity_model_small_field.json")["test"]
     assert test["adult_clean"]["upright_called_inverted"] == test["adult_clean"]["inverted_missed"] == 0
     assert test["v7_clean"]["upright_called_inverted"] == test["v7_clean"]["inverted_missed"] == 0
