@@ -7,7 +7,7 @@ import pytest
 
 import lungseg.inference.body_crop as body_crop_module
 from lungseg.evaluation.metrics import overlap_metrics
-from lungseg.inference.body_crop import BACKGROUND, body_box, cropped, paste_logits
+from lungseg.inference.body_crop import BACKGROUND, band_box, body_box, cropped, paste_logits
 from lungseg.inference.pipeline import probabilities_at
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay
@@ -149,3 +149,42 @@ def test_the_polarity_check_judges_the_crop_the_model_sees(monkeypatch):
         found[on_crop] = ("inverted_input" in result.measurements["flags"], overlap_metrics(result.mask, truth)["dice"])
     assert found[False][0] and found[False][1] < 0.5  # turned over: the body's tissue taken for lung
     assert not found[True][0] and found[True][1] > 0.9
+
+
+def shuttered(side: int = 256, top: int = 30, right: int = 20, value: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(film, lung mask): a chest filling the film, textured so that no row or column of it is flat, with a flat
+    shutter band of ``value`` over its top ``top`` rows and its right ``right`` columns."""
+    mask = lungs(side)
+    film = np.where(mask, 0.25, 0.7).astype(np.float32)
+    yy, xx = np.mgrid[:side, :side]
+    film += 0.05 * np.sin(xx / 3.0 + yy / 7.0)  # every row and column of the chest varies along it
+    film[:top] = value
+    film[:, side - right :] = value
+    return film, mask
+
+
+def test_the_band_box_is_the_film_inside_its_shutters():
+    film, _ = shuttered(400, top=40, right=30)
+    y0, y1, x0, x1 = band_box(XRay(film), 100)  # every 4th pixel judged: the box starts within a step of the band
+    assert 37 <= y0 <= 40 and y1 == 400 and x0 == 0 and 370 <= x1 <= 373
+
+
+def test_no_band_box_without_bands_or_with_too_little_inside():
+    assert band_box(XRay(shuttered(256, top=0, right=0)[0]), 64) is None  # a film with no flat band
+    assert band_box(XRay(shuttered(256, top=2, right=0)[0]), 256) is None  # 2 rows of 256: under 1% of the side
+    assert band_box(XRay(shuttered(256, top=150, right=0)[0]), 64) is None  # what is inside is under half the side
+
+
+def test_the_band_crop_feeds_the_model_the_exposed_film_alone(monkeypatch):
+    film, truth = shuttered(256, top=40, right=30, value=0.6)
+    truth[:40] = False  # nothing can be drawn under a shutter
+    truth[:, 226:] = False
+    seen = {}
+    for band in (False, True):
+        monkeypatch.setattr(body_crop_module, "BAND_CROP", band)
+        model = DarkGreyIsLung()
+        result = Segmenter(model, 64, "none", threshold=0.5, quality=False)(XRay(film))
+        assert result.mask.shape == film.shape and not result.mask[:38].any()  # in place on the whole film
+        seen[band] = (np.isclose(model.inputs[0], 0.6).mean(), overlap_metrics(result.mask, truth)["dice"])
+    assert seen[False][0] > 0.2 and seen[True][0] < 0.02  # the shutters were a fifth of the input; now none of it
+    assert seen[True][1] > 0.9

@@ -208,7 +208,7 @@ def test_round45_lateral_guard_fails_its_criterion_as_the_card_tells_it():
 
 
 def test_round59_int8_parity_as_the_readme_tells_it():
-    now = load("int8_parity.json")["sets"]
+    now = load("history/int8_parity_before71.json")["sets"]  # round 71's band crop moved the file since
     under = sorted(k for k, x in now.items() if k.endswith("_test") and x["min_agreement"] < 0.995)
     assert under == ["shenzhen_test", "wingspan_test"]
     m = now["montgomery_test"]

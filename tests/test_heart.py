@@ -43,7 +43,7 @@ def segmenter() -> Segmenter:
     return lung.with_heart(Segmenter(Band(0.3), 128, "none", threshold=0.5, target="heart"))
 
 
-def test_heart_labels_measurements_and_ctr():
+def test_heart_labels_measurements_and_ctr(no_band_crop):
     image, lungs, heart = film()
     result = segmenter()(image)
     assert (result.heart == heart).all() and (result.mask == lungs).all()
@@ -83,7 +83,7 @@ class LungsAndHeart(torch.nn.Module):
         return torch.cat([Band(0.6)(x), Band(0.3)(x)], dim=1)
 
 
-def test_one_model_with_a_heart_channel_gives_lungs_heart_and_ctr(tmp_path):
+def test_one_model_with_a_heart_channel_gives_lungs_heart_and_ctr(tmp_path, no_band_crop):
     image, lungs, heart = film()
     joint = Segmenter(LungsAndHeart(), 128, "none", threshold=0.5, target="lungs+heart", heart_threshold=0.5)
     assert joint.has_heart and joint.target == "lungs" and joint.heart is None

@@ -48,7 +48,7 @@ def checkpoint(tmp_path):
     return path
 
 
-def test_labels_right_lung_is_image_left(segmenter):
+def test_labels_right_lung_is_image_left(segmenter, no_band_crop):
     result = segmenter(two_lungs(120, 160))
     assert result.mask.shape == result.labels.shape == (120, 160)
     assert set(np.unique(result.labels)) == {0, 1, 2}

@@ -20,6 +20,7 @@ from dataclasses import replace
 import numpy as np
 
 from lungseg.inference.dark_field import dark_field
+from lungseg.inference.film_bands import flat_bands
 from lungseg.inference.lazy_scipy import ndimage
 from lungseg.inference.pipeline import SegmentationResult
 from lungseg.io.reader import XRay
@@ -27,6 +28,9 @@ from lungseg.io.reader import XRay
 CROP = True  # round 64 (runs/criterion64.txt: judged on validation first)
 FINISH_ON_CROP = True  # round 65 (runs/criterion65.txt): post-processing, completion, measurement on the crop too
 POLARITY_ON_CROP = True  # round 66 (runs/criterion66.txt): the polarity check and its veto judge the crop
+BAND_CROP = True  # round 71 (runs/criterion71.txt): a film with flat bands at its edges is cropped to inside them
+MIN_BAND = 0.01  # ... when a band reaches at least this share of the film's height (width)
+MIN_INSIDE = 0.5  # ... and what lies inside the bands is at least this share of each side
 MAX_FIELD = 0.95  # the dark field may cover up to this share of the film here (0.8 for making it flat)
 MAX_BODY = 0.5  # crop only when the body's box, with its margin, covers at most this share of the film
 MARGIN = 0.05  # the box grows by this share of each side of the film, on every side
@@ -56,6 +60,26 @@ def body_box(xray: XRay, size: int) -> Box | None:
         return None
     h, w = xray.shape
     return math.floor(y0 * h), math.ceil(y1 * h), math.floor(x0 * w), math.ceil(x1 * w)
+
+
+def band_box(xray: XRay, size: int) -> Box | None:
+    """The box inside the flat bands at the film's edges (shutters, padding: :func:`~lungseg.inference.film_bands.
+    flat_bands` on every n-th pixel), or None when no band reaches :data:`MIN_BAND` of its side or the inside is
+    under :data:`MIN_INSIDE` of a side. Round 71: equalisation and the lung model then see the exposed film alone,
+    as they do a film without shutters. A band's last rows between two sampled ones stay in the box."""
+    step = max(1, min(xray.shape) // size)
+    small = np.asarray(xray[::step, ::step], np.float32)
+    shares = flat_bands(small)
+    if max(shares) < MIN_BAND:
+        return None
+    sh, sw = small.shape
+    top, bottom, left, right = (round(share * n) for share, n in zip(shares, (sh, sh, sw, sw), strict=True))
+    h, w = xray.shape
+    y0, x0 = max(0, (top - 1) * step + 1), max(0, (left - 1) * step + 1)
+    y1, x1 = min(h, (sh - bottom) * step), min(w, (sw - right) * step)
+    if y1 - y0 < MIN_INSIDE * h or x1 - x0 < MIN_INSIDE * w:
+        return None
+    return y0, y1, x0, x1
 
 
 def cropped(xray: XRay, box: Box) -> XRay:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lungseg.inference import body_crop, polarity
-from lungseg.inference.body_crop import body_box, cropped
+from lungseg.inference.body_crop import band_box, body_box, cropped
 from lungseg.inference.pipeline import to_working
 from lungseg.inference.polarity import inverted, is_inverted, lungs_prefer_as_came, turned_for_veto
 
@@ -50,12 +50,15 @@ def upright(seg: Segmenter, item: dict) -> dict:
 
 def crop(seg: Segmenter, item: dict) -> dict:
     """With :data:`body_crop.CROP`: a small chest in a large dark field becomes the model's whole input (the box kept
-    as ``box`` for :meth:`~lungseg.inference.segmenter.Segmenter.finish_item`); else the item as it is."""
+    as ``box`` for :meth:`~lungseg.inference.segmenter.Segmenter.finish_item`), and with :data:`body_crop.BAND_CROP`
+    the film inside flat bands at its edges; else the item as it is."""
     h = seg.heart
     beside = h is not None and (h.image_size, h.intensity) != (seg.image_size, seg.intensity)
     if not body_crop.CROP or seg.edge_model is not None or beside:  # those read the whole film's input
         return item
     box = body_box(item["xray"], seg.image_size)
+    if box is None and body_crop.BAND_CROP:  # round 71: shutters and padding at the film's edges cropped away
+        box = band_box(item["xray"], seg.image_size)
     if box is None:
         return item
     return {**item, "work": to_working(cropped(item["xray"], box), seg.image_size, seg.intensity), "box": box}

@@ -1,0 +1,62 @@
+"""Figures against the JSON they come from: round 71 of #9 (flat shutter and padding bands at a film's edges cropped
+away before the lung model), its criterion on validation and the test reruns it made."""
+
+import sys
+
+import lungseg.inference.body_crop as body_crop
+
+from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures_round66 import cases
+
+STEPS = ("disease", "moved", "flat", "shuttered")
+
+
+def test_round71_passes_its_criterion_on_validation():
+    assert body_crop.BAND_CROP is True
+    before, after = (load(f"portable_stages_draws4_round{n}.json")["summary"]["shipped"] for n in (65, 71))
+    assert after["shuttered"]["mean"] >= before["shuttered"]["mean"] + 0.002
+    assert all(after[s]["mean"] >= before[s]["mean"] - 0.0005 for s in STEPS)
+    assert all(after[s]["under_0.85"] <= before[s]["under_0.85"] for s in STEPS)
+    rows = [(load(f"{n}.json")["perturbations"]) for n in ("history/robustness_val_before71", "robustness_val")]
+    assert all(rows[1][k]["mean"] >= rows[0][k]["mean"] - 0.0005 for k in rows[0])
+    chest = [cases(n) for n in ("history/small_chest_before71.json", "small_chest.json")]
+    assert all(chest[1][c]["mean"] >= chest[0][c]["mean"] - 0.0005 for c in chest[0])
+    off, on = (load(f"validation_choice_round71{n}.json")["results"]["shipped"] for n in ("_off", ""))
+    assert on["clean"] >= off["clean"] - 0.0005 and on["simulated_mean"] >= off["simulated_mean"] - 0.0005
+    assert on["v7_pneumonia"] >= off["v7_pneumonia"] - 0.002
+    assert on["lung_over_heart"] <= off["lung_over_heart"] + 0.002
+    card = flat("MODEL_CARD.md")
+    s0, s1 = before["shuttered"], after["shuttered"]
+    assert (f"shuttered {s0['mean']} -> {s1['mean']} (films under 0.85 {s0['under_0.85']} -> {s1['under_0.85']}; "
+            f"the lung model alone") in card  # fmt: skip
+    assert f"clean {off['clean']} -> {on['clean']}, simulated {off['simulated_mean']} -> {on['simulated_mean']}" in card
+    wider = "zoom out 20% (wider field)"
+    assert f"the wider field {rows[0][wider]['mean']} -> {rows[1][wider]['mean']}" in card
+
+
+def test_round71_reaches_the_test_films_its_count_names():
+    sys.path.insert(0, str(BENCH))
+    from body_crop_count import render
+
+    result = load("body_crop_count.json")
+    assert (BENCH / "body_crop_count.md").read_text() == render(result)
+    counts = {name: len(row["band_cropped"]) for name, row in result["sets"].items()}
+    assert counts == {"montgomery_test": 48, "shenzhen_test": 0, "wingspan_test": 0, "v7_test": 19}
+    assert not any(row["cropped"] for row in result["sets"].values())  # the body crop still crops none
+    assert "48 of the 69 Montgomery test films" in flat("MODEL_CARD.md")
+
+
+def test_round71_test_reruns_as_the_docs_tell_them():
+    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    old, new = (load(f"{n}.json")["results"]["shipped"] for n in ("history/accuracy_before71", "accuracy"))
+    m0, m1 = old["montgomery_test"], new["montgomery_test"]
+    tb = [r["groups"]["abnormal"]["dice_mean"] for r in (m0, m1)]
+    assert f"Montgomery {m0['dice_mean']} -> {m1['dice_mean']} (TB films {tb[0]} -> {tb[1]}" in card
+    assert all(old[k]["dice_mean"] == new[k]["dice_mean"] for k in ("shenzhen_test", "wingspan_test"))
+    p0, p1 = (load(f"{n}.json")["summary"]["shipped"]["shuttered"]
+              for n in ("history/portable_stages_test_before71", "portable_stages_test"))  # fmt: skip
+    assert f"shuttered {p0['mean']} -> {p1['mean']} (films under 0.85 {p0['under_0.85']} -> {p1['under_0.85']};" in card
+    assert (f"the shuttered step rose from {p0['mean']} to {p1['mean']} (films under Dice 0.85: {p0['under_0.85']} -> "
+            f"{p1['under_0.85']})") in readme  # fmt: skip
+    q0, q1 = (load(f"{n}.json")["eval"]["quality"] for n in ("history/quality_before71", "quality"))
+    assert f"Spearman {q0['spearman']} -> {q1['spearman']}, AUROC {q0['auroc_bad']} -> {q1['auroc_bad']}" in card
