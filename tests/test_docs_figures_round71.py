@@ -60,3 +60,20 @@ def test_round71_test_reruns_as_the_docs_tell_them():
             f"{p1['under_0.85']})") in readme  # fmt: skip
     q0, q1 = (load(f"{n}.json")["eval"]["quality"] for n in ("history/quality_before71", "quality"))
     assert f"Spearman {q0['spearman']} -> {q1['spearman']}, AUROC {q0['auroc_bad']} -> {q1['auroc_bad']}" in card
+
+
+def test_shutter_variants_before_and_after_round71():
+    sys.path.insert(0, str(BENCH))
+    from shutter_variants import render
+
+    after, before = load("shutter_variants.json"), load("shutter_variants_r71off.json")
+    for result in (after, before):
+        assert (BENCH / f"{'shutter_variants' if result is after else 'shutter_variants_r71off'}.md").read_text() \
+            == render(result)  # fmt: skip
+    assert after["band_crop"] is True and before["band_crop"] is False and after["n_cases"] == before["n_cases"] == 100
+    a, b = after["variants"], before["variants"]
+    assert all(a[v]["mean"] > b[v]["mean"] for v in a)  # round 71 helps every kind of shutter
+    card = flat("MODEL_CARD.md")
+    quoted = ", ".join(f"{v} {b[v]['mean']} -> {a[v]['mean']}" for v in a)
+    assert f"before -> after round 71: {quoted}." in card
+    assert f"it finds a band on {a['noisy']['cropped']} of the 100 noisy cases only" in card

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lungseg.inference.film_bands import flat_bands, outside_bands
+from lungseg.inference.film_bands import flat_bands, flat_lines, outside_bands
 from lungseg.inference.shape_completion import complete_shape, shape_input
 
 from .test_shape_apart import found
@@ -38,6 +38,28 @@ def test_noise_or_a_flat_film_is_no_band():
     film[:10] = 0.5 + np.random.default_rng(1).normal(0, 0.05, (10, 80))  # a noisy band: not flat
     assert flat_bands(film)[0] == 0.0
     assert flat_bands(np.full((50, 50), 0.3)) == (0.0, 0.0, 0.0, 0.0)
+
+
+def chest_like(h: int = 120, w: int = 100, sigma: float = 0.01) -> np.ndarray:
+    """Smooth structure over many pixels (a chest's broad shapes), with a little noise on it."""
+    yy, xx = np.mgrid[:h, :w] / np.array([h, w])[:, None, None]
+    noise = np.random.default_rng(2).normal(0, sigma, (h, w))
+    return 0.5 + 0.2 * np.sin(6 * xx + 1) * np.cos(5 * yy + 1) + 0.1 * xx + noise
+
+
+def test_a_noisy_shutter_counts_when_noise_alone_explains_its_spread():
+    film = chest_like()
+    film[:15] = 0.9 + np.random.default_rng(3).normal(0, 0.015, (15, 100))  # detector noise on a white shutter
+    assert flat_bands(film) == (0.0, 0.0, 0.0, 0.0)  # round 71's rule: too noisy to be flat
+    assert flat_bands(film, noise_aware=True) == (0.125, 0.0, 0.0, 0.0)  # round 72's: 15 of 120 rows
+
+
+def test_noise_aware_rows_across_structure_stay_unflat():
+    film = chest_like(sigma=0.02)
+    assert not flat_lines(film).any() and not flat_lines(film, noise_aware=True).any()
+    assert flat_bands(film, noise_aware=True) == (0.0, 0.0, 0.0, 0.0)  # no band in from any edge
+    strong = np.full((4, 100), 0.5) + np.random.default_rng(4).normal(0, 0.08, (4, 100))  # noise, but too much of it
+    assert not flat_lines(strong, noise_aware=True).any()
 
 
 def test_outside_bands_scales_the_shares_to_the_masks_size():

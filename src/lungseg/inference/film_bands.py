@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 FLAT_STD = 0.01  # a row or column of the film in [0, 1] is flat at or below this standard deviation along it
+NOISE_RATIO = 1.25  # ... or (noise_aware) at most this times the spread its neighbour differences give noise alone
+MAX_NOISY_STD = 0.05  # ... and then at most this standard deviation
 
 
 def _leading(flags: np.ndarray) -> int:
@@ -18,18 +20,33 @@ def _leading(flags: np.ndarray) -> int:
     return len(flags) if flags.all() else int(np.argmin(flags))
 
 
-def flat_bands(image: np.ndarray, flat_std: float = FLAT_STD) -> tuple[float, float, float, float]:
+def flat_lines(lines: np.ndarray, flat_std: float = FLAT_STD, noise_aware: bool = False) -> np.ndarray:
+    """(n,) bool: which rows of ``lines`` (n, m) are flat: a standard deviation along the row of at most ``flat_std``,
+    or, ``noise_aware``, one that noise alone explains (round 72): at most :data:`NOISE_RATIO` times what the
+    differences between neighbouring pixels give white noise (their spread / sqrt 2) and at most
+    :data:`MAX_NOISY_STD`. A row across anatomy varies over many pixels, far more than from one pixel to the next."""
+    spread = lines.std(axis=1)
+    flat = spread <= flat_std
+    if noise_aware and lines.shape[1] > 2:
+        noise = np.diff(lines, axis=1).std(axis=1) / np.sqrt(2)
+        flat |= (spread <= NOISE_RATIO * noise) & (spread <= MAX_NOISY_STD)
+    return flat
+
+
+def flat_bands(image: np.ndarray, flat_std: float = FLAT_STD,
+               noise_aware: bool = False) -> tuple[float, float, float, float]:
     """(top, bottom, left, right): the share of the film's height (width) that the flat band at each edge covers
     (0: none); all 0 for a film flat throughout (nothing to tell a band from). Columns are judged between the row
-    bands, then rows between the column bands (a shutter of one value across a padding of another)."""
+    bands, then rows between the column bands (a shutter of one value across a padding of another). ``noise_aware``:
+    a noisy band counts too (:func:`flat_lines`)."""
     h, w = image.shape
     top, bottom, left, right = 0, 0, 0, 0
     for _ in range(2):
-        rows = image[:, left : w - right].std(axis=1) <= flat_std
+        rows = flat_lines(image[:, left : w - right], flat_std, noise_aware)
         if rows.all():
             return 0.0, 0.0, 0.0, 0.0
         top, bottom = _leading(rows), _leading(rows[::-1])
-        cols = image[top : h - bottom].std(axis=0) <= flat_std
+        cols = flat_lines(image[top : h - bottom].T, flat_std, noise_aware)
         if cols.all():
             return 0.0, 0.0, 0.0, 0.0
         left, right = _leading(cols), _leading(cols[::-1])
