@@ -68,7 +68,7 @@ def shuttered(film: np.ndarray, variant: str, rng: np.random.Generator) -> np.nd
         out[m] = value
     if variant == "labelled":
         top = np.flatnonzero(masks[0].all(axis=1))
-        h, w = film.shape
+        w = film.shape[1]
         for _ in range(int(rng.integers(1, 4))):
             bh = max(2, int(rng.uniform(0.3, 0.7) * max(len(top), 4)))
             bw = int(rng.uniform(0.05, 0.15) * w)
