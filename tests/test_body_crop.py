@@ -188,3 +188,25 @@ def test_the_band_crop_feeds_the_model_the_exposed_film_alone(monkeypatch):
         seen[band] = (np.isclose(model.inputs[0], 0.6).mean(), overlap_metrics(result.mask, truth)["dice"])
     assert seen[False][0] > 0.2 and seen[True][0] < 0.02  # the shutters were a fifth of the input; now none of it
     assert seen[True][1] > 0.9
+
+
+def test_a_band_crop_can_be_finished_on_the_whole_film(monkeypatch):
+    film, truth = shuttered(256, top=40, right=30, value=0.6)
+    truth[:40] = False
+    truth[:, 226:] = False
+    finished = {}
+    for whole in (False, True):
+        monkeypatch.setattr(body_crop_module, "BAND_FINISH_WHOLE", whole)
+        seg = Segmenter(DarkGreyIsLung(), 64, "none", threshold=0.5, quality=False)
+        shapes: list = []
+
+        def spy(xray, *a, _shapes=shapes, _original=seg.finish, **k):
+            _shapes.append(xray.shape)
+            return _original(xray, *a, **k)
+
+        monkeypatch.setattr(seg, "finish", spy)
+        result = seg(XRay(film))
+        finished[whole] = (shapes, overlap_metrics(result.mask, truth)["dice"], result.mask[:38].any())
+    (crop,), (whole,) = finished[False][0], finished[True][0]
+    assert abs(crop[0] - 216) <= 4 and abs(crop[1] - 226) <= 4 and whole == (256, 256)  # the crop, or the whole film
+    assert all(d > 0.9 and not band for _, d, band in finished.values())  # the lungs in place; none in a band

@@ -9,7 +9,9 @@ on a grid over the whole film, sure background outside the box (round 64 of #9).
 post-processed, completed by the shape model and measured, and the result put back on the film (:func:`placed`): the
 completion on the whole film saw the small chest again and undid the crop (``MODEL_CARD.md``). Since round 66 the
 film is cropped before the polarity check, which then judges the body as the model sees it (a large black field had
-it call upright films inverted: ``Segmenter.prepared``).
+it call upright films inverted: ``Segmenter.prepared``). Since round 71 a film with flat bands at its edges (shutters,
+padding: :func:`band_box`) is cropped to inside them the same way; rounds 72 (noisy bands, :data:`BAND_NOISE`) and 73
+(finishing such a crop on the whole film, :data:`BAND_FINISH_WHOLE`) were tried and are off (``MODEL_CARD.md``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ FINISH_ON_CROP = True  # round 65 (runs/criterion65.txt): post-processing, compl
 POLARITY_ON_CROP = True  # round 66 (runs/criterion66.txt): the polarity check and its veto judge the crop
 BAND_CROP = True  # round 71 (runs/criterion71.txt): a film with flat bands at its edges is cropped to inside them
 BAND_NOISE = False  # round 72 (runs/criterion72.txt): a band with noise on it counts too (film_bands.flat_lines)
+BAND_FINISH_WHOLE = False  # round 73 (runs/criterion73.txt): a band crop's logits finished on the whole film
 MIN_BAND = 0.01  # ... when a band reaches at least this share of the film's height (width)
 MIN_INSIDE = 0.5  # ... and what lies inside the bands is at least this share of each side
 MAX_FIELD = 0.95  # the dark field may cover up to this share of the film here (0.8 for making it flat)

@@ -56,9 +56,11 @@ def crop(seg: Segmenter, item: dict) -> dict:
     beside = h is not None and (h.image_size, h.intensity) != (seg.image_size, seg.intensity)
     if not body_crop.CROP or seg.edge_model is not None or beside:  # those read the whole film's input
         return item
-    box = body_box(item["xray"], seg.image_size)
+    box, band = body_box(item["xray"], seg.image_size), False
     if box is None and body_crop.BAND_CROP:  # round 71: shutters and padding at the film's edges cropped away
         box = band_box(item["xray"], seg.image_size)
+        band = box is not None
     if box is None:
         return item
-    return {**item, "work": to_working(cropped(item["xray"], box), seg.image_size, seg.intensity), "box": box}
+    work = to_working(cropped(item["xray"], box), seg.image_size, seg.intensity)
+    return {**item, "work": work, "box": box, "band": band}

@@ -262,9 +262,10 @@ class Segmenter:
     def finish_item(self, item: dict, lungs: np.ndarray, heart: np.ndarray | None) -> SegmentationResult:
         """One item's result from its logits (C, S, S); a cropped item's (:func:`~lungseg.inference.prepare.crop`)
         finished on the whole film with its logits put back there, or (:data:`body_crop.FINISH_ON_CROP`) on the crop
-        and then put back."""
+        and then put back; a band crop's (round 71) on the whole film only with :data:`body_crop.BAND_FINISH_WHOLE`."""
         xray, box = item["xray"], item.get("box")
-        if box is not None and body_crop.FINISH_ON_CROP:  # completion sees the body as the lung model did
+        on_crop = body_crop.FINISH_ON_CROP and not (item.get("band") and body_crop.BAND_FINISH_WHOLE)
+        if box is not None and on_crop:  # completion sees the body as the lung model did
             part = cropped(xray, box)
             return placed(self.finish(part, self.refined(part, lungs[:1]), item["source"], heart), xray, box)
         if box is not None:  # the body's box: its logits put back on the whole film
