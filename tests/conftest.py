@@ -58,7 +58,8 @@ def onnx_cache(tmp_path_factory) -> Path:
 @pytest.fixture
 def no_band_crop(monkeypatch) -> None:
     """The band crop (round 71) off: a synthetic film on a flat background has flat bands at its edges and would be
-    cropped and resampled, where a test compares the masks pixel for pixel with what it drew."""
+    cropped and resampled, where a test compares the masks pixel for pixel with what it drew; and a body as flat as
+    the band around it lets round 74's band run on into the lungs (no real film is that flat)."""
     from lungseg.inference import body_crop
 
     monkeypatch.setattr(body_crop, "BAND_CROP", False)

@@ -62,6 +62,24 @@ def test_noise_aware_rows_across_structure_stay_unflat():
     assert not flat_lines(strong, noise_aware=True).any()
 
 
+def test_a_band_goes_on_over_a_label_burned_into_it():
+    film = chest_like(200, 160, sigma=0.02)
+    film[:20] = 1.0  # a white shutter over the top 20 rows ...
+    film[5:12, 30:60] = 0.1  # ... with a dark label in it from row 5
+    assert flat_bands(film) == (0.025, 0.0, 0.0, 0.0)  # round 71's rule stops at the label
+    assert flat_bands(film, labels=True) == (0.1, 0.0, 0.0, 0.0)  # round 74's goes on to the shutter's edge
+
+
+def test_a_label_band_never_starts_a_band_nor_runs_into_the_chest():
+    film = chest_like(200, 160, sigma=0.02)
+    film[0:8, 30:60] = 0.1  # a label at the very edge: no flat row before it, so no band
+    film[:8, :30] = film[:8, 60:] = 1.0
+    assert flat_bands(film, labels=True)[0] == 0.0
+    film = chest_like(200, 160, sigma=0.02)
+    film[:10] = 0.0  # black padding over rows whose chest part is narrow: the band stops where the chest starts
+    assert flat_bands(film, labels=True) == (0.05, 0.0, 0.0, 0.0)
+
+
 def test_outside_bands_scales_the_shares_to_the_masks_size():
     mask = np.ones((200, 160), bool)
     out = outside_bands(mask, (0.1, 0.0, 0.0, 0.25))

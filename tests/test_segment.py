@@ -60,7 +60,7 @@ def test_labels_right_lung_is_image_left(segmenter, no_band_crop):
     assert m["area_px"] == int(result.mask.sum()) and m["flags"] == ""
 
 
-def test_postprocess_removes_specks_and_fills_holes(segmenter):
+def test_postprocess_removes_specks_and_fills_holes(segmenter, no_band_crop):
     image = two_lungs(128, 128)
     image[5:8, 5:8] = 40  # a dark speck far from the lungs
     image[60:63, 36:39] = 200  # a bright hole inside the image-left lung
@@ -243,7 +243,7 @@ def test_batches_close_early_at_the_byte_budget(tmp_path):
     assert list(index_batches(missing, 2, max_bytes=400)) == [[0, 1], [2]]
 
 
-def test_large_films_are_post_processed_at_a_bounded_side(segmenter):
+def test_large_films_are_post_processed_at_a_bounded_side(segmenter, no_band_crop):
     """Post-processing at 300 px or at 1024 px: the same full-size lungs (to the outline), and the true ones."""
     from lungseg.evaluation.metrics import overlap_metrics
 

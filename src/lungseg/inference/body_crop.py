@@ -33,6 +33,7 @@ POLARITY_ON_CROP = True  # round 66 (runs/criterion66.txt): the polarity check a
 BAND_CROP = True  # round 71 (runs/criterion71.txt): a film with flat bands at its edges is cropped to inside them
 BAND_NOISE = False  # round 72 (runs/criterion72.txt): a band with noise on it counts too (film_bands.flat_lines)
 BAND_FINISH_WHOLE = False  # round 73 (runs/criterion73.txt): a band crop's logits finished on the whole film
+BAND_LABELS = True  # round 74 (runs/criterion74.txt): a band goes on over a label burned into it
 MIN_BAND = 0.01  # ... when a band reaches at least this share of the film's height (width)
 MIN_INSIDE = 0.5  # ... and what lies inside the bands is at least this share of each side
 MAX_FIELD = 0.95  # the dark field may cover up to this share of the film here (0.8 for making it flat)
@@ -73,7 +74,7 @@ def band_box(xray: XRay, size: int) -> Box | None:
     as they do a film without shutters. A band's last rows between two sampled ones stay in the box."""
     step = max(1, min(xray.shape) // size)
     small = np.asarray(xray[::step, ::step], np.float32)
-    shares = flat_bands(small, noise_aware=BAND_NOISE)
+    shares = flat_bands(small, noise_aware=BAND_NOISE, labels=BAND_LABELS)
     if max(shares) < MIN_BAND:
         return None
     sh, sw = small.shape

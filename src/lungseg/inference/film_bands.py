@@ -13,6 +13,8 @@ import numpy as np
 FLAT_STD = 0.01  # a row or column of the film in [0, 1] is flat at or below this standard deviation along it
 NOISE_RATIO = 1.25  # ... or (noise_aware) at most this times the spread its neighbour differences give noise alone
 MAX_NOISY_STD = 0.05  # ... and then at most this standard deviation
+LABEL_SHARE = 0.7  # (labels) a flat band goes on over rows with at least this share of pixels at its value ...
+LABEL_TOL = 0.01  # ... within this of it
 
 
 def _leading(flags: np.ndarray) -> int:
@@ -33,23 +35,37 @@ def flat_lines(lines: np.ndarray, flat_std: float = FLAT_STD, noise_aware: bool 
     return flat
 
 
-def flat_bands(image: np.ndarray, flat_std: float = FLAT_STD,
-               noise_aware: bool = False) -> tuple[float, float, float, float]:
+def _band(lines: np.ndarray, flat: np.ndarray, labels: bool) -> int:
+    """How many of ``lines`` (n, m), from the first on, make the band: the leading ``flat`` ones, and with ``labels``
+    (round 74) the rows after them with at least :data:`LABEL_SHARE` of their pixels within :data:`LABEL_TOL` of the
+    band's value (a label burned into a shutter); a band never starts on such a row."""
+    count = _leading(flat)
+    if not labels or count == 0 or count == len(lines):
+        return count
+    value = float(np.median(lines[:count]))
+    close = (np.abs(lines[count:] - value) <= LABEL_TOL).mean(axis=1) >= LABEL_SHARE
+    return count + _leading(close)
+
+
+def flat_bands(image: np.ndarray, flat_std: float = FLAT_STD, noise_aware: bool = False,
+               labels: bool = False) -> tuple[float, float, float, float]:
     """(top, bottom, left, right): the share of the film's height (width) that the flat band at each edge covers
     (0: none); all 0 for a film flat throughout (nothing to tell a band from). Columns are judged between the row
     bands, then rows between the column bands (a shutter of one value across a padding of another). ``noise_aware``:
-    a noisy band counts too (:func:`flat_lines`)."""
+    a noisy band counts too (:func:`flat_lines`); ``labels``: a band goes on over a label in it (:func:`_band`)."""
     h, w = image.shape
     top, bottom, left, right = 0, 0, 0, 0
     for _ in range(2):
         rows = flat_lines(image[:, left : w - right], flat_std, noise_aware)
         if rows.all():
             return 0.0, 0.0, 0.0, 0.0
-        top, bottom = _leading(rows), _leading(rows[::-1])
+        part = image[:, left : w - right]
+        top, bottom = _band(part, rows, labels), _band(part[::-1], rows[::-1], labels)
         cols = flat_lines(image[top : h - bottom].T, flat_std, noise_aware)
         if cols.all():
             return 0.0, 0.0, 0.0, 0.0
-        left, right = _leading(cols), _leading(cols[::-1])
+        part = image[top : h - bottom].T
+        left, right = _band(part, cols, labels), _band(part[::-1], cols[::-1], labels)
     return top / h, bottom / h, left / w, right / w
 
 
