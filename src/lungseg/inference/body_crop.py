@@ -10,7 +10,8 @@ post-processed, completed by the shape model and measured, and the result put ba
 completion on the whole film saw the small chest again and undid the crop (``MODEL_CARD.md``). Since round 66 the
 film is cropped before the polarity check, which then judges the body as the model sees it (a large black field had
 it call upright films inverted: ``Segmenter.prepared``). Since round 71 a film with flat bands at its edges (shutters,
-padding: :func:`band_box`) is cropped to inside them the same way; rounds 72 (noisy bands, :data:`BAND_NOISE`) and 73
+padding: :func:`band_box`) is cropped to inside them the same way, and since round 74 a band runs on over a label
+burned into it (:data:`BAND_LABELS`); rounds 72 (noisy bands, :data:`BAND_NOISE`) and 73
 (finishing such a crop on the whole film, :data:`BAND_FINISH_WHOLE`) were tried and are off (``MODEL_CARD.md``).
 """
 
