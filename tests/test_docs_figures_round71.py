@@ -130,3 +130,13 @@ def test_round74_passes_its_criterion_on_validation_and_its_reruns():
            f"{old['dice_min']} -> {new['dice_min']})" in card  # fmt: skip
     q0, q1 = (load(f"{n}.json")["eval"]["quality"] for n in ("history/quality_before74", "quality"))
     assert f"Spearman {q0['spearman']} -> {q1['spearman']}, AUROC {q0['auroc_bad']} -> {q1['auroc_bad']}" in card
+
+
+def test_round74_mends_round73s_case():
+    now, off = (load(f"{n}.json")["variants"] for n in ("shutter_variants", "shutter_variants_r71off"))
+    worst = min(d1 - d0 for v in now for (_, d1, _), (_, d0, _) in zip(now[v]["cases"], off[v]["cases"], strict=True))
+    assert worst > -0.02  # no case more than 0.02 under the same case with no band crop at all
+    before = dict((n, d) for n, d, _ in load("history/shutter_variants_before74.json")["variants"]["tilted"]["cases"])
+    after = dict((n, d) for n, d, _ in now["tilted"]["cases"])
+    case = "MCUCXR_0080_0#1"
+    assert f"({case} tilted {before[case]} -> {after[case]})" in flat("MODEL_CARD.md")
