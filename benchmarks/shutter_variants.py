@@ -93,9 +93,9 @@ def scores(data: Path, draws: int) -> dict:
             film, ref = stages["flat"]
             name = s.name if draw == 0 else f"{s.name}#{draw}"
             for k, variant in enumerate(VARIANTS):
-                case = shuttered(film, variant, np.random.default_rng([7100, i, draw, k]))
-                cropped = body_crop.band_box(XRay(case), seg.image_size) is not None
-                dice = round(overlap_metrics(seg(XRay(case)).mask, ref)["dice"], 4)
+                case = XRay(shuttered(film, variant, np.random.default_rng([7100, i, draw, k])))
+                cropped = body_crop.band_box(case, seg.image_size) is not None
+                dice = round(overlap_metrics(seg(case).mask, ref)["dice"], 4)
                 out[variant].append((name, dice, cropped))
     return out
 

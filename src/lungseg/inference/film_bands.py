@@ -56,15 +56,15 @@ def flat_bands(image: np.ndarray, flat_std: float = FLAT_STD, noise_aware: bool 
     h, w = image.shape
     top, bottom, left, right = 0, 0, 0, 0
     for _ in range(2):
-        rows = flat_lines(image[:, left : w - right], flat_std, noise_aware)
+        part = image[:, left : w - right]
+        rows = flat_lines(part, flat_std, noise_aware)
         if rows.all():
             return 0.0, 0.0, 0.0, 0.0
-        part = image[:, left : w - right]
         top, bottom = _band(part, rows, labels), _band(part[::-1], rows[::-1], labels)
-        cols = flat_lines(image[top : h - bottom].T, flat_std, noise_aware)
+        part = image[top : h - bottom].T
+        cols = flat_lines(part, flat_std, noise_aware)
         if cols.all():
             return 0.0, 0.0, 0.0, 0.0
-        part = image[top : h - bottom].T
         left, right = _band(part, cols, labels), _band(part[::-1], cols[::-1], labels)
     return top / h, bottom / h, left / w, right / w
 
