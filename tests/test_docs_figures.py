@@ -10,6 +10,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "benchmarks"
+LOG = "docs/development_log.md"  # the long record behind the figures; until 2026-12-07 it was the README
 
 
 def load(name: str) -> dict:
@@ -159,7 +160,7 @@ def test_speed_md_is_rendered_from_its_json():
     assert (BENCH / "speed.md").read_text() == render(load("speed.json"))
     s = load("speed.json")
     new, ort, int8 = s["new"], s["new_onnxruntime"], s["new_onnxruntime_int8"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     rate = [r["png512"]["images_per_s"] for r in (new, ort, int8)]
     assert f"{rate[0]} / {rate[1]} / **{rate[2]}** images/s" in readme
     assert f"**{ort['png5000']['seconds']} s and {ort['png5000']['peak_rss_mb']} MB**" in readme
@@ -200,7 +201,7 @@ def test_scaling_figures_are_scaling_json():
 
     result = load("scaling.json")
     assert (BENCH / "scaling.md").read_text() == render(result)
-    readme = flat("README.md")
+    readme = flat(LOG)
     train = {(c["processes"], c["threads_each"]): c["images_per_s"] for c in result["train"]}
     assert f"training at {train[1, 1]} images/s in 1 process x 1 thread, {train[1, 2]} in 1 x 2 threads" in readme
     assert f"and {train[2, 1]} in 2 processes x 1 thread" in readme
@@ -216,7 +217,7 @@ def test_quality_figures_are_quality_json():
     result = load("quality.json")
     assert (BENCH / "quality.md").read_text() == render(result)
     e = result["eval"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"Spearman with true Dice {e['quality']['spearman']} and AUROC {e['quality']['auroc_bad']}" in readme
     assert f"(mean confidence alone: {e['confidence']['spearman']} and {e['confidence']['auroc_bad']}:" in readme
     assert e["false_rejections_clean"] == 0 and "none of the 173 clean test films was rejected" in readme
@@ -240,7 +241,7 @@ def test_int8_md_is_rendered_from_its_json():
     result = load("onnx_int8.json")
     assert (BENCH / "onnx_int8.md").read_text() == render(result)
     v = result["variants"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     ms = [v[k]["forward_ms"] for k in ("onnx_int8_static", "onnx_fp32", "torch")]
     assert f"{ms[0]} vs {ms[1]} ms, torch {ms[2]}" in readme
     dice = [v[k][t] for k in ("onnx_int8_static", "onnx_fp32") for t in ("montgomery_test", "shenzhen_test")]
@@ -277,7 +278,7 @@ def test_shape_prior_md_is_rendered_from_its_json():
     v = weak["validation"]
     assert sum(r["better"] for r in v.values()) > 5 * sum(r["worse"] for r in v.values())
     lost = weak["test"]["montgomery_shenzhen_lost_lung"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"from Dice {lost['off']:.4f} into {lost['on']:.4f} on the {lost['n']} Montgomery/Shenzhen" in readme
     assert f"({lost['better']} better, {lost['worse']} worse;" in readme
     changed = sum(r["changed"] for r in result["validation"].values())
@@ -310,7 +311,7 @@ def test_anatomical_figures_are_its_json():
     rules = [k for k in val if isinstance(val[k], dict)]
     shipped = next(k for k in rules if "shipped" in k)
     assert max(rules, key=lambda k: val[k]["dice_mean"]) == shipped  # chosen on validation
-    readme = flat("README.md")
+    readme = flat(LOG)
     figures = (test["visible"]["dice_mean"], test[shipped]["dice_mean"], val["visible"]["dice_mean"],
                val[shipped]["dice_mean"])  # fmt: skip
     sentence = "Dice {} with the visible field, **{}** with the anatomical convention on the 200 test films ({} -> {}"
@@ -355,7 +356,7 @@ def test_validation_round11_figures_are_its_json():
 
 
 def test_lost_base_figures_are_their_jsons():
-    readme = flat("README.md")
+    readme = flat(LOG)
     weak, weak_base = load("shape_prior_v1.json"), load("shape_prior_v1_base.json")
     shipped, shipped_base = load("shape_prior.json"), load("shape_prior_base.json")
     for part, name in (("test", "montgomery_shenzhen_lost_base"), ("validation", "lost_base")):
@@ -394,7 +395,7 @@ def test_polarity_figures_are_their_json():
     result = load("polarity_model.json")
     assert (BENCH / "polarity_model.md").read_text() == render(result)
     t, d = result["test"], result["montgomery_test_inverted"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"Dice {d['keep']['dice_mean']} as they are and {d['auto']['dice_mean']} with the check" in readme
     wrong = sum(r["upright_called_inverted"] + r["inverted_missed"] for r in t.values())
     assert f"{wrong} of {2 * sum(r['n'] for r in t.values())} held-out films" in readme
@@ -503,7 +504,7 @@ def test_film_aware_shape_model_figures_are_their_jsons():
     assert data["chosen"] == choose(results) == "t0.5_g0.0_f0.05_w1"
     assert PRETRAINED["lungseg-unet-default"].shape_completion  # its settings shipped until round 32
     chosen, none = results[data["chosen"]], results["none"]
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     gain = chosen["v7_pneumonia_vs_none"]
     assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down)" in card
     assert f"clean {chosen['clean']:.4f} (no growth {none['clean']:.4f})" in card
@@ -574,7 +575,7 @@ def test_fast_model_figures_are_their_jsons():
     assert PRETRAINED[FAST_MODEL].shape_completion and ship["clean"] >= off["clean"]
     assert ship["v7_pneumonia"] > off["v7_pneumonia"]  # the shape model on: chosen on validation
     assert all(ship[k] >= best[k] for k in ("clean", "simulated_mean", "heart"))  # the last epoch, not the best
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     assert f"clean {ship['clean']:.4f} (v6.2 {v62['clean']:.4f})" in card
     assert f"simulated disease {ship['simulated_mean']:.4f} ({v62['simulated_mean']:.4f})" in card
     assert f"heart {ship['heart']:.4f} ({v62['heart']:.4f})" in card
@@ -795,7 +796,7 @@ def test_rounds_22_and_23_figures_are_their_jsons():
 
 def test_readme_big_film_figures_are_the_back_to_back_runs():
     """#11: the README's 5000x6000 figures, this tree (big_film.json) against commit 1bbd807 (before lazy_scipy.py)."""
-    readme = flat("README.md")
+    readme = flat(LOG)
     now = load("big_film.json")["results"]["lungseg-unet-default"]
     before = load("big_film_1bbd807.json")["results"]["lungseg-unet-default"]
     film, first = now["film_5000x6000_s"], now["first_mask_s"]
@@ -806,7 +807,7 @@ def test_readme_big_film_figures_are_the_back_to_back_runs():
 
 
 def test_readme_gpu_figures_are_gpu_speed_json():
-    readme = flat("README.md")
+    readme = flat(LOG)
     gpu = load("gpu_speed.json")
     rows = {r["model"]: r for r in gpu["rows"]}
     d, o = rows["default"], rows["original architecture"]
@@ -831,7 +832,7 @@ def test_round24_figures_are_its_json():
 def test_round25_and_tta_figures_are_their_jsons():
     """Round 25: more simulated disease fails or loses; the zooms help the heart only; the v7 gain tracks the
     lungs over the heart."""
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     r = load("validation_choice_round25.json")["results"]
     best = r["v7W_best"]
     assert not passes_rule(best) and f"fails the rule by its clean films ({best['clean']:.4f})" in card
@@ -858,7 +859,7 @@ def test_int8_parity_md_and_readme_are_its_json():
 
     result = load("int8_parity.json")
     assert (BENCH / "int8_parity.md").read_text() == render(result)
-    sets, readme = result["sets"], flat("README.md")
+    sets, readme = result["sets"], flat(LOG)
     sick = sets["v7_pneumonia"]
     assert sick["fp32_dice"] - sick["int8_dice"] > 0.001 or sick["min_agreement"] < 0.995  # why it stays opt-in
     assert (f"pneumonia films {sick['fp32_dice']} -> {sick['int8_dice']}, and one of them agrees with the fp32 mask "
@@ -871,7 +872,7 @@ def test_int8_parity_md_and_readme_are_its_json():
 def test_readme_speed_figures_of_both_vms():
     """#11: the run on the VM with AVX-512 (speed.json) and the one before without it (history/speed_avx2.json);
     the fp32 ceiling is the model's arithmetic at the measured matmul peak."""
-    readme = flat("README.md")
+    readme = flat(LOG)
     s, a = load("speed.json"), json.loads((BENCH / "history" / "speed_avx2.json").read_text())
     assert "AVX-512 yes" in s["machine"] and "AVX-512 no" in a["machine"]
     m = s["model"]
@@ -927,7 +928,7 @@ def test_round27_ema_figures_are_its_json():
 
 def test_readme_big_film_on_the_avx512_vm_is_its_json():
     """#11: the 5000x6000 film's nine fresh runs on the VM with AVX-512, each within the targets."""
-    readme = flat("README.md")
+    readme = flat(LOG)
     b = load("big_film_avx512.json")["results"]["lungseg-unet-default"]
     f, m = b["film_5000x6000_s"], b["first_mask_s"]
     assert f"median **{f['median']} s** ({f['min']}-{f['max']}), {b['peak_mb_max']} MB at most" in readme
@@ -941,8 +942,8 @@ def test_tta_test_figures_are_the_evaluate_summaries():
     assert a["tta"] == [] and b["tta"] == [0.9, 1.0, 1.1] and a["n_images"] == b["n_images"] == 47
     quoted = (f"heart {a['heart_dice_mean']:.4f} -> {b['heart_dice_mean']:.4f}, CTR error "
               f"{a['ctr_error_mean']:.4f} -> {b['ctr_error_mean']:.4f}")  # fmt: skip
-    assert quoted in flat("README.md") and quoted in flat("MODEL_CARD.md")
-    assert f"lungs {a['dice_mean']:.4f} -> {b['dice_mean']:.4f}" in flat("README.md")
+    assert quoted in flat(LOG) and quoted in flat("MODEL_CARD.md")
+    assert f"lungs {a['dice_mean']:.4f} -> {b['dice_mean']:.4f}" in flat(LOG)
     assert b["ctr_error_mean"] >= a["ctr_error_mean"]  # why it stays off
 
 
@@ -971,7 +972,7 @@ def test_openvino_probe_md_and_readme_are_its_json():
     result = load("openvino_probe.json")
     assert (BENCH / "openvino_probe.md").read_text() == render(result)
     speedup = result["onnxruntime_fp32_ms"] / result["openvino_bf16_ms"]
-    assert f"default model {speedup:.1f}x faster in bf16" in flat("README.md")
+    assert f"default model {speedup:.1f}x faster in bf16" in flat(LOG)
     assert result["import"]["onnxruntime_opted_out"]["files"] == []  # what lungseg.telemetry relies on
     assert result["import"]["onnxruntime"]["files"] and result["import"]["openvino"]["files"]
 
@@ -1015,7 +1016,7 @@ def test_round30_shape_model_from_real_failures_figures_are_their_jsons():
     sick = [load(f)["results"]["lungseg-unet-default"]["real"]["v7_pediatric"]["groups"]["pneumonia"]
             for f in ("history/pathology_shape_round16.json", "history/pathology_shape_round30.json")]  # fmt: skip
     assert f"v7 pneumonia\n{sick[0]['dice_mean']:.4f} -> {sick[1]['dice_mean']:.4f}".replace("\n", " ") in card
-    assert f"go from {sick[0]['dice_mean']:.4f} to {sick[1]['dice_mean']:.4f}" in flat("README.md")
+    assert f"go from {sick[0]['dice_mean']:.4f} to {sick[1]['dice_mean']:.4f}" in flat(LOG)
     for name, key in (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")):
         before, after = old["shipped"][key]["dice_mean"], acc[key]["dice_mean"]
         assert f"{name} {before:.4f} -> {after:.4f}" in card and after >= before - 0.0003

@@ -2,7 +2,7 @@
 
 import sys
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, LOG, flat, load
 
 
 def test_archive_md_is_rendered_from_its_json_and_the_marginal_rate_follows_from_the_walls():
@@ -22,7 +22,7 @@ def test_archive_md_is_rendered_from_its_json_and_the_marginal_rate_follows_from
 def test_readme_quotes_the_archive_run():
     data = load("archive_speed.json")["backends"]
     o, t = data["onnxruntime"], data["torch"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     p512 = o["png512"]
     assert (f"{p512['marginal_s_per_film'] * 1000:.1f} ms at 512x512 ({p512['marginal_films_per_s']} "
             f"films/s; 100 films {p512['100_films_per_s']}, 300 films {p512['300_films_per_s']})") in readme
@@ -38,4 +38,4 @@ def test_readme_quotes_the_run_before_torchs_threads():
     new, old = (load(f)["backends"]["torch"]["png512"] for f in ("archive_speed.json",
                                                                  "history/archive_speed_torch_shared_threads.json"))
     assert (f"film at 512 px {old['marginal_films_per_s']} -> {new['marginal_films_per_s']}, 100 films "
-            f"{old['100_films_per_s']} -> {new['100_films_per_s']} images/s") in flat("README.md")
+            f"{old['100_films_per_s']} -> {new['100_films_per_s']} images/s") in flat(LOG)

@@ -3,7 +3,7 @@ lung) and, for #11, which layers int8 keeps in fp32."""
 
 import sys
 
-from .test_docs_figures import BENCH, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, interval, load
 
 ROUND33 = "t0.5_g0.02_f0.05_r0.3_rw1"  # the setting round 33 shipped (round 35 changed it)
 
@@ -47,7 +47,7 @@ def test_round32_choice_on_validation_is_its_json_and_the_shipped_settings():
 def test_round32_test_figures_are_their_jsons():
     acc = load("history/accuracy_shape_round32.json")["results"]["shipped"]
     old = load("history/accuracy_shape_round30.json")["results"]["shipped"]
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     for name, key in (("Shenzhen", "shenzhen_test"), ("Montgomery", "montgomery_test"), ("Wingspan", "wingspan_test")):
         before, after = old[key]["dice_mean"], acc[key]["dice_mean"]
         assert f"{name} {before:.4f} -> {after:.4f}" in card
@@ -79,7 +79,7 @@ def test_int8_layer_choice_is_its_json_and_what_export_does():
     every, shipped = data["variants"]["all int8"], data["variants"]["first convolution fp32 (shipped)"]
     assert shipped["fp32_nodes"] == ["/inc/inc.0/Conv"] and every["fp32_nodes"] == []
     assert shipped["min_dice"] > every["min_dice"] and shipped["films_below_0.995"] < every["films_below_0.995"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"fp32's mask {every['min_dice']} -> {shipped['min_dice']}, films below 0.995 " \
            f"{every['films_below_0.995']} -> {shipped['films_below_0.995']}, the forward pass " \
            f"{every['forward_ms']} -> {shipped['forward_ms']} ms" in readme  # fmt: skip
@@ -89,7 +89,7 @@ def test_int8_layer_choice_is_its_json_and_what_export_does():
 
 
 def test_both_speed_runs_of_round32_are_quoted():
-    readme = flat("README.md")
+    readme = flat(LOG)
     old = "the unchanged first product commit: {} images/s", "(the first product commit {})"
     for name, first in zip(("speed.json", "history/speed_round32_first_run.json"), old, strict=True):
         s = load(name)

@@ -3,7 +3,7 @@ ships) and the mean confidence as the lung model's agreement with the mask (sinc
 
 import sys
 
-from .test_docs_figures import BENCH, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, interval, load
 from .test_docs_figures_round35 import shipped_key
 from .test_docs_figures_round39 import failures_md
 
@@ -88,7 +88,7 @@ def test_confidence_variants_are_their_jsons_and_the_quality_row_is_the_agreemen
     assert (BENCH / "confidence_variants_val.md").read_text() == render_val(load("confidence_variants_val.json"))
     a, m = val["agreement"], val["max_p"]
     assert a["auroc_bad"] > m["auroc_bad"] and a["spearman"] > m["spearman"]  # the choice, on validation
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert (f"AUROC {m['auroc_bad']} -> {a['auroc_bad']}, Spearman {m['spearman']} -> {a['spearman']}; under 0.85 it "
             f"flags {round(a['flags']['0.85']['bad'] * val['n_bad'])} of the {val['n_bad']} bad masks where max(p, "
             f"1-p) flagged {round(m['flags']['0.85']['bad'] * val['n_bad'])}") in readme  # fmt: skip
@@ -129,7 +129,7 @@ def test_round42_polarity_criterion_holds_as_the_card_and_readme_tell_it():
             f"{p['inverted_missed']} inverted missed -> {q['inverted_missed']})") in card()
     assert (f"the lung model alone at the shuttered step {a['shuttered']['mean']:.4f} -> {b['shuttered']['mean']:.4f}"
             ) in card()
-    readme = flat("README.md")
+    readme = flat(LOG)
     n = 2 * q["n"]
     assert (f"{errors(old, 'adult_portable')} errors of {n}" in readme and f"{errors(new, 'adult_portable')} errors "
             f"of those {n}, {errors(new, 'adult_corrupted')} of the {2 * new['test']['adult_corrupted']['n']} other "
@@ -184,4 +184,4 @@ def test_round42_on_the_test_films():
     assert (f"the lung model alone at the shuttered step {la['mean']:.4f} -> {lb['mean']:.4f} ({la['under_0.85']} -> "
             f"{lb['under_0.85']} films under 0.85), as shipped {a['shipped']['shuttered']['mean']:.4f} -> "
             f"{b['shipped']['shuttered']['mean']:.4f}") in card()
-    assert f"on the test films {la['mean']:.4f} -> {lb['mean']:.4f}" in flat("README.md")
+    assert f"on the test films {la['mean']:.4f} -> {lb['mean']:.4f}" in flat(LOG)

@@ -3,7 +3,7 @@ v6.5, its heart threshold chosen by the validation CTR error)."""
 
 import sys
 
-from .test_docs_figures import BENCH, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, interval, load
 
 
 def card() -> str:
@@ -107,7 +107,7 @@ def test_round43_on_the_test_films_as_the_card_and_readme_tell_it():
             f"shipped flat {so_['flat']['mean']:.4f} -> {sn['flat']['mean']:.4f}, shuttered "
             f"{so_['shuttered']['mean']:.4f} -> {sn['shuttered']['mean']:.4f}") in card()  # fmt: skip
     assert sn["shuttered"]["mean"] < ln["shuttered"]["mean"]  # the shape model's cost the card reports
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert (f"the portable case's flat step {lo['flat']['mean']:.4f} -> {ln['flat']['mean']:.4f} "
             f"({lo['flat']['under_0.85']} -> {ln['flat']['under_0.85']} films under 0.85)") in readme
     assert (f"Montgomery {m0:.4f} -> {m1:.4f}, Wingspan {w0:.4f} -> {w1:.4f}, the children's pneumonia films "
@@ -118,7 +118,7 @@ def test_round43_readme_validation_figures_are_the_judged_jsons():
     vc = load("validation_choice_round43_v8A.json")["results"]
     stages = (load("history/portable_stages_v6.4.json"), load("portable_stages_round43_v8A_best.json"))
     a, b = (s["summary"]["lung_model"] for s in stages)
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert (f"flat step for the lung model alone {a['flat']['mean']:.4f} -> {b['flat']['mean']:.4f}, the shuttered "
             f"step {a['shuttered']['mean']:.4f} -> {b['shuttered']['mean']:.4f}") in readme  # fmt: skip
     assert f"v7 pneumonia {vc['v8A_best']['v7_pneumonia_vs_v64']['mean']:+.4f}" in readme
@@ -138,7 +138,7 @@ def test_round43_the_shipped_model_as_validated():
 
 
 def test_round43_int8_parity_as_the_readme_tells_it():
-    sets, readme = load("history/int8_parity_round52.json")["sets"], flat("README.md")  # before round 54
+    sets, readme = load("history/int8_parity_round52.json")["sets"], flat(LOG)  # before round 54
     low = sorted((s["min_agreement"], s["worst_film"], k) for k, s in sets.items() if k.endswith("_test"))
     assert all(a < 0.995 for a, _, _ in low)  # v6.5: one film of each adult set under 0.995
     m, w, s = (sets[k]["min_agreement"] for k in ("montgomery_test", "wingspan_test", "shenzhen_test"))
@@ -213,4 +213,4 @@ def test_round59_int8_parity_as_the_readme_tells_it():
     assert under == ["shenzhen_test", "wingspan_test"]
     m = now["montgomery_test"]
     assert f"since round 59's dark-field fold two: Montgomery's lowest {m['worst_film']} at {m['min_agreement']}" \
-        in flat("README.md")  # fmt: skip
+        in flat(LOG)  # fmt: skip

@@ -3,7 +3,7 @@ same rows, ``postprocess.best_pair``)."""
 
 import sys
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, LOG, flat, load
 
 
 def card() -> str:
@@ -36,7 +36,7 @@ def test_round46_validation_criterion_one_film_moves_up_and_nothing_down():
         assert all(b[way][st]["mean"] >= a[way][st]["mean"] for st in ("disease", "moved", "flat", "shuttered"))
     assert (f"the flat step {a['lung_model']['flat']['mean']:.4f} -> {b['lung_model']['flat']['mean']:.4f} (shipped "
             f"{a['shipped']['flat']['mean']:.4f} -> {b['shipped']['flat']['mean']:.4f})") in card()  # fmt: skip
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"the portable case's flat step {a['lung_model']['flat']['mean']:.4f} -> 0.9600" in readme
 
 
@@ -74,7 +74,7 @@ def test_round46_test_films_as_the_card_and_readme_tell_it():
     assert (f"the lung model alone flat {la['flat']['mean']:.4f} -> {lb['flat']['mean']:.4f}, shuttered "
             f"{la['shuttered']['mean']:.4f} -> {lb['shuttered']['mean']:.4f}; as shipped flat {sa['flat']['mean']:.4f} "
             f"-> {sb['flat']['mean']:.4f}, shuttered {sa['shuttered']['mean']:.4f} -> "
-            f"{sb['shuttered']['mean']:.4f}") in flat("README.md")  # fmt: skip
+            f"{sb['shuttered']['mean']:.4f}") in flat(LOG)  # fmt: skip
     # accuracy.json unchanged: test_docs_figures_round43 still finds v6.5's test figures in the card
 
 

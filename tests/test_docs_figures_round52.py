@@ -2,7 +2,7 @@
 
 import sys
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, LOG, flat, load
 from .test_docs_figures_round46 import moved
 
 
@@ -42,7 +42,7 @@ def test_round52_four_draw_cases_as_the_card_and_readme_tell_them():
             f"{so['moved']['mean']:.4f} -> {sn['moved']['mean']:.4f}, shuttered {so['shuttered']['mean']:.4f} -> "
             f"{sn['shuttered']['mean']:.4f}") in card()  # fmt: skip
     lows, highs = sorted(x[0] for x in lung.values()), sorted(x[1] for x in lung.values())
-    assert f"(Dice {lows[0]}-{lows[-1]} -> {highs[0]}-{highs[-1]})" in flat("README.md")
+    assert f"(Dice {lows[0]}-{lows[-1]} -> {highs[0]}-{highs[-1]})" in flat(LOG)
 
 
 def test_round52_test_figures_after_the_choice():
@@ -53,10 +53,10 @@ def test_round52_test_figures_after_the_choice():
             f"{old['false_rejections_corrupted']} -> {new['false_rejections_corrupted']} of "
             f"{new['n_cases'] - new['n_clean']}").replace("\n", " ") in card()  # fmt: skip
     assert (f"before round 52, {old['quality']['spearman']} and {old['quality']['auroc_bad']}, "
-            "`benchmarks/history/quality_round46.json`") in flat("README.md")
+            "`benchmarks/history/quality_round46.json`") in flat(LOG)
     say = load("polarity_say_cases.json")
     assert say["n_cases"] == new["n_cases"] and len(say["changed"]) == old["n_bad"] - new["n_bad"] == 1
     c = say["changed"][0]
     assert c["with"] > 0.9 > c["without"] and c["kind"] == "zoom_out+crop"
     assert f"{c['name']} zoomed out and cropped" in card() and f"Dice {c['without']} -> {c['with']}" in card()
-    assert f"polarity check turned over is kept as it came, Dice {c['without']} -> {c['with']}" in flat("README.md")
+    assert f"polarity check turned over is kept as it came, Dice {c['without']} -> {c['with']}" in flat(LOG)

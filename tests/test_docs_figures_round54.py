@@ -3,7 +3,7 @@
 
 import sys
 
-from .test_docs_figures import BENCH, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, interval, load
 from .test_docs_figures_round46 import moved
 
 
@@ -83,7 +83,7 @@ def test_round54_test_figures_after_the_choice():
     p = ap["vs_first"]["portable"]
     assert (f"portable kind {base['portable']} -> {ap['portable']} (paired {interval(p)}, {p['films_down']} films "
             f"down, none up), clean\n{base['clean']} -> {ap['clean']}").replace("\n", " ") in card()
-    assert p["films_up"] == 0 and f"loses {base['portable'] - ap['portable']:.4f}" in flat("README.md")
+    assert p["films_up"] == 0 and f"loses {base['portable'] - ap['portable']:.4f}" in flat(LOG)
     shipped = load("shape_failures_round54_test_shipped_lungs.json")["results"]
     assert {k: v for k, v in shipped["base"].items() if isinstance(v, float)} == {
         k: v for k, v in shipped["ap"].items() if isinstance(v, float)}  # "no kind moves"

@@ -3,7 +3,7 @@ ships), 56 (no growth into a shutter band) and 57 (only wider pieces taken away)
 
 import sys
 
-from .test_docs_figures import BENCH, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, interval, load
 from .test_docs_figures_round46 import moved
 
 
@@ -57,7 +57,7 @@ def test_round55_test_figures_after_the_choice():
     old = dict(load("history/pathology_round54.json")["results"]["lungseg-unet-default"]["real"]["montgomery"]["worst"])
     new = dict(load("history/pathology_round58.json")["results"]["lungseg-unet-default"]["real"]["montgomery"]["worst"])
     assert f"MCUCXR_0258_1 {old['MCUCXR_0258_1']} -> {new['MCUCXR_0258_1']}" in card()
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"portable kind back from {ap['portable']} to {apl['portable']}" in readme
     assert f"MCUCXR_0258_1 gain ({old['MCUCXR_0258_1']} -> {new['MCUCXR_0258_1']})" in readme
 

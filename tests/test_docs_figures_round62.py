@@ -2,7 +2,7 @@
 
 import lungseg.inference.polarity as polarity
 
-from .test_docs_figures import flat, load
+from .test_docs_figures import LOG, flat, load
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 
@@ -41,7 +41,7 @@ def test_round62_test_figures_after_the_rerun():
         f"on test {before[TENTH]['mean']:.4f} -> {after[TENTH]['mean']:.4f} (films under 0.90: {under[0]} -> "
         f"{under[1]}; the lung model alone {alone_before[TENTH]['mean']} -> {alone[TENTH]['mean']})"
     ) in card
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"has that field made flat (mean {after[TENTH]['mean']:.4f})" in readme
     assert f"(mean {before[TENTH]['mean']:.4f}, {under[0]} films under Dice 0.90" in readme
 
@@ -59,7 +59,7 @@ def test_the_worst_films_report_replays_the_robustness_run_and_the_docs_quote_it
     mc, ws = films["MCUCXR_0060_0"], films["1.2.392.200046.100.2.1.116528309041.170202131112"]
     assert mc["field_share"] > worst["field_limits"][1] and "inverted_input" not in mc["flags"]
     assert "inverted_input" in ws["flags"] and ws["dice_polarity_keep"] > 0.9
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     assert f"MCUCXR_0060_0 (0.2651: its dark field, shrunk again, covers {mc['field_share']} of" in card
     assert f"a Wingspan film ({ws['dice']:.4f}: the veto" in card and f"scores {ws['dice_polarity_keep']})." in card
     assert f"`--polarity keep` gave {ws['dice_polarity_keep']})" in readme  # round 67 mended it (round 66's test)

@@ -4,7 +4,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, flat, load, renamed_speed_run
+from .test_docs_figures import BENCH, LOG, flat, load, renamed_speed_run
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 ZOOM = "zoom out 20% (wider field)"
@@ -34,7 +34,7 @@ def test_round64_passes_its_criterion_on_validation_as_the_card_tells_it():
             f"{wider[0]['mean']} -> {wider[1]['mean']};") in card  # fmt: skip
     assert f"the tenth robustness row {before[TENTH]['mean']} -> {after[TENTH]['mean']}, the other" in card
     assert f"the noisy 45% case would reach {new[(0.45, 0.01)]['0.9']['mean']}" in card
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"{clean[1]['mean']} and {noisy[1]['mean']} with the body crop" in readme
 
 
@@ -73,7 +73,7 @@ def test_round64_test_figures_after_the_rerun():
     )
     assert p_old["summary"] == p_new["summary"]  # "no mean at four decimals"
     under = sum(d < 0.90 for _, d in new[TENTH]["dice"])
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert under == 12 and f"its logits put back on the whole film ({new[TENTH]['mean']:.4f})" in readme
     assert f"scored {t_old:.4f} before the crop, {t_new:.4f} with it" in readme
     assert f"the lung model alone, `--no-completion`, scored {a_new}," in readme
@@ -103,4 +103,4 @@ def test_the_speed_rerun_after_round64_is_quoted():
             f"{big[1]['seconds']} s and {big[1]['peak_rss_mb']} MB / {big[2]['seconds']} s at 5000x6000, first mask "
             f"{first} s (the first product commit {s['old']['png512']['images_per_s']} images/s at 512 px); the fast "
             f"model {fast['png512']['images_per_s']} images/s at 512 px and {fast['dcm2500']['images_per_s']} for "
-            "the DICOMs") in flat("README.md")  # fmt: skip
+            "the DICOMs") in flat(LOG)  # fmt: skip

@@ -4,7 +4,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, LOG, flat, load
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 WINGSPAN = "1.2.392.200046.100.2.1.116528309041.170202131112"
@@ -32,7 +32,7 @@ def test_round65_passes_its_criterion_on_validation_as_the_card_tells_it():
             f"({clean[0]['under_0.90']} -> {clean[1]['under_0.90']}), 60% with noise {wider[0]['mean']} -> "
             f"{wider[1]['mean']} ({wider[0]['under_0.90']} -> {wider[1]['under_0.90']});") in card  # fmt: skip
     assert f"the tenth robustness row {before[TENTH]['mean']} -> {after[TENTH]['mean']}. No raw" in card
-    assert f"{clean[1]['mean']} and {noisy[1]['mean']} since round 65" in flat("README.md")
+    assert f"{clean[1]['mean']} and {noisy[1]['mean']} since round 65" in flat(LOG)
     sys.path.insert(0, str(BENCH))
     from small_chest import render
 
@@ -57,7 +57,7 @@ def test_round65_test_figures_after_the_rerun():
     film = "MCUCXR_0060_0"
     under = [sum(d < 0.90 for _, d in r[TENTH]["dice"]) for r in (old, new)]
     t_old, t_new = (dict(r[TENTH]["dice"])[film] for r in (old, new))
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     assert (f"on test the tenth robustness row {old[TENTH]['mean']} -> {new[TENTH]['mean']} (films under 0.90: "
             f"{under[0]} -> {under[1]}; {film} {t_old} -> {t_new})") in card  # fmt: skip
     assert f"put back: mean {new[TENTH]['mean']:.4f}, {under[1]} films under Dice 0.90" in readme
@@ -77,10 +77,10 @@ def test_round65_quality_figures():
             f"{old['quality']['auroc_bad']} -> {new['quality']['auroc_bad']} (the same {new['n_bad']} cases under "
             "0.90)") in flat("MODEL_CARD.md")  # fmt: skip
     assert (f"before round 65, {old['quality']['spearman']} and {old['quality']['auroc_bad']}, "
-            f"`benchmarks/history/quality_round64.json`: the same {new['n_bad']} such cases") in flat("README.md")
+            f"`benchmarks/history/quality_round64.json`: the same {new['n_bad']} such cases") in flat(LOG)
 
 
 def test_the_segment_section_quotes_the_small_chest_figures():
     before, after = (cases(n)[0.45, 0.01]["mean"] for n in ("history/small_chest_round62.json", "small_chest.json"))
     # since round 66 the final figure; round 65's own in history
-    assert f"this is the difference between Dice {before} and {after}" in flat("README.md")
+    assert f"this is the difference between Dice {before} and {after}" in flat(LOG)

@@ -6,7 +6,7 @@ import sys
 import lungseg.inference.body_crop as body_crop
 from lungseg.model.pretrained import POLARITY_MODEL, PRETRAINED, sha256_of, weights_path
 
-from .test_docs_figures import BENCH, flat, load, renamed_speed_run
+from .test_docs_figures import BENCH, LOG, flat, load, renamed_speed_run
 
 
 def cases(name: str) -> dict:
@@ -65,7 +65,7 @@ def test_no_test_film_is_called_inverted_or_cropped_as_the_card_says():
 
 
 def test_the_readme_quotes_rounds_66_and_67():
-    readme = flat("README.md")
+    readme = flat(LOG)
     old, new = cases("history/small_chest_round65.json"), cases("history/small_chest_before71.json")
     assert (f"{old[0.45, 0.0]['mean']} and {old[0.45, 0.01]['mean']} since round 65, and {new[0.45, 0.0]['mean']} and "
             f"{new[0.45, 0.01]['mean']} since round 66") in readme  # fmt: skip
@@ -94,7 +94,7 @@ def test_the_test_rerun_after_rounds_66_and_67():
     under = [f for f, d in after[tenth]["dice"] if d < 0.90]
     clean = dict(after["none"]["dice"])
     assert all(clean[f] < 0.93 for f in under)
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"it scores {d1}, and the row {after[tenth]['mean']} with {len(under)} films under Dice 0.90" in readme
     assert f"the film scored {d0} and nothing else in the file differs" in readme
     card = flat("MODEL_CARD.md")
@@ -110,7 +110,7 @@ def test_the_speed_run_on_the_amx_cpu_is_quoted():
     big = [s[k]["png5000"] for k in keys]
     first = " / ".join(str(s[k]["first_mask_s"]) for k in keys)
     m = s["model"]
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert (f"(2 cores; bf16 matmul peak {m['matmul_gflops_bf16']} GFLOP/s against {m['matmul_gflops_fp32']} in fp32)"
             ) in readme  # fmt: skip
     assert (f"{rate['png512']} images/s at 512 px, {rate['png2500']} for the 16-bit PNGs, {rate['dcm2500']} for the "
@@ -179,7 +179,7 @@ def test_the_archive_run_on_the_amx_cpu_is_quoted():
     assert (BENCH / "archive_speed_round67_amx.md").read_text() == render(result)
     o, t = (result["backends"][b] for b in ("onnxruntime", "torch"))
     rates = [" / ".join(str(x[c]["marginal_films_per_s"]) for c in ("png512", "png2500", "dcm2500")) for x in (o, t)]
-    readme = flat("README.md")
+    readme = flat(LOG)
     assert f"the marginal rates are {rates[0]} films/s with ONNX Runtime and {rates[1]} with torch" in readme
     ms = [load(f"{n}.json")["model"]["default_forward_ms"] for n in ("speed_round67_amx", "speed_round64")]
     assert f"twice as fast as on the AMD CPU ({ms[0]} against {ms[1]} ms" in readme and 1.8 < ms[1] / ms[0] < 2.2

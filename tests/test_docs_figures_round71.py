@@ -5,7 +5,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, LOG, flat, load
 from .test_docs_figures_round66 import cases
 
 STEPS = ("disease", "moved", "flat", "shuttered")
@@ -48,7 +48,7 @@ def test_round71_reaches_the_test_films_its_count_names():
 
 
 def test_round71_test_reruns_as_the_docs_tell_them():
-    card, readme = flat("MODEL_CARD.md"), flat("README.md")
+    card, readme = flat("MODEL_CARD.md"), flat(LOG)
     old, new = (load(f"{n}.json")["results"]["shipped"] for n in ("history/accuracy_before71",
                                                                   "history/accuracy_before74"))  # fmt: skip
     m0, m1 = old["montgomery_test"], new["montgomery_test"]

@@ -1,0 +1,105 @@
+"""The README's Results and Speed tables, and the figures beside them, against the committed benchmark outputs."""
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "benchmarks"
+
+
+def load(name: str) -> dict:
+    return json.loads((BENCH / name).read_text())
+
+
+def readme() -> str:
+    """The README with line breaks and runs of spaces made single spaces."""
+    return " ".join((REPO / "README.md").read_text().split())
+
+
+def row(label: str) -> list[str]:
+    """The cells after the first of the README table row whose first cell starts with ``label``."""
+    for line in (REPO / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("|") and cells[0].startswith(label):
+            return cells[1:]
+    raise AssertionError(f"no README table row starts with {label!r}")
+
+
+def test_results_rows_are_accuracy_json():
+    shipped = load("accuracy.json")["results"]["shipped"]
+    mont, shen, wing = (shipped[k] for k in ("montgomery_test", "shenzhen_test", "wingspan_test"))
+    g = mont["groups"]
+    assert row("Montgomery test half")[0] == (f"**{mont['dice_mean']:.4f}** / {g['abnormal']['dice_mean']:.4f} / "
+                                              f"{g['normal']['dice_mean']:.4f}")  # fmt: skip
+    g = shen["groups"]
+    assert row("Shenzhen held-out")[0] == (f"**{shen['dice_mean']:.4f}** / {g['abnormal']['dice_mean']:.4f} / "
+                                           f"{g['normal']['dice_mean']:.4f}")  # fmt: skip
+    assert row("Wingspan held-out")[0] == f"**{wing['dice_mean']:.4f}**"
+    assert (mont["n_images"], shen["n_images"], wing["n_images"]) == (69, 57, 47)
+    v1 = load("accuracy.json")["results"]["v1"]
+    assert f"({v1['montgomery_test']['dice_mean']:.4f}, {v1['shenzhen_test']['dice_mean']:.4f})" in readme()
+
+
+def test_results_rows_are_pathology_json():
+    result = load("pathology.json")["results"]["lungseg-unet-default"]
+    v7 = result["real"]["v7_pediatric"]
+    assert v7["n"] == 200
+    assert row("Children's films")[0] == (f"{v7['groups']['pneumonia']['dice_mean']:.4f} / "
+                                          f"{v7['groups']['normal']['dice_mean']:.4f}")  # fmt: skip
+    unseen = [v for v in result["simulated"].values() if not v["seen_in_training"]]
+    assert len(unseen) == 3 and all(v["n"] == 126 for v in unseen)
+    cells = [f"{v['dice_mean']:.4f} ({v['dice_min']:.3f})" for v in unseen]
+    assert row("Simulated disease")[0] == ", ".join(cells)
+
+
+def test_results_rows_are_robustness_portable_heart_quality_jsons():
+    portable = load("portable_stages_test.json")
+    shuttered = portable["summary"]["shipped"]["shuttered"]
+    assert portable["n_films"] == 173
+    assert row("Simulated portable ICU films")[0] == f"{shuttered['mean']}, {shuttered['under_0.85']} films under 0.85"
+    robust = load("robustness.json")["perturbations"]
+    means = [v["mean"] for k, v in robust.items() if k != "none"]
+    assert len(means) == 10
+    assert row("Ten perturbations")[0] == f"{min(means):.4f}-{max(means):.4f} (none: {robust['none']['mean']:.4f})"
+    heart = load("heart.json")
+    test, ba = heart["wingspan_test"], heart["bland_altman"]
+    assert row("Heart on Wingspan")[0] == f"{test['heart_dice_mean']:.4f}; {ba['mae']:.4f}, {ba['bias']:+.4f}"
+    q = load("quality.json")["eval"]
+    assert row("Quality score")[0] == f"{q['quality']['spearman']}; {q['quality']['auroc_bad']}"
+    assert q["n_cases"] == 865
+
+
+def test_speed_rows_are_the_committed_speed_run():
+    run = load("speed_round67_amx.json")
+    ort, int8, fast = run["new_onnxruntime"], run["new_onnxruntime_int8"], run["new_onnxruntime_fast"]
+    assert row("100 PNGs of 512x512")[0] == (f"{ort['png512']['images_per_s']} (int8 model "
+                                             f"{int8['png512']['images_per_s']}, `lungseg-unet-fast` "
+                                             f"{fast['png512']['images_per_s']})")  # fmt: skip
+    assert row("5 X-rays of 2500x3000, 16-bit PNG")[0] == str(ort["png2500"]["images_per_s"])
+    assert row("5 X-rays of 2500x3000, uncompressed DICOM")[0] == str(ort["dcm2500"]["images_per_s"])
+    big = ort["png5000"]
+    assert row("1 PNG of 5000x6000")[0] == f"{big['seconds']} s, {big['peak_rss_mb']} MB peak"
+    assert row("`lungseg --version`")[0] == f"{ort['version_s']} s; {ort['first_mask_s']} s"
+    old = run["old"]
+    assert (f"ran {old['png512']['images_per_s']} images/s at 512 px and {old['png2500']['images_per_s']} at "
+            "2500x3000") in readme()  # fmt: skip
+
+
+def test_archive_and_anatomical_figures():
+    ort = load("archive_speed_round67_amx.json")["backends"]["onnxruntime"]
+    text = readme()
+    assert f"{ort['png512']['marginal_s_per_film'] * 1000:.1f} ms at 512 px" in text
+    assert f"{ort['png2500']['marginal_s_per_film']:.2g} s for a 2500x3000 16-bit PNG" in text
+    assert f"{ort['dcm2500']['marginal_s_per_film']:.2f} s for a DICOM" in text
+    test = load("anatomical.json")["test"]
+    shipped = test["hull + heart shadow, innermost column, floor at the diaphragm (shipped)"]
+    assert f"between Dice {test['visible']['dice_mean']} and {shipped['dice_mean']}" in text
+
+
+def test_int8_figures_are_int8_parity_json():
+    sets = load("int8_parity.json")["sets"]
+    lowest = min(s["min_agreement"] for s in sets.values())
+    drop = max(s["fp32_dice"] - s["int8_dice"] for s in sets.values())
+    text = readme()
+    assert f"lowest agreement with the fp32 mask {lowest}" in text
+    assert f"test Dice stays within {drop:.4f} of fp32's" in text
