@@ -17,6 +17,19 @@ def load(name: str) -> dict:
     return json.loads((BENCH / name).read_text())
 
 
+CARD = ("MODEL_CARD.md", "docs/model_rounds.md")  # the card and its rounds' record (moved out of it on 2026-12-07)
+
+
+def card_text() -> str:
+    """The model card followed by the record of its rounds, as written (tables keep their lines)."""
+    return "\n".join((REPO / name).read_text() for name in CARD)
+
+
+def flat_card() -> str:
+    """:func:`card_text` with its line breaks and runs of spaces made single spaces."""
+    return " ".join(card_text().split())
+
+
 def flat(name: str) -> str:
     """A document of the repository with its line breaks and runs of spaces made single spaces."""
     return " ".join((REPO / name).read_text().split())
@@ -51,7 +64,7 @@ def passes_rule(m: dict) -> bool:
 
 def test_model_card_metrics_table_is_accuracy_json():
     results = load("accuracy.json")["results"]
-    card = (REPO / "MODEL_CARD.md").read_text()
+    card = card_text()
     names = {"Montgomery test half": "montgomery_test", "Shenzhen held-out 10%": "shenzhen_test",
              "Wingspan test": "wingspan_test"}  # fmt: skip
     who = r"\*\*shipped\*\* \(v6\.5\)|v6\.4 \(previous default\)|v6\.3|v4|v1"
@@ -85,7 +98,7 @@ def test_readme_headline_is_accuracy_json():
 
 def test_model_card_validation_choice_is_its_json():
     results = load("validation_choice.json")["results"]
-    card = (REPO / "MODEL_CARD.md").read_text()
+    card = card_text()
     old, v4, v5 = results["old"], results["v4"], results["v7D"]
     assert f"Clean: v1 {old['clean']:.4f}, v4 {v4['clean']:.4f}, v5 **{v5['clean']:.4f}**" in card
     assert f"v1 {old['simulated_mean']:.4f}, v4 {v4['simulated_mean']:.4f}, v5 **{v5['simulated_mean']:.4f}**" in card
@@ -192,7 +205,7 @@ def test_reliability_md_is_rendered_from_its_jsons():
 
 def test_original_protocol_figure_is_its_json():
     figure = load("original_protocol.json")["dice_mean"]
-    assert f"**{figure:.4f}** (target 0.975" in (REPO / "MODEL_CARD.md").read_text()
+    assert f"**{figure:.4f}** (target 0.975" in card_text()
 
 
 def test_scaling_figures_are_scaling_json():
@@ -231,7 +244,7 @@ def test_view_model_md_is_rendered_from_its_json():
 
     result = load("view_model.json")
     assert (BENCH / "view_model.md").read_text() == render(result)
-    assert f"{result['params']:,} weights" in (REPO / "MODEL_CARD.md").read_text()
+    assert f"{result['params']:,} weights" in card_text()
 
 
 def test_int8_md_is_rendered_from_its_json():
@@ -250,7 +263,7 @@ def test_int8_md_is_rendered_from_its_json():
 
 def test_validation_round6_figures_are_its_json():
     results = load("validation_choice_round6.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     quoted = {("v7F_last", "v7_pneumonia"), ("v5", "v7_pneumonia"), ("v7F_last", "lung_over_heart"),
               ("v4", "lung_over_heart"), ("v7G_best", "heart"), ("soupDF", "lung_over_heart"), ("soupDF", "clean"),
               ("soupDF", "simulated_mean"), ("soupDF", "heart"), ("soupDF", "v7_pneumonia")}  # fmt: skip
@@ -260,7 +273,7 @@ def test_validation_round6_figures_are_its_json():
 
 def test_validation_round6_v7h_figures_are_its_json():
     results = load("validation_choice_round6_v7H.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     for key in ("lung_over_heart", "v7_pneumonia", "clean", "simulated_mean", "heart"):
         low, high = sorted(results[label][key] for label in ("v7H_best", "v7H_last"))
         assert f"{low:.4f}-{high:.4f}" in card, key
@@ -287,7 +300,7 @@ def test_shape_prior_md_is_rendered_from_its_json():
 
 def test_validation_round8_figures_are_its_json():
     results = load("validation_choice_round8.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     v6, v4 = results["v7I_last"], results["v4"]
     kept = all(v6[k] >= v4[k] - 0.001 for k in ("clean", "simulated_mean", "heart"))
     assert kept and v6["lung_over_heart"] <= v4["lung_over_heart"] + 0.002, "v6 must pass the shipping rule"
@@ -316,7 +329,7 @@ def test_anatomical_figures_are_its_json():
                val[shipped]["dice_mean"])  # fmt: skip
     sentence = "Dice {} with the visible field, **{}** with the anatomical convention on the 200 test films ({} -> {}"
     assert sentence.format(*figures) in readme
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert f"Dice {figures[0]} -> {figures[1]} against the anatomical masks of the 200 v7 test films" in card
     assert f"it is the difference between Dice {figures[0]} and {figures[1]}" in readme
     assert f"scores higher on the children's test films ({result['learned']['test']['dice_mean']})" in readme
@@ -324,7 +337,7 @@ def test_anatomical_figures_are_its_json():
 
 def test_validation_round9_figures_are_its_json():
     results = load("validation_choice_round9.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     v6, best, last = results["v6"], results["v7K_best"], results["v7K_last"]
     assert f"{best['heart']:.4f} (best epoch) and {last['heart']:.4f} (last) against v6's {v6['heart']:.4f}" in card
     gain = best["v7_pneumonia_vs_v6"]
@@ -334,7 +347,7 @@ def test_validation_round9_figures_are_its_json():
 
 def test_validation_round10_figures_are_its_json():
     results = load("validation_choice_round10.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     v6, best, last = results["v6"], results["v8W_best"], results["v8W_last"]
     assert all(interval(model["v7_pneumonia_vs_v6"]) in card for model in (best, last))
     assert f"{last['v7_pneumonia_vs_v6']['films_up']} films up, {last['v7_pneumonia_vs_v6']['films_down']} down" in card
@@ -346,7 +359,7 @@ def test_validation_round10_figures_are_its_json():
 
 def test_validation_round11_figures_are_its_json():
     results = load("validation_choice_round11.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     best, last = results["v7L_best"], results["v7L_last"]
     assert all(interval(model["v7_pneumonia_vs_v6"]) in card for model in (best, last))
     assert f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f}," in card
@@ -376,7 +389,7 @@ def test_v61_release_figures_are_their_jsons():
     """The card's v6 -> v6.1 test figures (round 11) are pathology.json's and heart.json's."""
     real = load("history/pathology_v6.1.json")["results"]
     old, new = real["runs/v6_default_fp16.pt"]["real"], real["lungseg-unet-default"]["real"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     for group in ("pneumonia", "normal"):
         before, after = (r["v7_pediatric"]["groups"][group]["dice_mean"] for r in (old, new))
         assert f"{before:.4f} -> {after:.4f}" in card, group
@@ -405,7 +418,7 @@ def test_polarity_figures_are_their_json():
 
 def test_validation_round12_figures_are_its_json():
     results = load("validation_choice_round12.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     v61, best, last = results["v61"], results["v7M_best"], results["v7M_last"]
     assert f"(0.0188 vs v6.1's {v61['lung_over_heart']:.4f})" in card and last["lung_over_heart"] == 0.0188
     assert f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f})" in card
@@ -419,7 +432,7 @@ def test_validation_round12_figures_are_its_json():
 
 def test_validation_round13_figures_are_its_json():
     results = load("validation_choice_round13.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     v61, best, last = results["v61"], results["v7N_best"], results["v7N_last"]
     assert f"(lung over the heart {last['lung_over_heart']:.4f} vs v6.1's {v61['lung_over_heart']:.4f}" in card
     assert f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f}," in card
@@ -433,7 +446,7 @@ def test_validation_round13_figures_are_its_json():
 
 def test_validation_round14_figures_are_its_json():
     results = load("validation_choice_round14.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     best, last = results["v7P_best"], results["v7P_last"]
     quoted = (f"(clean {last['clean']:.4f}, simulated {last['simulated_mean']:.4f}, heart {last['heart']:.4f}, "
               f"lung over the heart {last['lung_over_heart']:.4f})")  # fmt: skip
@@ -448,7 +461,7 @@ def test_validation_round14_figures_are_its_json():
 
 def test_validation_round14_rerun_figures_are_its_json():
     results = load("validation_choice_round14b.json")["results"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     base, rerun = results["v62"], results["v7P2_last"]
     quoted = (f"(clean {rerun['clean']:.4f}, simulated {rerun['simulated_mean']:.4f}, heart {rerun['heart']:.4f}, "
               f"lung over the heart {rerun['lung_over_heart']:.4f}; v6.2 in the same run: {base['clean']:.4f}, "
@@ -474,7 +487,7 @@ def test_shape_model_figures_are_their_jsons():
     results = data["results"]
     assert data["chosen"] == choose(results) == "t0.7_g0.0_f0.05"
     chosen, none = results[data["chosen"]], results["none"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     gain = chosen["v7_pneumonia_vs_none"]
     assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down)" in card
     assert f"clean {chosen['clean']:.4f} (no growth {none['clean']:.4f})" in card
@@ -504,7 +517,7 @@ def test_film_aware_shape_model_figures_are_their_jsons():
     assert data["chosen"] == choose(results) == "t0.5_g0.0_f0.05_w1"
     assert PRETRAINED["lungseg-unet-default"].shape_completion  # its settings shipped until round 32
     chosen, none = results[data["chosen"]], results["none"]
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     gain = chosen["v7_pneumonia_vs_none"]
     assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down)" in card
     assert f"clean {chosen['clean']:.4f} (no growth {none['clean']:.4f})" in card
@@ -535,7 +548,7 @@ def test_shape_model_with_a_weak_lung_model_figures_are_their_jsons():
 
     learned, mirror = load("shape_prior_v1_learned.json"), load("shape_prior_v1.json")
     assert (BENCH / "shape_prior_v1_learned.md").read_text() == render(learned)
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     for kind in ("lobar", "whiteout", "lost_base", "v7"):
         new, old = learned["validation"][kind], mirror["validation"][kind]
         assert f"{new['off']:.4f} -> {new['on']:.4f} (mirror alone {old['on']:.4f})" in card and new["on"] > old["on"]
@@ -554,7 +567,7 @@ def test_shape_model_trained_on_children_figures_are_its_json():
     assert data["chosen"] == choose(results) and data["command"].endswith("--image --children")
     best = max(r["v7_pneumonia"] for r in results.values())
     assert best == results["none"]["v7_pneumonia"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     changed = results[data["chosen"]]["changed"]
     assert changed["clean"] == changed["v7_pneumonia"] == changed["v7_normal"] == 0
     simulated = sum(v for k, v in changed.items() if not k.startswith("v7") and k != "clean")
@@ -575,7 +588,7 @@ def test_fast_model_figures_are_their_jsons():
     assert PRETRAINED[FAST_MODEL].shape_completion and ship["clean"] >= off["clean"]
     assert ship["v7_pneumonia"] > off["v7_pneumonia"]  # the shape model on: chosen on validation
     assert all(ship[k] >= best[k] for k in ("clean", "simulated_mean", "heart"))  # the last epoch, not the best
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     assert f"clean {ship['clean']:.4f} (v6.2 {v62['clean']:.4f})" in card
     assert f"simulated disease {ship['simulated_mean']:.4f} ({v62['simulated_mean']:.4f})" in card
     assert f"heart {ship['heart']:.4f} ({v62['heart']:.4f})" in card
@@ -628,7 +641,7 @@ def test_fast_model_figures_are_their_jsons():
 
 def test_round19_figures_are_their_jsons():
     """Round 19: only the 24 worst Shenzhen TB masks left out; the gain on sick children's films is gone."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     conv = load("shenzhen_convention_v63.json")
     tb, normal = conv["groups"]["tuberculosis"], conv["groups"]["normal"]
     assert len(conv["tuberculosis_over_10pct"]) == tb["films_extra_over_10pct"]
@@ -649,7 +662,7 @@ def test_round19_figures_are_their_jsons():
 
 def test_round20_figures_are_their_jsons():
     """Round 20: v6.3 trained further on round 18's films; both epochs fail by their heart and lose the gain."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round20.json")["results"]
     best, last = r["v7S_best"], r["v7S_last"]
     assert f"fail the rule by their heart (best {best['heart']:.4f}, last {last['heart']:.4f}," in card
@@ -663,7 +676,7 @@ def test_round20_figures_are_their_jsons():
 
 def test_fast63_figures_are_their_jsons():
     """Round 19: the fast model from v6.3, chosen on validation, lower on every lung test set: not shipped."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     val = load("validation_choice_fast63.json")["results"]
     new, old = val["fast63_last"], val["fast"]
     for key, label in (("clean", "clean"), ("simulated_mean", "simulated disease"), ("heart", "heart"),
@@ -690,7 +703,7 @@ def test_fast63_figures_are_their_jsons():
 
 def test_round18_figures_are_their_jsons():
     """Round 18: Shenzhen's TB masks, the run without them, the averages, and why 0.7 of it ships as v6.3."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     groups = load("shenzhen_convention.json")["groups"]
     tb, normal = groups["tuberculosis"], groups["normal"]
     assert f"adds {tb['extra']:.4f} of the mask's area outside Shenzhen's TB training masks against " \
@@ -713,7 +726,7 @@ def test_round18_figures_are_their_jsons():
 
 def test_known_failure_modes_are_the_worst_test_films():
     """MODEL_CARD's limits quote the shipped model's worst films from benchmarks/pathology.json."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     real = load("pathology.json")["results"]["lungseg-unet-default"]["real"]
     before = load("history/pathology_shape_round30.json")["results"]["lungseg-unet-default"]
     ((bubble, dice),) = before["real"]["shenzhen"]["worst"][:1]  # until round 32's shape model
@@ -738,7 +751,7 @@ def test_known_failure_modes_are_the_worst_test_films():
 
 def test_round21_figures_are_their_jsons():
     """Round 21: v7T's best epoch passes the rule with the largest gain and ships as v6.4; its test figures."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round21.json")["results"]
     best, v63 = r["v7T_best"], r["v63"]
     assert f"(heart {best['heart']:.4f} against 0.9316; clean {best['clean']:.4f}, simulated" \
@@ -764,7 +777,7 @@ def test_round21_figures_are_their_jsons():
 
 def test_v64_ships_in_float32_as_validated():
     """Round 21: the float16 copy falls 0.0001 under the heart limit; the float32 file is the validated one."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_v64.json")["results"]
     half, full, best = r["v64_fp16"], r["v64"], load("validation_choice_round21.json")["results"]["v7T_best"]
     assert f"scores the heart at {half['heart']:.4f}, 0.0001 under the limit" in card
@@ -774,7 +787,7 @@ def test_v64_ships_in_float32_as_validated():
 
 def test_rounds_22_and_23_figures_are_their_jsons():
     """Round 22 (gastric bubble) passes the rule without the children's gain; round 23 (512 px, GPU) fails it."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round22.json")["results"]
     u, v64 = r["v7U_best"], r["v64"]
     assert f"(v7U: clean {u['clean']:.4f}, exactly the limit, simulated {u['simulated_mean']:.4f}, heart " \
@@ -818,7 +831,7 @@ def test_readme_gpu_figures_are_gpu_speed_json():
 
 def test_round24_figures_are_its_json():
     """Round 24: the bubble on round 21's schedule; the best and last epochs fail by the heart, the averages lose."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round24.json")["results"]
     best, last = r["v7V_best"], r["v7V_last"]
     assert f"fail the rule by their heart ({best['heart']:.4f}, {last['heart']:.4f})" in card
@@ -832,7 +845,7 @@ def test_round24_figures_are_its_json():
 def test_round25_and_tta_figures_are_their_jsons():
     """Round 25: more simulated disease fails or loses; the zooms help the heart only; the v7 gain tracks the
     lungs over the heart."""
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     r = load("validation_choice_round25.json")["results"]
     best = r["v7W_best"]
     assert not passes_rule(best) and f"fails the rule by its clean films ({best['clean']:.4f})" in card
@@ -885,7 +898,7 @@ def test_readme_speed_figures_of_both_vms():
 
 def test_round26_seed_control_figures_are_its_json():
     """Round 26: round 21 with another seed; nothing passes, and the v7 gains swing by more than v6.4's gain."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round26.json")["results"]
     cands = ("v7X_best", "v7X_last", "soupX50", "soupX70")
     assert not any(passes_rule(r[k]) for k in cands)
@@ -912,7 +925,7 @@ def test_round26_seed_control_figures_are_its_json():
 
 def test_round27_ema_figures_are_its_json():
     """Round 27: round 21 with a moving average; smooth, keeps the clean films, fails by the heart, no v7 gain."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round27.json")["results"]
     best, last, v64 = r["v7Y_best"], r["v7Y_last"], r["v64"]
     assert not passes_rule(best) and not passes_rule(last)
@@ -942,14 +955,14 @@ def test_tta_test_figures_are_the_evaluate_summaries():
     assert a["tta"] == [] and b["tta"] == [0.9, 1.0, 1.1] and a["n_images"] == b["n_images"] == 47
     quoted = (f"heart {a['heart_dice_mean']:.4f} -> {b['heart_dice_mean']:.4f}, CTR error "
               f"{a['ctr_error_mean']:.4f} -> {b['ctr_error_mean']:.4f}")  # fmt: skip
-    assert quoted in flat(LOG) and quoted in flat("MODEL_CARD.md")
+    assert quoted in flat(LOG) and quoted in flat_card()
     assert f"lungs {a['dice_mean']:.4f} -> {b['dice_mean']:.4f}" in flat(LOG)
     assert b["ctr_error_mean"] >= a["ctr_error_mean"]  # why it stays off
 
 
 def test_round28_third_seed_figures_are_its_json():
     """Round 28: a third seed of round 21 passes the rule and gains nothing on the children's films."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round28.json")["results"]
     best, last = r["v7Z_best"], r["v7Z_last"]
     assert passes_rule(best) and passes_rule(last)
@@ -979,7 +992,7 @@ def test_openvino_probe_md_and_readme_are_its_json():
 
 def test_round29_ensemble_figures_are_its_json():
     """Round 29: an ensemble of the seeds passes the rule and gains less on the children's films than v6.4."""
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     r = load("validation_choice_round29.json")["results"]
     e3, e4, v64 = r["ens3"], r["ens4"], r["v64"]
     assert passes_rule(e3) and passes_rule(e4)
@@ -1004,7 +1017,7 @@ def test_round30_shape_model_from_real_failures_figures_are_their_jsons():
     shipped = "t0.5_g0.0_f0.05_w1"  # round 16's settings, kept by round 30 (round 32 changed them)
     n, b, top = new["results"][shipped], base["results"][shipped], new["results"][new["chosen"]]
     gn, gb, gt = (r["v7_pneumonia_vs_none"] for r in (n, b, top))
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (f"v7 pneumonia {interval(gn)} ({gn['films_up']} films up, {gn['films_down']} down) against round 16's "
             f"{interval(gb)}, clean {n['clean']:.4f}") in card  # fmt: skip
     assert gn["ci95"][0] > gb["ci95"][1] - 0.001 and gn["mean"] > 2 * gb["mean"]  # a real gain over round 16's
@@ -1034,5 +1047,5 @@ def test_round31_two_failing_models_figures_are_its_json():
     new, r30 = data["results"][key], load("shape_model_image_children_real.json")["results"][key]
     g, g30 = new["v7_pneumonia_vs_none"], r30["v7_pneumonia_vs_none"]
     assert f"v7 pneumonia {interval(g)} ({g['films_up']} films up, {g['films_down']} down) against round 30's " \
-           f"{interval(g30)}" in flat("MODEL_CARD.md")  # fmt: skip
+           f"{interval(g30)}" in flat_card()  # fmt: skip
     assert g["mean"] <= g30["mean"] and new["simulated_mean"] <= r30["simulated_mean"]  # "no better"

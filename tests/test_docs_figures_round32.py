@@ -3,7 +3,7 @@ lung) and, for #11, which layers int8 keeps in fp32."""
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 
 ROUND33 = "t0.5_g0.02_f0.05_r0.3_rw1"  # the setting round 33 shipped (round 35 changed it)
 
@@ -29,7 +29,7 @@ def test_round32_choice_on_validation_is_its_json_and_the_shipped_settings():
     chosen, grown, none = (new["results"][k] for k in (new["chosen"], shipped, "none"))
     before = r30["results"]["t0.5_g0.0_f0.05_w1"]  # round 30's weights at round 30's settings
     gain = chosen["v7_pneumonia_vs_none"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert f"bubble films {none['bubble']:.4f} -> {chosen['bubble']:.4f} (round 30's weights at their setting " \
            f"{before['bubble']:.4f})" in card  # fmt: skip
     assert f"v7 pneumonia {interval(gain)} ({gain['films_up']} films up, {gain['films_down']} down; round 30's " \
@@ -47,7 +47,7 @@ def test_round32_choice_on_validation_is_its_json_and_the_shipped_settings():
 def test_round32_test_figures_are_their_jsons():
     acc = load("history/accuracy_shape_round32.json")["results"]["shipped"]
     old = load("history/accuracy_shape_round30.json")["results"]["shipped"]
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     for name, key in (("Shenzhen", "shenzhen_test"), ("Montgomery", "montgomery_test"), ("Wingspan", "wingspan_test")):
         before, after = old[key]["dice_mean"], acc[key]["dice_mean"]
         assert f"{name} {before:.4f} -> {after:.4f}" in card
@@ -113,7 +113,7 @@ def test_round33_longer_training_is_chosen_on_validation_and_its_test_figures():
     assert a["v7_pneumonia"] >= b["v7_pneumonia"] + 0.001 and a["bubble"] >= b["bubble"] - 0.0005  # the rule set
     assert a["clean"] >= b["clean"] - 0.0005  # before judging
     g, g32 = a["v7_pneumonia_vs_none"], b["v7_pneumonia_vs_none"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert f"v7 pneumonia {interval(g)} ({g['films_up']} films up, {g['films_down']} down; round 32's " \
            f"{g32['mean']:+.4f}), the bubble films {a['bubble']:.4f} ({b['bubble']:.4f}), clean {a['clean']:.4f} " \
            f"({b['clean']:.4f}), simulated {a['simulated_mean']:.4f} ({b['simulated_mean']:.4f})" in card  # fmt: skip
@@ -134,8 +134,8 @@ def test_fast_model_with_round32_shape_model_is_its_json():
     figures = " / ".join(f"{acc[f'{k}_test']['dice_mean']:.4f}" for k in ("montgomery", "shenzhen", "wingspan"))
     sick = load("history/pathology_fast_model_shape_round32.json")["results"]["lungseg-unet-fast"]["real"]
     v7 = sick["v7_pediatric"]["groups"]["pneumonia"]["dice_mean"]
-    assert f"with round 32's, `benchmarks/history/*_fast_model_shape_round32.json`: {figures} and {v7:.4f}" in flat(
-        "MODEL_CARD.md")
+    quoted = f"with round 32's, `benchmarks/history/*_fast_model_shape_round32.json`: {figures} and {v7:.4f}"
+    assert quoted in flat_card()
 
 
 def test_round34_larger_bubbles_are_judged_against_round33_and_not_shipped():
@@ -155,7 +155,7 @@ def test_round34_larger_bubbles_are_judged_against_round33_and_not_shipped():
               and a["simulated_mean"] >= b["simulated_mean"] - 0.0005
               and a["lung_over_heart"] <= b["lung_over_heart"] + 0.002 and bubbles(a) > bubbles(b) + 0.002)
     assert not passes and not bubbles(b) > bubbles(shipped) + 0.002  # the rule written before judging: nothing moves
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     g, g33 = a["v7_pneumonia_vs_none"], b["v7_pneumonia_vs_none"]
     assert f"Chosen for round 34: `{new['chosen']}`: v7 pneumonia {interval(g)} (round 33's weights at " \
            f"`{r33['chosen']}`: {interval(g33)}), the bubble films {a['bubble']:.4f} ({b['bubble']:.4f}), the " \

@@ -1,6 +1,6 @@
 """Figures against the JSON they come from: round 35 of #9 (the shape model may grow lung into the heart found)."""
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 from .test_docs_figures_round32 import ROUND33, shape_benchmark
 
 NAME = "shape_model_image_round35_heart"
@@ -19,7 +19,7 @@ def test_round35_choice_is_its_json_and_the_shipped_settings():
     data = load(f"{NAME}.json")
     assert (BENCH / f"{NAME}.md").read_text() == render(data)
     assert data["chosen"] == choose(data["results"]) == "t0.5_g0.02_f0.05_nh_r0.5_rw1"  # shipped until round 39
-    assert "--heart-grid" in data["command"] and data["command"] in flat("MODEL_CARD.md")
+    assert "--heart-grid" in data["command"] and data["command"] in flat_card()
     assert data["results"]["none"] == load("shape_model_image_round33_judged.json")["results"]["none"]
 
 
@@ -33,11 +33,11 @@ def test_round35_validation_figures_in_the_card():
             f"Wingspan films {a['lung_over_heart']:.4f} -> {b['lung_over_heart']:.4f}, the bubble films "
             f"{a['bubble']:.4f} -> {b['bubble']:.4f}, the large-bubble films {a['bubble_large']:.4f} -> "
             f"{b['bubble_large']:.4f}")
-    assert text in flat("MODEL_CARD.md")
+    assert text in flat_card()
 
 
 def test_round35_test_figures_in_the_card():
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     acc, old = (load(f)["results"]["shipped"] for f in ("history/accuracy_shape_round35.json",
                                                          "history/accuracy_shape_round33.json"))
     for label, key in (("Montgomery", "montgomery_test"), ("Shenzhen", "shenzhen_test"), ("Wingspan", "wingspan_test")):
@@ -88,7 +88,7 @@ def test_readme_headline_v7_figure_is_pathology_json():
 
 
 def test_targets_section_round35_against_round33():
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     acc, old = (load(f)["results"]["shipped"] for f in ("history/accuracy_shape_round35.json",
                                                          "history/accuracy_shape_round33.json"))
     d = {k: acc[k]["dice_mean"] - old[k]["dice_mean"] for k in ("shenzhen_test", "montgomery_test", "wingspan_test")}
@@ -131,7 +131,7 @@ def test_shape_heart_check_is_its_json_and_nothing_rises():
     rows = data["results"]
     assert all(r["round 35"]["mean"] <= r["round 33"]["mean"] for r in rows.values()) and len(rows) == 9
     top = max(rows.values(), key=lambda r: r["round 33"]["mean"])
-    assert f"the largest mean {top['round 33']['mean']:.4f} -> {top['round 35']['mean']:.4f}" in flat("MODEL_CARD.md")
+    assert f"the largest mean {top['round 33']['mean']:.4f} -> {top['round 35']['mean']:.4f}" in flat_card()
 
 
 def test_int8_parity_claims_of_round35():
@@ -158,5 +158,5 @@ def test_round36_is_judged_and_not_shipped():
               and a["simulated_mean"] >= b["simulated_mean"] - 0.0005
               and a["lung_over_heart"] <= b["lung_over_heart"] + 0.002 and bubbles(a) >= bubbles(b) - 0.001
               and a["lobar"] + a["consolidation"] > b["lobar"] + b["consolidation"] + 0.002)
-    assert not passes and data["command"] in flat("MODEL_CARD.md")
-    assert f"bubble mean {bubbles(a):.4f} ({bubbles(b):.4f})" in flat("MODEL_CARD.md")
+    assert not passes and data["command"] in flat_card()
+    assert f"bubble mean {bubbles(a):.4f} ({bubbles(b):.4f})" in flat_card()

@@ -2,13 +2,13 @@
 
 import sys
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, flat_card, load
 from .test_docs_figures_round32 import shape_benchmark
 
 
 def test_round37_validation_figures_in_the_card():
     data = load("validation_choice_round37.json")
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert data["command"] in card
     r = data["results"]
     s, e, b = r["shipped"], r["edge"], r["edge_balanced"]
@@ -26,7 +26,7 @@ def test_round37_outline_census_in_the_card_and_its_md():
 
     data = load("outline_errors.json")
     assert (BENCH / "outline_errors.md").read_text() == render(data) + "\n"
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert data["command"] in card
     mont, wing = data["models"]["shipped"]["montgomery"], data["models"]["shipped"]["wingspan"]
     near = mont["extra_within_1.5px"] + mont["missed_within_1.5px"]
@@ -42,7 +42,7 @@ def test_round37_outline_census_in_the_card_and_its_md():
 
 def test_round37_montgomery_only_edge_model_in_the_card():
     data = load("outline_errors_montgomery_edge.json")
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert data["command"] in card and "--only MCU" in card
     s, e = data["models"]["shipped"], data["models"]["with_edge_model"]
     assert s == load("outline_errors.json")["models"]["shipped"]  # the same shipped run in both
@@ -56,7 +56,7 @@ def test_round38_judging_in_the_card():
     data = load(f"{name}.json")
     choose, render = shape_benchmark()
     assert (BENCH / f"{name}.md").read_text() == render(data) and choose(data["results"]) == data["chosen"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert data["command"] in card and f"({data['train_seconds']} s," in card
     key = "t0.5_g0.02_f0.05_nh_r0.5_rw1"
     assert data["chosen"] == key

@@ -3,7 +3,7 @@ lungs on adult films with dense disease drawn; ships)."""
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 from .test_docs_figures_round32 import shape_benchmark
 from .test_docs_figures_round35 import shipped_key
 
@@ -46,12 +46,12 @@ def test_round39_choice_is_its_json_and_the_shipped_settings():
     data = load(f"{NAME}.json")
     assert (BENCH / f"{NAME}.md").read_text() == render(data)
     assert data["chosen"] == choose(data["results"]) == shipped_key()
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert data["command"] in card and f"({data['train_seconds']} s," in card
 
 
 def test_round39_judgings_are_their_jsons_and_in_the_card():
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     for name in ("shape_failures_round39", "shape_failures_round39_shipped_lungs"):
         assert (BENCH / f"{name}.md").read_text() == failures_md(name)
     assert load("shape_failures_round39.json")["command"] in card
@@ -78,7 +78,7 @@ def test_round39_criterion_as_the_card_tells_it():
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def figures_on_test_films() -> str:

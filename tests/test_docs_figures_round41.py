@@ -3,7 +3,7 @@ ships) and the mean confidence as the lung model's agreement with the mask (sinc
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 from .test_docs_figures_round35 import shipped_key
 from .test_docs_figures_round39 import failures_md
 
@@ -11,7 +11,7 @@ NAME = "shape_model_image_children_real_extras_adult_portable_6k"
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def pair(name: str) -> tuple[dict, dict, dict]:

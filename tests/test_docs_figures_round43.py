@@ -3,11 +3,11 @@ v6.5, its heart threshold chosen by the validation CTR error)."""
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def test_round43_criterion_a_portable_stages_as_the_card_tells_it():

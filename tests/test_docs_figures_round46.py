@@ -3,11 +3,11 @@ same rows, ``postprocess.best_pair``)."""
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def moved(old: dict, new: dict) -> list[tuple]:

@@ -2,12 +2,12 @@
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load
 from .test_docs_figures_round46 import moved
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def test_round52_polarity_pipeline_unchanged_and_rendered():

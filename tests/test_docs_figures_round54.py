@@ -3,12 +3,12 @@
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 from .test_docs_figures_round46 import moved
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def steps(name: str, way: str = "shipped") -> dict:

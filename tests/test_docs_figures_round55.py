@@ -3,12 +3,12 @@ ships), 56 (no growth into a shutter band) and 57 (only wider pieces taken away)
 
 import sys
 
-from .test_docs_figures import BENCH, LOG, flat, interval, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, interval, load
 from .test_docs_figures_round46 import moved
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def steps(name: str, way: str = "shipped") -> dict:

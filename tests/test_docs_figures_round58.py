@@ -1,11 +1,11 @@
 """Figures against the JSON they come from: round 58 of #9 (a completion may not join two lungs found into one)."""
 
-from .test_docs_figures import flat, load
+from .test_docs_figures import flat_card, load
 from .test_docs_figures_round55 import holds
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def test_round58_criterion_holds_nothing_on_validation_moves_and_the_shipped_run_is_the_judged_one():

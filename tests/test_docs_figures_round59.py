@@ -2,12 +2,12 @@
 
 import sys
 
-from .test_docs_figures import BENCH, flat, load
+from .test_docs_figures import BENCH, flat_card, load
 from .test_docs_figures_round55 import steps
 
 
 def card() -> str:
-    return flat("MODEL_CARD.md")
+    return flat_card()
 
 
 def kp(name: str) -> dict:

@@ -1,6 +1,6 @@
 """Figures against the JSON they come from: round 60 of #9 (two lungs found on a small chest count as two lungs)."""
 
-from .test_docs_figures import flat, load
+from .test_docs_figures import flat_card, load
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 
@@ -17,7 +17,7 @@ def test_round60_nothing_on_the_judged_validation_benchmarks_moves_as_the_card_s
         load(f"{n}.json")["perturbations"] for n in ("history/robustness_val_round59", "history/robustness_val_round60")
     )
     assert all(after[k] == v for k, v in before.items())
-    assert "no validation case of those benchmarks moves" in flat("MODEL_CARD.md")
+    assert "no validation case of those benchmarks moves" in flat_card()
 
 
 def test_round60_the_tenth_perturbation_as_the_card_tells_it():
@@ -27,4 +27,4 @@ def test_round60_the_tenth_perturbation_as_the_card_tells_it():
     )
     under = sum(d < 0.90 for _, d in val["dice"])
     assert (f"(test mean {test['mean']:.4f}, lowest {test['min']:.4f}; validation {val['mean']:.4f}, {under} films of "
-            f"{len(val['dice'])} under 0.90") in flat("MODEL_CARD.md")  # fmt: skip
+            f"{len(val['dice'])} under 0.90") in flat_card()  # fmt: skip

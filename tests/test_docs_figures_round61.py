@@ -2,14 +2,14 @@
 
 import lungseg.inference.dark_field as dark_field
 
-from .test_docs_figures import flat, load
+from .test_docs_figures import flat_card, load
 from .test_docs_figures_round55 import steps
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 
 
 def test_round61_fails_its_criterion_as_the_card_tells_it_and_stays_off():
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert dark_field.BRIGHT is False
     v65, v1 = ([load(f"shape_failures_round{n}{part}.json")["results"]["kp"] for n in (60, 61)]
                for part in ("_shipped_lungs", ""))  # fmt: skip

@@ -2,7 +2,7 @@
 
 import lungseg.inference.polarity as polarity
 
-from .test_docs_figures import LOG, flat, load
+from .test_docs_figures import LOG, flat, flat_card, load
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 
@@ -21,7 +21,7 @@ def test_round62_passes_its_criterion_as_the_card_tells_it_and_is_on():
     assert (
         f"the tenth\nperturbation {before[TENTH]['mean']:.4f} -> {after[TENTH]['mean']:.4f} (lowest "
         f"{before[TENTH]['min']} -> {after[TENTH]['min']})"
-    ).replace("\n", " ") in flat("MODEL_CARD.md")
+    ).replace("\n", " ") in flat_card()
 
 
 def test_round62_test_figures_after_the_rerun():
@@ -36,7 +36,7 @@ def test_round62_test_figures_after_the_rerun():
     )
     assert all(after[k] == before[k] for k in before if k != TENTH)  # only the tenth row moves
     under = [sum(d < 0.90 for _, d in r[TENTH]["dice"]) for r in (before, after)]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (
         f"on test {before[TENTH]['mean']:.4f} -> {after[TENTH]['mean']:.4f} (films under 0.90: {under[0]} -> "
         f"{under[1]}; the lung model alone {alone_before[TENTH]['mean']} -> {alone[TENTH]['mean']})"
@@ -59,7 +59,7 @@ def test_the_worst_films_report_replays_the_robustness_run_and_the_docs_quote_it
     mc, ws = films["MCUCXR_0060_0"], films["1.2.392.200046.100.2.1.116528309041.170202131112"]
     assert mc["field_share"] > worst["field_limits"][1] and "inverted_input" not in mc["flags"]
     assert "inverted_input" in ws["flags"] and ws["dice_polarity_keep"] > 0.9
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     assert f"MCUCXR_0060_0 (0.2651: its dark field, shrunk again, covers {mc['field_share']} of" in card
     assert f"a Wingspan film ({ws['dice']:.4f}: the veto" in card and f"scores {ws['dice_polarity_keep']})." in card
     assert f"`--polarity keep` gave {ws['dice_polarity_keep']})" in readme  # round 67 mended it (round 66's test)

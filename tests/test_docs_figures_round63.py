@@ -4,7 +4,7 @@ import sys
 
 import lungseg.inference.dark_field as dark_field
 
-from .test_docs_figures import BENCH, LOG, flat, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load
 
 
 def test_small_chest_renders_from_its_json_and_the_docs_quote_it():
@@ -19,7 +19,7 @@ def test_small_chest_renders_from_its_json_and_the_docs_quote_it():
             dice = [d for _, d in row["dice"]]
             assert len(dice) == result["n_images"] and row["under_0.90"] == sum(d < 0.90 for d in dice)
     noisy, clean = cases[(0.45, 0.01)], cases[(0.45, 0.0)]
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     assert (f"as shipped its mean Dice is {noisy['0.8']['mean']} ({noisy['0.8']['under_0.90']} of {result['n_images']} "
             f"films under 0.90; without noise {clean['0.8']['mean']},") in card  # fmt: skip
     assert f"with the limit at 0.9 it is {noisy['0.9']['mean']} ({noisy['0.9']['under_0.90']} under 0.90)" in card
@@ -33,7 +33,7 @@ def test_round63_fails_its_criterion_as_the_card_tells_it_and_is_off():
     assert after["worst_shuttered"][0][1] == 0.0 and after["worst_shuttered"][0][0].startswith("1.2.156.")
     assert b < a - 0.0005  # the criterion fails
     assert (f"the 4-draw shuttered step {before['shuttered']['mean']} -> {after['shuttered']['mean']}, the portable "
-            f"kind {a} -> {b}") in flat("MODEL_CARD.md")  # fmt: skip
+            f"kind {a} -> {b}") in flat_card()  # fmt: skip
     assert (
         load("robustness_val_round63.json")["perturbations"]
         == load("history/robustness_val_round62.json")["perturbations"]

@@ -4,7 +4,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, LOG, flat, load, renamed_speed_run
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load, renamed_speed_run
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 ZOOM = "zoom out 20% (wider field)"
@@ -27,7 +27,7 @@ def test_round64_passes_its_criterion_on_validation_as_the_card_tells_it():
     old, new = small_chest("history/small_chest_round62.json"), small_chest("history/small_chest_round64.json")
     noisy, clean, wider = ((old[c]["0.8"], new[c]["0.8"]) for c in ((0.45, 0.01), (0.45, 0.0), (0.6, 0.01)))
     assert noisy[1]["mean"] > noisy[0]["mean"] + 0.02 and clean[1]["mean"] > clean[0]["mean"] + 0.01  # the criterion
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (f"a chest at 45% in a noisy black field {noisy[0]['mean']} -> {noisy[1]['mean']} (films under 0.90: "
             f"{noisy[0]['under_0.90']} -> {noisy[1]['under_0.90']}), without noise {clean[0]['mean']} -> "
             f"{clean[1]['mean']} ({clean[0]['under_0.90']} -> {clean[1]['under_0.90']}), at 60% with noise "
@@ -58,7 +58,7 @@ def test_round64_test_figures_after_the_rerun():
     t_old, t_new = (dict(r[TENTH]["dice"])[film] for r in (old, new))
     z_old, z_new = (dict(r[ZOOM]["dice"])[film] for r in (old, new))
     a_old, a_new = (dict(r["dice"])[film] for r in (alone_old, alone))
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (f"on test the tenth robustness row {old[TENTH]['mean']} -> {new[TENTH]['mean']} ({film} {t_old} -> "
             f"{t_new}; the lung model alone, `--no-completion`, {a_old} -> {a_new}:") in card  # fmt: skip
     assert f"zoomed out 20% {old[ZOOM]['mean']} -> {new[ZOOM]['mean']} ({film} {z_old} -> {z_new})" in card

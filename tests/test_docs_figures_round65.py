@@ -4,7 +4,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, LOG, flat, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load
 
 TENTH = "small in a corner of a noisy black field (70%, sigma 0.01)"
 WINGSPAN = "1.2.392.200046.100.2.1.116528309041.170202131112"
@@ -26,7 +26,7 @@ def test_round65_passes_its_criterion_on_validation_as_the_card_tells_it():
     assert new[0.45, 0.01]["mean"] > old[0.45, 0.01]["mean"] + 0.02
     assert all(new[c]["mean"] >= old[c]["mean"] - 0.0005 for c in old)  # the criterion
     noisy, clean, wider = ((old[c], new[c]) for c in ((0.45, 0.01), (0.45, 0.0), (0.6, 0.01)))
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (f"the noisy 45% case {noisy[0]['mean']} -> {noisy[1]['mean']} (films under 0.90: {noisy[0]['under_0.90']} "
             f"-> {noisy[1]['under_0.90']}), without noise {clean[0]['mean']} -> {clean[1]['mean']} "
             f"({clean[0]['under_0.90']} -> {clean[1]['under_0.90']}), 60% with noise {wider[0]['mean']} -> "
@@ -48,7 +48,7 @@ def test_no_raw_test_film_is_cropped_as_the_card_says():
     rows = result["sets"]
     assert all(not r["cropped"] for r in rows.values())
     counts = [rows[k]["n"] for k in ("montgomery_test", "shenzhen_test", "wingspan_test", "v7_test")]
-    assert "0 of {}, {}, {} and {}".format(*counts) in flat("MODEL_CARD.md")
+    assert "0 of {}, {}, {} and {}".format(*counts) in flat_card()
 
 
 def test_round65_test_figures_after_the_rerun():
@@ -57,7 +57,7 @@ def test_round65_test_figures_after_the_rerun():
     film = "MCUCXR_0060_0"
     under = [sum(d < 0.90 for _, d in r[TENTH]["dice"]) for r in (old, new)]
     t_old, t_new = (dict(r[TENTH]["dice"])[film] for r in (old, new))
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     assert (f"on test the tenth robustness row {old[TENTH]['mean']} -> {new[TENTH]['mean']} (films under 0.90: "
             f"{under[0]} -> {under[1]}; {film} {t_old} -> {t_new})") in card  # fmt: skip
     assert f"put back: mean {new[TENTH]['mean']:.4f}, {under[1]} films under Dice 0.90" in readme
@@ -75,7 +75,7 @@ def test_round65_quality_figures():
     assert old["n_bad"] == new["n_bad"]
     assert (f"Spearman {old['quality']['spearman']} -> {new['quality']['spearman']} and AUROC "
             f"{old['quality']['auroc_bad']} -> {new['quality']['auroc_bad']} (the same {new['n_bad']} cases under "
-            "0.90)") in flat("MODEL_CARD.md")  # fmt: skip
+            "0.90)") in flat_card()  # fmt: skip
     assert (f"before round 65, {old['quality']['spearman']} and {old['quality']['auroc_bad']}, "
             f"`benchmarks/history/quality_round64.json`: the same {new['n_bad']} such cases") in flat(LOG)
 

@@ -6,7 +6,7 @@ import sys
 import lungseg.inference.body_crop as body_crop
 from lungseg.model.pretrained import POLARITY_MODEL, PRETRAINED, sha256_of, weights_path
 
-from .test_docs_figures import BENCH, LOG, flat, load, renamed_speed_run
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load, renamed_speed_run
 
 
 def cases(name: str) -> dict:
@@ -19,7 +19,7 @@ def test_round66_passes_its_criterion_on_validation_as_the_card_tells_it():
     noisy, clean, wider = ((off[c], on[c]) for c in ((0.45, 0.01), (0.45, 0.0), (0.6, 0.01)))
     assert noisy[1]["under_0.90"] <= noisy[0]["under_0.90"] - 2 and noisy[1]["mean"] >= noisy[0]["mean"] + 0.01
     assert clean[1]["mean"] >= clean[0]["mean"] - 0.0005 and wider[1]["mean"] >= wider[0]["mean"] - 0.0005
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (f"the noisy 45% case {noisy[0]['mean']} -> {noisy[1]['mean']} (films under 0.90: {noisy[0]['under_0.90']} "
             f"-> {noisy[1]['under_0.90']}), without noise {clean[0]['mean']} -> {clean[1]['mean']} "
             f"({clean[0]['under_0.90']} -> {clean[1]['under_0.90']}), 60% with noise unchanged") in card  # fmt: skip
@@ -39,7 +39,7 @@ def test_round67_polarity_model_on_small_films_as_the_card_tells_it():
     totals = {m: sum(len(r[m]["upright_called_inverted"]) + len(r[m]["inverted_missed"]) for r in result["rows"])
               for m in ("shipped", "new")}  # fmt: skip
     assert totals["new"] <= totals["shipped"] / 2  # the criterion's first clause
-    assert f"{totals['shipped']} -> {totals['new']} errors" in flat("MODEL_CARD.md")
+    assert f"{totals['shipped']} -> {totals['new']} errors" in flat_card()
 
 
 def test_the_bundled_polarity_model_is_round67s():
@@ -50,7 +50,7 @@ def test_the_bundled_polarity_model_is_round67s():
     assert test["v7_clean"]["upright_called_inverted"] == test["v7_clean"]["inverted_missed"] == 0
     portable = test["adult_portable"]
     errors = portable["upright_called_inverted"] + portable["inverted_missed"]
-    assert f"{errors} of the {2 * portable['n']} flat and shuttered ones" in flat("MODEL_CARD.md")
+    assert f"{errors} of the {2 * portable['n']} flat and shuttered ones" in flat_card()
 
 
 def test_no_test_film_is_called_inverted_or_cropped_as_the_card_says():
@@ -97,7 +97,7 @@ def test_the_test_rerun_after_rounds_66_and_67():
     readme = flat(LOG)
     assert f"it scores {d1}, and the row {after[tenth]['mean']} with {len(under)} films under Dice 0.90" in readme
     assert f"the film scored {d0} and nothing else in the file differs" in readme
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert f"on test the tenth robustness row {before[tenth]['mean']} -> {after[tenth]['mean']}" in card
     assert min(dice) > 0.8
 
@@ -135,7 +135,7 @@ def test_where_the_completion_loses_on_shuttered_films():
     assert set(result["cases"]) == {c for c in alone if shipped[c] < alone[c] - result["below"]}
     assert all(abs(result["sum"][k] - sum(c[k] for c in result["cases"].values())) < 1e-3 for k in KINDS)
     wrong = {k: result["sum"][k] for k in KINDS if k.startswith("added_wrong")}
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert f"{len(result['cases'])} of the 200 shuttered cases" in card
     bands = sum(c["top_band"] > 0 for c in result["cases"].values())
     assert ("lung added outside the manual lungs in the heart found {added_wrong_heart}, in a flat band at the film's "
@@ -152,7 +152,7 @@ def test_round68_fails_its_first_clause_as_the_card_tells_it():
     assert b["shuttered"]["mean"] < a["shuttered"]["mean"] + 0.001  # clause 1 fails
     assert all(b[s]["mean"] >= a[s]["mean"] - 0.0005 for s in ("disease", "moved", "flat", "shuttered"))
     old, new = (load(f"shape_failures_round{n}_shipped_lungs.json")["results"]["kp"] for n in (65, 68))
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert f"shuttered {a['shuttered']['mean']} -> {b['shuttered']['mean']}" in card
     assert (f"portable kind {old['portable']} -> {new['portable']}, v7 pneumonia {old['v7_pneumonia']} -> "
             f"{new['v7_pneumonia']}, simulated mean {old['simulated_mean']} -> {new['simulated_mean']};") in card
@@ -165,7 +165,7 @@ def test_round69_fails_its_criterion_as_the_card_tells_it():
     a, b = (load(f"portable_stages_draws4_round{n}.json")["summary"]["shipped"] for n in (65, 69))
     assert (b["flat"]["mean"] + b["shuttered"]["mean"]) / 2 < (a["flat"]["mean"] + a["shuttered"]["mean"]) / 2 + 0.0005
     old, new = (load(f"shape_failures_round{n}_shipped_lungs.json")["results"]["kp"] for n in (65, 69))
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert (f"flat {a['flat']['mean']} -> {b['flat']['mean']}, shuttered {a['shuttered']['mean']} -> "
             f"{b['shuttered']['mean']} (`benchmarks/portable_stages_draws4_round69.md`), the portable kind "
             f"{old['portable']} -> {new['portable']}") in card  # fmt: skip
@@ -196,7 +196,7 @@ def test_round70_fails_its_criterion_as_the_card_tells_it():
     assert b["shuttered"]["mean"] < a["shuttered"]["mean"] + 0.001
     old, new = (load(f"shape_failures_round{n}_shipped_lungs.json")["results"]["kp"] for n in (65, 70))
     assert new["v7_pneumonia"] < old["v7_pneumonia"] - 0.0005
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     where = "(`benchmarks/portable_stages_draws4_round70.md`)"
     assert f"shuttered {a['shuttered']['mean']} -> {b['shuttered']['mean']} {where}" in card
     assert (f"v7 pneumonia {old['v7_pneumonia']} -> {new['v7_pneumonia']}, v7 normal {old['v7_normal']} -> "
@@ -213,7 +213,7 @@ def test_the_childrens_misses_lie_below_the_base_as_the_card_says():
     assert len(result["films"]) == result["n_images"] == 100 and len(worst) == 10
     more_below = sum(r["missed_below_base"] > r["missed_elsewhere"] for r in worst.values())
     assert m["missed_below_base"] > 2 * m["missed_elsewhere"]
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     in_heart = sum(r["below_base_in_heart"] < 0.5 for r in worst.values())
     assert f"reach {m['dice']} as shipped" in card and f"({more_below} of the ten miss more below the base" in card
     assert f"{m['below_base_in_heart']} (mean over films) lies inside the heart found" in card

@@ -5,7 +5,7 @@ import sys
 
 import lungseg.inference.body_crop as body_crop
 
-from .test_docs_figures import BENCH, LOG, flat, load
+from .test_docs_figures import BENCH, LOG, flat, flat_card, load
 from .test_docs_figures_round66 import cases
 
 STEPS = ("disease", "moved", "flat", "shuttered")
@@ -26,7 +26,7 @@ def test_round71_passes_its_criterion_on_validation():
     assert on["clean"] >= off["clean"] - 0.0005 and on["simulated_mean"] >= off["simulated_mean"] - 0.0005
     assert on["v7_pneumonia"] >= off["v7_pneumonia"] - 0.002
     assert on["lung_over_heart"] <= off["lung_over_heart"] + 0.002
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     s0, s1 = before["shuttered"], after["shuttered"]
     assert (f"shuttered {s0['mean']} -> {s1['mean']} (films under 0.85 {s0['under_0.85']} -> {s1['under_0.85']}; "
             f"the lung model alone") in card  # fmt: skip
@@ -44,11 +44,11 @@ def test_round71_reaches_the_test_films_its_count_names():
     counts = {name: len(row["band_cropped"]) for name, row in result["sets"].items()}
     assert counts == {"montgomery_test": 48, "shenzhen_test": 0, "wingspan_test": 0, "v7_test": 19}
     assert not any(row["cropped"] for row in result["sets"].values())  # the body crop still crops none
-    assert "48 of the 69 Montgomery test films" in flat("MODEL_CARD.md")
+    assert "48 of the 69 Montgomery test films" in flat_card()
 
 
 def test_round71_test_reruns_as_the_docs_tell_them():
-    card, readme = flat("MODEL_CARD.md"), flat(LOG)
+    card, readme = flat_card(), flat(LOG)
     old, new = (load(f"{n}.json")["results"]["shipped"] for n in ("history/accuracy_before71",
                                                                   "history/accuracy_before74"))  # fmt: skip
     m0, m1 = old["montgomery_test"], new["montgomery_test"]
@@ -74,7 +74,7 @@ def test_shutter_variants_before_and_after_round71():
     assert after["band_crop"] is True and before["band_crop"] is False and after["n_cases"] == before["n_cases"] == 100
     a, b = after["variants"], before["variants"]
     assert all(a[v]["mean"] > b[v]["mean"] for v in a)  # round 71 helps every kind of shutter
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     quoted = ", ".join(f"{v} {b[v]['mean']} -> {a[v]['mean']}" for v in a)
     assert f"before -> after round 71: {quoted}." in card
     assert f"it finds a band on {a['noisy']['cropped']} of the 100 noisy cases only" in card
@@ -85,7 +85,7 @@ def test_round72_fails_its_first_clause_as_the_card_tells_it():
     names = ("history/shutter_variants_before74", "shutter_variants_round72")
     r71, r72 = (load(f"{n}.json")["variants"] for n in names)
     assert r72["noisy"]["mean"] < r71["noisy"]["mean"] + 0.002
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert all(f"{v} {r71[v]['mean']} -> {r72[v]['mean']}" in card for v in r71)
     film = "1.2.156.147522.44.410947.58494.20170216095158"
     before, after = (dict((n, d) for n, d, _ in r["noisy"]["cases"])[film] for r in (r71, r72))
@@ -97,7 +97,7 @@ def test_round73_fails_its_first_clause_as_the_card_tells_it():
     names = ("history/shutter_variants_before74", "shutter_variants_round73")
     r71, r73 = (load(f"{n}.json")["variants"] for n in names)
     assert sum(r73[v]["mean"] for v in r73) < sum(r71[v]["mean"] for v in r71) + 4 * 0.001
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     assert all(f"{v} {r71[v]['mean']} -> {r73[v]['mean']}" in card for v in r71)
     off = dict((n, d) for n, d, _ in load("shutter_variants_r71off.json")["variants"]["tilted"]["cases"])
     on = dict((n, d) for n, d, _ in r71["tilted"]["cases"])
@@ -118,7 +118,7 @@ def test_round74_passes_its_criterion_on_validation_and_its_reruns():
     assert all(rows[1][k]["mean"] >= rows[0][k]["mean"] - 0.0005 - 1e-9 for k in rows[0])
     off, on = (load(f"validation_choice_round{n}.json")["results"]["shipped"] for n in (71, 74))
     assert on["clean"] >= off["clean"] - 0.0005 and on["v7_pneumonia"] >= off["v7_pneumonia"] - 0.002
-    card = flat("MODEL_CARD.md")
+    card = flat_card()
     for v in ("labelled", "tilted", "noisy"):
         assert f"{v} {r71[v]['mean']} -> {r74[v]['mean']}" in card
     counts = {n: len(r["band_cropped"]) for n, r in load("body_crop_count.json")["sets"].items()}
@@ -139,4 +139,4 @@ def test_round74_mends_round73s_case():
     before = dict((n, d) for n, d, _ in load("history/shutter_variants_before74.json")["variants"]["tilted"]["cases"])
     after = dict((n, d) for n, d, _ in now["tilted"]["cases"])
     case = "MCUCXR_0080_0#1"
-    assert f"({case} tilted {before[case]} -> {after[case]})" in flat("MODEL_CARD.md")
+    assert f"({case} tilted {before[case]} -> {after[case]})" in flat_card()

@@ -103,3 +103,17 @@ def test_int8_figures_are_int8_parity_json():
     text = readme()
     assert f"lowest agreement with the fp32 mask {lowest}" in text
     assert f"test Dice stays within {drop:.4f} of fp32's" in text
+
+
+def test_model_card_summary_quotes_the_rounds_record():
+    """Each before -> after in the card's table of what ships is the round's own figure in docs/model_rounds.md."""
+    import re
+
+    card = (REPO / "MODEL_CARD.md").read_text()
+    table = card[card.index("| model or step | round |") : card.index("## Metrics")]
+    rounds = " ".join((REPO / "docs" / "model_rounds.md").read_text().replace("**", "").split())
+    pairs = re.findall(r"(\d\.\d+) -> (\d\.\d+)", table)
+    assert len(pairs) == 7
+    for before, after in pairs:
+        a, b = re.escape(before), re.escape(after)  # quoted in either order there ("0.0135 vs v6.1's 0.0227")
+        assert re.search(rf"{a}\D.{{0,80}}{b}|{b}\D.{{0,80}}{a}", rounds), (before, after)
