@@ -117,3 +117,31 @@ def test_model_card_summary_quotes_the_rounds_record():
     for before, after in pairs:
         a, b = re.escape(before), re.escape(after)  # quoted in either order there ("0.0135 vs v6.1's 0.0227")
         assert re.search(rf"{a}\D.{{0,80}}{b}|{b}\D.{{0,80}}{a}", rounds), (before, after)
+
+
+def test_outline_offset_figures_are_its_json():
+    result = load("outline_offset.json")
+    test = result["test"]["means"]
+    assert test["montgomery"]["0"] == load("accuracy.json")["results"]["shipped"]["montgomery_test"]["dice_mean"]
+    mont, shen = test["montgomery"], test["shenzhen"]
+    assert max(mont[k] for k in mont if k != "n") == mont["0"]  # no offset lifts Montgomery (the README's point)
+    best = max((k for k in shen if k != "n"), key=lambda k: shen[k])
+    assert best == "-1" and shen[best] < 0.963
+    text = readme()
+    assert f"({mont['1']:.4f} at +1 px, {mont['-1']:.4f} at -1 px;" in text
+    assert f"Shenzhen's best, {shen['-1']:.4f} at -1 px" in text
+    card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
+    wing = result["best"]["wingspan"]
+    assert result["best"]["montgomery"]["k"] == 0 and wing["k"] == -1
+    assert (f"({mont['0']:.4f} at k = 0; {mont['1']:.4f} at +1, {mont['-1']:.4f} at -1)" in card
+            and f"Shenzhen's best ({shen['-1']:.4f} at -1)" in card
+            and f"(test {wing['test_at_0']:.4f} -> {wing['test_at_k']:.4f})" in card)  # fmt: skip
+
+
+def test_outline_offset_md_is_rendered_from_its_json():
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from outline_offset import render
+
+    assert (BENCH / "outline_offset.md").read_text() == render(load("outline_offset.json"))
