@@ -44,8 +44,21 @@ def test_inverted_turns_the_grey_scale_over_without_a_copy(xray):
 
 
 def test_is_inverted_follows_the_logit_and_needs_a_model():
-    xray = XRay(np.zeros((80, 80), np.float32))
+    xray = XRay(np.linspace(0, 1, 80 * 80, dtype=np.float32).reshape(80, 80))
     assert is_inverted(xray, Stub(2.0)) and not is_inverted(xray, Stub(-2.0)) and not is_inverted(xray, None)
+
+
+@pytest.mark.parametrize("value", [0, 128, 255])
+def test_a_film_of_one_grey_level_is_never_called_inverted(value):
+    model = Stub(5.0)  # it would call anything inverted
+    assert not is_inverted(XRay(np.full((80, 80), value, np.uint8), scale=1 / 255), model) and model.calls == 0
+
+
+def test_a_blank_input_gets_no_inverted_flag(tmp_path):
+    Image.fromarray(np.zeros((256, 256), np.uint8)).save(tmp_path / "black.png")
+    assert main(["segment", str(tmp_path / "black.png"), "-o", str(tmp_path / "out"), "--no-report"]) == 0
+    row = next(csv.DictReader((tmp_path / "out" / "measurements.csv").open()))
+    assert FLAG not in row["flags"] and "no_lung" in row["flags"]
 
 
 def test_unknown_polarity_is_refused_with_the_choices():

@@ -42,10 +42,14 @@ def polarity_model(backend: str = "torch", path: str | Path | None = None) -> Vi
 
 
 def is_inverted(xray: XRay, model: ViewModel | None) -> bool:
-    """Whether ``model`` calls the film inverted (logit > 0); False without a model."""
+    """Whether ``model`` calls the film inverted (logit > 0); False without a model, and for a film of one grey level
+    (a blank has no grey scale to turn over: its row would carry a meaningless ``inverted_input``)."""
     if model is None:
         return False
-    return bool(model(thumbnail(xray, model.size)[None, None])[0] > 0)
+    thumb = thumbnail(xray, model.size)
+    if not thumb.any():  # thumbnail() centres and scales it: all zeros for a film of one grey level
+        return False
+    return bool(model(thumb[None, None])[0] > 0)
 
 
 def check_polarity(polarity: str) -> str:
