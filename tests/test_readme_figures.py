@@ -145,3 +145,25 @@ def test_outline_offset_md_is_rendered_from_its_json():
     from outline_offset import render
 
     assert (BENCH / "outline_offset.md").read_text() == render(load("outline_offset.json"))
+
+
+def test_model_card_targets_table_is_the_jsons():
+    card = (REPO / "MODEL_CARD.md").read_text()
+
+    def cells(label: str) -> list[str]:
+        line = next(x for x in card.splitlines() if x.startswith(f"| {label}"))
+        return [c.strip() for c in line.strip().strip("|").split("|")][1:]
+
+    shipped = load("accuracy.json")["results"]["shipped"]
+    mont, shen = shipped["montgomery_test"], shipped["shenzhen_test"]
+    assert cells("Montgomery test half >= 0.980") == [
+        f"{mont['dice_mean']:.4f}; {mont['groups']['abnormal']['dice_mean']:.4f}; "
+        f"{mont['groups']['normal']['dice_mean']:.4f}", "no"]  # fmt: skip
+    assert cells("Shenzhen held-out >= 0.963") == [f"{shen['dice_mean']:.4f}", "no"]
+    unseen = [v for v in load("pathology.json")["results"]["lungseg-unet-default"]["simulated"].values()
+              if not v["seen_in_training"]]  # fmt: skip
+    low, high = min(v["dice_mean"] for v in unseen), max(v["dice_mean"] for v in unseen)
+    lowest = min(v["dice_min"] for v in unseen)
+    assert low >= 0.95 and lowest >= 0.85
+    assert cells("simulated disease never seen")[0] == f"{low:.4f}-{high:.4f}, lowest {lowest:.3f}"
+    assert cells("original protocol")[0].startswith(f"{load('original_protocol.json')['dice_mean']:.4f} ")
