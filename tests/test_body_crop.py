@@ -210,3 +210,37 @@ def test_a_band_crop_can_be_finished_on_the_whole_film(monkeypatch):
     (crop,), (whole,) = finished[False][0], finished[True][0]
     assert abs(crop[0] - 216) <= 4 and abs(crop[1] - 226) <= 4 and whole == (256, 256)  # the crop, or the whole film
     assert all(d > 0.9 and not band for _, d, band in finished.values())  # the lungs in place; none in a band
+
+
+def test_the_crop_is_decided_at_load_and_only_the_crop_is_resized(monkeypatch):
+    """#11: load_input with crop_view resizes the crop alone; prepared() then keeps the item as it came."""
+    from lungseg.inference import pipeline
+    from lungseg.inference.prepare import crop, crop_view
+
+    film, _ = shuttered(256, top=40, right=30, value=0.6)
+    seg = Segmenter(DarkGreyIsLung(), 64, "none", threshold=0.5, quality=False)
+    resized: list = []
+    original = pipeline.resize_xray
+    monkeypatch.setattr(pipeline, "resize_xray", lambda x, h, w: resized.append(x.shape) or original(x, h, w))
+    item = pipeline.load_input(film, 0, 64, "none", view=crop_view(seg))
+    xray = item["xray"]  # the array as the one reader makes it an X-ray
+    box = band_box(xray, 64)
+    assert item["viewed"] and item["box"] == box and item["band"] and len(resized) == 1
+    assert resized[0] == (box[1] - box[0], box[3] - box[2])  # the crop only, not the whole film first
+    np.testing.assert_array_equal(item["work"], pipeline.to_working(cropped(xray, box), 64, "none"))
+    assert crop(seg, item) is item  # decided already
+    late = crop(seg, pipeline.load_input(film, 0, 64, "none"))  # the same decision made after loading
+    assert late["box"] == item["box"] and np.array_equal(late["work"], item["work"])
+
+
+def test_a_film_needing_no_crop_is_viewed_whole_and_without_polarity_first_nothing_is_decided_at_load(monkeypatch):
+    from lungseg.inference import pipeline
+    from lungseg.inference.prepare import crop_view
+
+    seg = Segmenter(DarkGreyIsLung(), 64, "none", threshold=0.5, quality=False)
+    film = shuttered(256, top=0, right=0)[0]
+    item = pipeline.load_input(film, 0, 64, "none", view=crop_view(seg))
+    assert item["viewed"] and "box" not in item
+    np.testing.assert_array_equal(item["work"], pipeline.to_working(item["xray"], 64, "none"))
+    monkeypatch.setattr(body_crop_module, "POLARITY_ON_CROP", False)  # the check first: the crop after it, as before
+    assert crop_view(seg) is None

@@ -85,21 +85,36 @@ def as_xray(item: str | Path | np.ndarray | XRay) -> XRay:
     return from_array(item)
 
 
-def load_input(item, index: int, size: int, intensity: str, read: Callable[[str | Path], XRay] = read_xray) -> dict:
+# what of a film the model sees: (that part of it, facts to keep in the item: a crop's box); see load_input
+View = Callable[[XRay], tuple[XRay, dict]]
+
+
+def load_input(
+    item,
+    index: int,
+    size: int,
+    intensity: str,
+    read: Callable[[str | Path], XRay] = read_xray,
+    view: View | None = None,
+) -> dict:
     """Steps 1-2 for one input, never raising: a dict with ``index``, ``source``, and either
     ``xray`` + ``work`` or a one-line ``error`` naming the input (a batch of thousands goes on). A path is read
     by ``read`` (a :class:`~lungseg.inference.readahead.ReadAhead` hands over what it read while the model
-    loaded)."""
+    loaded). With ``view`` (:func:`~lungseg.inference.prepare.crop_view`) the part of the film the model will see
+    is decided here and only that part is resized (#11: a cropped 2500x3000 film was resized whole, then again
+    as its crop); the item says so (``viewed``) and carries the view's facts."""
     is_path = isinstance(item, str | Path)
     source = str(item) if is_path else f"array[{index}]"
     try:
         xray = read(item) if is_path else as_xray(item)
-        work = to_working(xray, size, intensity)
+        seen, facts = view(xray) if view is not None else (xray, {})
+        work = to_working(seen, size, intensity)
     except ValueError as exc:
         return {"index": index, "source": source, "error": str(exc)}
     except Exception as exc:  # a reader bug must not end a batch of thousands
         return {"index": index, "source": source, "error": f"{source}: unexpected error {exc!r}"}
-    return {"index": index, "source": source, "xray": xray, "work": work, "error": ""}
+    return {"index": index, "source": source, "xray": xray, "work": work, "error": "", **facts,
+            **({"viewed": True} if view is not None else {})}  # fmt: skip
 
 
 def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> np.ndarray:

@@ -14,8 +14,9 @@ import numpy as np
 
 from lungseg.inference import body_crop, polarity
 from lungseg.inference.body_crop import band_box, body_box, cropped
-from lungseg.inference.pipeline import to_working
+from lungseg.inference.pipeline import View, to_working
 from lungseg.inference.polarity import inverted, is_inverted, lungs_prefer_as_came, turned_for_veto
+from lungseg.io.reader import XRay
 
 if TYPE_CHECKING:
     from lungseg.inference.segmenter import Segmenter
@@ -51,16 +52,39 @@ def upright(seg: Segmenter, item: dict) -> dict:
 def crop(seg: Segmenter, item: dict) -> dict:
     """With :data:`body_crop.CROP`: a small chest in a large dark field becomes the model's whole input (the box kept
     as ``box`` for :meth:`~lungseg.inference.segmenter.Segmenter.finish_item`), and with :data:`body_crop.BAND_CROP`
-    the film inside flat bands at its edges; else the item as it is."""
+    the film inside flat bands at its edges; else the item as it is (and as it is when :func:`crop_view` decided this
+    at load: ``viewed``)."""
+    if item.get("viewed"):
+        return item
+    facts = crop_facts(seg, item["xray"])
+    if not facts:
+        return item
+    work = to_working(cropped(item["xray"], facts["box"]), seg.image_size, seg.intensity)
+    return {**item, "work": work, **facts}
+
+
+def crop_facts(seg: Segmenter, xray: XRay) -> dict:
+    """``{"box": ..., "band": ...}`` of the crop :func:`crop` makes of ``xray``, or {} for none."""
     h = seg.heart
     beside = h is not None and (h.image_size, h.intensity) != (seg.image_size, seg.intensity)
     if not body_crop.CROP or seg.edge_model is not None or beside:  # those read the whole film's input
-        return item
-    box, band = body_box(item["xray"], seg.image_size), False
+        return {}
+    box, band = body_box(xray, seg.image_size), False
     if box is None and body_crop.BAND_CROP:  # round 71: shutters and padding at the film's edges cropped away
-        box = band_box(item["xray"], seg.image_size)
+        box = band_box(xray, seg.image_size)
         band = box is not None
-    if box is None:
-        return item
-    work = to_working(cropped(item["xray"], box), seg.image_size, seg.intensity)
-    return {**item, "work": work, "box": box, "band": band}
+    return {"box": box, "band": band} if box is not None else {}
+
+
+def crop_view(seg: Segmenter) -> View | None:
+    """The :data:`~lungseg.inference.pipeline.View` for :func:`~lungseg.inference.pipeline.load_input` that makes
+    :func:`crop`'s decision at load, so only the crop is resized; None where the polarity check comes first (without
+    :data:`body_crop.POLARITY_ON_CROP` a film turned over is cropped after, as it was)."""
+    if not body_crop.POLARITY_ON_CROP:
+        return None
+
+    def view(xray: XRay) -> tuple[XRay, dict]:
+        facts = crop_facts(seg, xray)
+        return (cropped(xray, facts["box"]) if facts else xray), facts
+
+    return view

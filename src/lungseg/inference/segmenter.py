@@ -31,7 +31,7 @@ from lungseg.inference.pipeline import (
 from lungseg.inference.polarity import FLAG as POLARITY_FLAG
 from lungseg.inference.polarity import check_polarity
 from lungseg.inference.polarity import polarity_model as polarity_model_for
-from lungseg.inference.prepare import prepared
+from lungseg.inference.prepare import crop_view, prepared
 from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.inference.tta import TTAPredictor
 from lungseg.io.reader import XRay
@@ -291,8 +291,9 @@ class Segmenter:
         """Stream results in input order, ``batch_size`` inputs per forward pass; a failed input yields a
         result with ``error`` set. (``lungseg segment`` also reads ahead in worker processes.)"""
         batch: list[dict] = []
+        view = crop_view(self)
         for index, item in enumerate(items):
-            batch.append(load_input(item, index, self.image_size, self.intensity))
+            batch.append(load_input(item, index, self.image_size, self.intensity, view=view))
             if len(batch) == batch_size:
                 yield from self.segment_prepared(batch)
                 batch = []

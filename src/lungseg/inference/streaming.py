@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from lungseg.inference.pipeline import SegmentationResult, load_input
+from lungseg.inference.prepare import crop_view
 from lungseg.inference.readahead import index_batches
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay, read_xray
@@ -20,15 +21,16 @@ from lungseg.io.reader import XRay, read_xray
 class _Inputs:
     """Steps 1-2 (read, preprocess) for DataLoader workers, so decoding runs ahead of the model."""
 
-    def __init__(self, items: list, size: int, intensity: str, read: Callable | None = None) -> None:
+    def __init__(self, items: list, size: int, intensity: str, read: Callable | None = None, view=None) -> None:
         self.items, self.size, self.intensity = items, size, intensity
         self.read = read  # None in worker processes (a ReadAhead's threads do not travel): read_xray
+        self.view = view  # None in worker processes too (it holds the segmenter): the crop is decided later
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, index: int) -> dict:
-        return load_input(self.items[index], index, self.size, self.intensity, self.read or read_xray)
+        return load_input(self.items[index], index, self.size, self.intensity, self.read or read_xray, self.view)
 
 
 def stream(
@@ -43,8 +45,9 @@ def stream(
     with ``parallel`` > 1 (and no workers), that many batches are read and segmented at once in threads (decoding,
     the model and most array work release the GIL, so one batch's decoding and post-processing overlap the next
     one's forward pass). Without workers, paths are read by ``read`` (see :func:`load_input`)."""
+    view = crop_view(segmenter)  # the crop decided as a film is loaded: only what the model sees is resized
     if workers or parallel <= 1:
-        inputs = _Inputs(items, segmenter.image_size, segmenter.intensity, None if workers else read)
+        inputs = _Inputs(items, segmenter.image_size, segmenter.intensity, *((None, None) if workers else (read, view)))
         batches = read_batches(inputs, batch_size, workers)
         run = segmenter.segment_prepared
     else:
@@ -52,7 +55,7 @@ def stream(
 
         def run(indices: list[int]) -> list[SegmentationResult]:
             size, intensity = segmenter.image_size, segmenter.intensity
-            return segmenter.segment_prepared([load_input(items[i], i, size, intensity, read) for i in indices])
+            return segmenter.segment_prepared([load_input(items[i], i, size, intensity, read, view) for i in indices])
 
     if parallel <= 1:
         for batch in batches:
