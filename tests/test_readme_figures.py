@@ -167,3 +167,19 @@ def test_model_card_targets_table_is_the_jsons():
     assert low >= 0.95 and lowest >= 0.85
     assert cells("simulated disease never seen")[0] == f"{low:.4f}-{high:.4f}, lowest {lowest:.3f}"
     assert cells("original protocol")[0].startswith(f"{load('original_protocol.json')['dice_mean']:.4f} ")
+
+
+def test_ab_speed_figures_are_its_json():
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from ab_speed import render
+
+    result = load("ab_speed_crop_view.json")
+    assert (BENCH / "ab_speed_crop_view.md").read_text() == render(result)
+    cases = result["cases"]
+    assert all(not c["outputs"]["differ"] and c["outputs"]["files"] > 0 for c in cases.values())
+    assert all(c["mean_diff"] < 0 for c in cases.values())
+    png, dcm, small = (-cases[k]["mean_diff"] for k in ("png2500", "dcm2500", "png512"))
+    assert (f"{png:.3f} s less for the five 16-bit PNGs, {dcm:.3f} s for the five DICOMs, {small:.3f} s for the "
+            "100 512 px PNGs, every output byte-identical") in readme()
