@@ -130,6 +130,8 @@ def test_outline_offset_figures_are_its_json():
     text = readme()
     assert f"({mont['1']:.4f} at +1 px, {mont['-1']:.4f} at -1 px;" in text
     assert f"Shenzhen's best, {shen['-1']:.4f} at -1 px" in text
+    moves = [abs(test[s][k] - test[s]["0"]) for s in ("montgomery", "shenzhen", "wingspan") for k in ("1", "-1")]
+    assert f"moves a test set's Dice here by {min(moves):.4f} to {max(moves):.4f}" in text
     card = " ".join((REPO / "MODEL_CARD.md").read_text().split())
     wing = result["best"]["wingspan"]
     assert result["best"]["montgomery"]["k"] == 0 and wing["k"] == -1

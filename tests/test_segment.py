@@ -287,3 +287,20 @@ def test_threads_set_torchs_threads_for_a_torch_model(checkpoint):
         assert torch.get_num_threads() == before
     finally:
         torch.set_num_threads(before)
+
+
+def test_threshold_replaces_the_calibrated_one(tmp_path, capsys):
+    """--threshold: a lower lung threshold draws a wider lung on the bundled sample; run.json records it; a value
+    outside (0, 1) is a usage error naming the fix."""
+    from lungseg.inference.jobs import sample_path
+
+    areas = {}
+    for t in ("0.3", "0.95"):
+        out = tmp_path / t
+        assert main(["segment", str(sample_path()), "-o", str(out), "--threshold", t, "--no-heart"]) == 0
+        areas[t] = float(next(csv.DictReader((out / "measurements.csv").open()))["area_px"])
+        assert json.loads((out / "run.json").read_text())["threshold"] == float(t)
+    assert areas["0.3"] > 1.02 * areas["0.95"] > 0
+    for bad in ("1.5", "0", "half"):
+        assert main(["segment", str(sample_path()), "-o", str(tmp_path / "bad"), "--threshold", bad]) == 2
+        assert "between 0 and 1" in capsys.readouterr().err

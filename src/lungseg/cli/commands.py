@@ -139,7 +139,8 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
         log.error("no default model is bundled: train one with 'lungseg train' and pass --model RUN_DIR/best.pt")
         return 1
     model_args = dict(
-        name_or_path=args.model, device=args.device, tile=args.tile, tile_overlap=args.tile_overlap,
+        name_or_path=args.model, threshold=args.threshold, device=args.device, tile=args.tile,
+        tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
         complete_lungs=args.complete_lungs, shape_model=args.shape_model, convention=args.convention,
         polarity=args.polarity, backend=args.backend, heart=args.heart, tta=tta_scales(args),
@@ -172,6 +173,7 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
 
         try:  # the masks are what matters: a report that cannot be written is a warning, not a failure
             record_run(out, {"model": args.model, "heart_model": args.heart, "backend": backend, "inputs": len(jobs),
+                             "threshold": args.threshold,
                              "failed": failed, "seconds": time.time() - started, "ray": args.ray or "",
                              "tta": list(model_args["tta"])})  # fmt: skip
             echo(f"report: {segment_report(out)}")

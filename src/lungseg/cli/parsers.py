@@ -110,6 +110,10 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tile", type=int, help="overlap-tile inference with tiles of this side (working-size pixels)")
     p.add_argument("--tile-overlap", type=float, default=0.5, dest="tile_overlap", help="for padded models (0.5)")
     p.add_argument("--no-postprocess", action="store_true", help="keep the raw thresholded mask")
+    p.add_argument("--threshold", type=_probability, metavar="T",
+                   help="lung probability threshold instead of the model's calibrated one (0.65 for the default "
+                   "model): lower draws a wider lung; choose it on your own masked films with lungseg evaluate "
+                   "--threshold T")  # fmt: skip
     p.add_argument("--no-complete-lungs", action="store_false", dest="complete_lungs",
                    help="keep a lung under half of its partner's area as found (default: completed from the "
                    "partner's mirror image; flag lung_completed)")  # fmt: skip
@@ -129,6 +133,17 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", dest="report", action="store_false", help="skip OUT/report.html")
     p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS", help="run on Ray (pip install "
                    "'lungseg[ray]'): a local instance, or ADDRESS (auto, ray://host:10001)")  # fmt: skip
+
+
+def _probability(text: str) -> float:
+    """A threshold strictly between 0 and 1 (0 or 1 would draw everything or nothing)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, such as 0.5, got {text!r}")
+    return value
 
 
 def _at_least_one(text: str) -> int:
