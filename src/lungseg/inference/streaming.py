@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from lungseg.inference.pipeline import SegmentationResult, load_input
+from lungseg.inference.pipeline import SegmentationResult, View, load_input
 from lungseg.inference.prepare import crop_view
 from lungseg.inference.readahead import index_batches
 from lungseg.inference.segmenter import Segmenter
@@ -21,7 +21,8 @@ from lungseg.io.reader import XRay, read_xray
 class _Inputs:
     """Steps 1-2 (read, preprocess) for DataLoader workers, so decoding runs ahead of the model."""
 
-    def __init__(self, items: list, size: int, intensity: str, read: Callable | None = None, view=None) -> None:
+    def __init__(self, items: list, size: int, intensity: str, read: Callable | None = None,
+                 view: View | None = None) -> None:
         self.items, self.size, self.intensity = items, size, intensity
         self.read = read  # None in worker processes (a ReadAhead's threads do not travel): read_xray
         self.view = view  # None in worker processes too (it holds the segmenter): the crop is decided later
