@@ -87,9 +87,14 @@ def render(result: dict) -> str:
         for key, m in result[part]["means"].items():
             lines.append(f"| {key} | {m['n']} | " + " | ".join(f"{m[str(k)]:.4f}" for k in offsets) + " |")
         lines.append("")
-    lines += ["## Each set's own best offset (chosen on validation), on its test films", "",
-              "Sets with validation films only (the split's validation films are Montgomery's and Wingspan's).", "",
-              "| set | best k on validation | test Dice at k = 0 | test Dice at that k |", "|---|---|---|---|"]
+    lines += [
+        "## Each set's own best offset (chosen on validation), on its test films",
+        "",
+        "Sets with validation films only (the split's validation films are Montgomery's and Wingspan's).",
+        "",
+        "| set | best k on validation | test Dice at k = 0 | test Dice at that k |",
+        "|---|---|---|---|",
+    ]
     for key, b in result["best"].items():
         lines.append(f"| {key} | {b['k']:+d} | {b['test_at_0']:.4f} | {b['test_at_k']:.4f} |")
     return "\n".join(lines) + "\n"

@@ -183,5 +183,7 @@ def test_ab_speed_figures_are_its_json():
     assert all(not c["outputs"]["differ"] and c["outputs"]["files"] > 0 for c in cases.values())
     assert all(c["mean_diff"] < 0 for c in cases.values())
     png, dcm, small = (-cases[k]["mean_diff"] for k in ("png2500", "dcm2500", "png512"))
-    assert (f"{png:.3f} s less for the five 16-bit PNGs, {dcm:.3f} s for the five DICOMs, {small:.3f} s for the "
-            "100 512 px PNGs, every output byte-identical") in readme()
+    assert (
+        f"{png:.3f} s less for the five 16-bit PNGs, {dcm:.3f} s for the five DICOMs, {small:.3f} s for the "
+        "100 512 px PNGs, every output byte-identical"
+    ) in readme()

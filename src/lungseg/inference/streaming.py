@@ -21,8 +21,9 @@ from lungseg.io.reader import XRay, read_xray
 class _Inputs:
     """Steps 1-2 (read, preprocess) for DataLoader workers, so decoding runs ahead of the model."""
 
-    def __init__(self, items: list, size: int, intensity: str, read: Callable | None = None,
-                 view: View | None = None) -> None:
+    def __init__(
+        self, items: list, size: int, intensity: str, read: Callable | None = None, view: View | None = None
+    ) -> None:
         self.items, self.size, self.intensity = items, size, intensity
         self.read = read  # None in worker processes (a ReadAhead's threads do not travel): read_xray
         self.view = view  # None in worker processes too (it holds the segmenter): the crop is decided later
