@@ -187,3 +187,17 @@ def test_ab_speed_figures_are_its_json():
         f"{png:.3f} s less for the five 16-bit PNGs, {dcm:.3f} s for the five DICOMs, {small:.3f} s for the "
         "100 512 px PNGs, every output byte-identical"
     ) in readme()
+
+
+def test_ab_speed_no_tqdm_figures_are_its_json():
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from ab_speed import render
+
+    result = load("ab_speed_no_tqdm.json")
+    assert (BENCH / "ab_speed_no_tqdm.md").read_text() == render(result)
+    cases = result["cases"]
+    assert all(not c["outputs"]["differ"] for c in cases.values())
+    dcm, big = -cases["dcm2500"]["mean_diff"], -cases["png5000"]["mean_diff"]
+    assert f"{dcm:.3f} s for the DICOMs, {big:.3f} s for the 5000x6000 film, within this VM's spread" in readme()

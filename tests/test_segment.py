@@ -304,3 +304,37 @@ def test_threshold_replaces_the_calibrated_one(tmp_path, capsys):
     for bad in ("1.5", "0", "half"):
         assert main(["segment", str(sample_path()), "-o", str(tmp_path / "bad"), "--threshold", bad]) == 2
         assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_run_without_a_terminal_does_not_import_tqdm(tmp_path):
+    """#11: tqdm's import is 30-45 ms of start-up; a run whose stderr is no terminal (a pipeline, a job array) has no
+    bar to draw, so it does not load it."""
+    import subprocess
+    import sys
+
+    from lungseg.inference.jobs import sample_path
+
+    # first a run here, so that the bundled models' ONNX copies are in the cache (writing them imports torch, whose
+    # modules import tqdm: that happens once per version, not in the runs measured)
+    assert main(["segment", str(sample_path()), "-o", str(tmp_path / "warm"), "--no-report"]) == 0
+    code = ("import sys; from lungseg.cli import main; "
+            f"rc = main(['segment', {str(sample_path())!r}, '-o', {str(tmp_path / 'o')!r}, '--no-report']); "
+            "print(rc, 'tqdm' in sys.modules)")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1].split() == ["0", "False"]
+
+
+def test_the_progress_bar_is_tqdm_on_a_terminal(monkeypatch):
+    import sys
+
+    from tqdm import tqdm
+
+    from lungseg.inference.batch import progress_bar
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    with progress_bar(3) as bar:
+        bar.update(1)
+    assert not isinstance(bar, tqdm)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with progress_bar(3) as bar:
+        assert isinstance(bar, tqdm) and bar.total == 3
