@@ -114,7 +114,7 @@ def load_input(
     except Exception as exc:  # a reader bug must not end a batch of thousands
         return {"index": index, "source": source, "error": f"{source}: unexpected error {exc!r}"}
     return {"index": index, "source": source, "xray": xray, "work": work, "error": "", **facts,
-            **({"viewed": True} if view is not None else {})}  # fmt: skip
+            "viewed": view is not None}  # fmt: skip
 
 
 def to_working(image: np.ndarray | XRay, size: int, intensity: str) -> np.ndarray:

@@ -25,12 +25,14 @@ completion of :mod:`lungseg.inference.shape_prior` runs after it either way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from functools import cache
 
 import numpy as np
 from PIL import Image
 
+from lungseg.inference.ctr import cardiothoracic_ratio
 from lungseg.inference.film_bands import flat_bands, outside_bands
 from lungseg.inference.lazy_scipy import ndimage
 from lungseg.inference.postprocess import EIGHT, clean_lung_labels, fill_holes
@@ -179,8 +181,8 @@ def width_ratio(heart: np.ndarray, lungs: np.ndarray) -> float:
     """The heart's width over the lungs' outer width, in columns (the cardiothoracic ratio's form); 0 where either is
     empty. Round 70 (not shipped: the children's films lost what round 35 gave them) kept growth out of a heart under
     :data:`HEART_RATIO_OPEN` of that width."""
-    h, t = np.flatnonzero(heart.any(axis=0)), np.flatnonzero(lungs.any(axis=0))
-    return float((h[-1] - h[0] + 1) / (t[-1] - t[0] + 1)) if h.size and t.size else 0.0
+    ratio = cardiothoracic_ratio(heart, lungs).ratio
+    return 0.0 if math.isnan(ratio) else ratio
 
 
 def below_apex(added: np.ndarray, lungs: np.ndarray) -> np.ndarray | None:

@@ -49,7 +49,8 @@ def stream(
     one's forward pass). Without workers, paths are read by ``read`` (see :func:`load_input`)."""
     view = crop_view(segmenter)  # the crop decided as a film is loaded: only what the model sees is resized
     if workers or parallel <= 1:
-        inputs = _Inputs(items, segmenter.image_size, segmenter.intensity, *((None, None) if workers else (read, view)))
+        size, intensity = segmenter.image_size, segmenter.intensity
+        inputs = _Inputs(items, size, intensity) if workers else _Inputs(items, size, intensity, read, view)
         batches = read_batches(inputs, batch_size, workers)
         run = segmenter.segment_prepared
     else:
