@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lungseg.io.pydicom_import import import_pydicom
+
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -222,7 +224,7 @@ def _plain_dicom(ds, raw: np.ndarray, spacing, source: str) -> XRay | None:
 
 
 def read_dicom(path: Path) -> XRay:
-    import pydicom
+    pydicom = import_pydicom()
     from pydicom.errors import InvalidDicomError
 
     try:
