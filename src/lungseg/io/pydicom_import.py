@@ -24,7 +24,7 @@ class _SkipInThisThread(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
         self.thread = threading.get_ident()
 
-    def find_spec(self, name: str, path=None, target=None):  # noqa: ANN001 - the finder protocol's signature
+    def find_spec(self, name: str, path=None, target=None):
         if threading.get_ident() == self.thread and name.partition(".")[0] in SKIPPED:
             raise ModuleNotFoundError(f"{name} is not imported while pydicom loads (lungseg.io.pydicom_import)")
         return None
@@ -37,7 +37,7 @@ def import_pydicom() -> ModuleType:
     sys.meta_path.insert(0, finder)
     try:
         import pydicom
-        import pydicom.pixels  # noqa: F401 - the module that pulls in pydicom.data, imported while the finder stands
+        import pydicom.pixels  # pulls in pydicom.data: imported while the finder stands
     finally:
         sys.meta_path.remove(finder)
     return pydicom
