@@ -96,6 +96,22 @@ def test_a_healthy_pair_and_a_small_difference_are_left_alone():
     np.testing.assert_array_equal(complete_shape(labels, None, model, 0.5, 0.0, min_width=1), labels)  # a one-row rim
 
 
+def test_growth_too_small_before_the_filters_skips_them(monkeypatch):
+    """#11: the filters after the growth only take pixels away, so growth under the minimum gain ends there (on most
+    films the shape model's rim is all it adds); growth above it still goes through them."""
+    import lungseg.inference.shape_completion as sc
+
+    calls = []
+    real = sc.attached_growth
+    monkeypatch.setattr(sc, "attached_growth", lambda *a, **k: calls.append(1) or real(*a, **k))
+    labels = pair()
+    labels[55, 8:24] = 0  # 1% of the lungs lost: below the 2% minimum gain
+    np.testing.assert_array_equal(complete_shape(labels, None, Whole(), min_gain=0.02, min_width=0), labels)
+    assert calls == []
+    labels[48:56, 8:24] = 0  # 8% lost: grown back, after the filters ran
+    assert (complete_shape(labels, None, Whole(), min_gain=0.02, min_width=0) > 0).sum() == (pair() > 0).sum()
+    assert calls
+
 def test_without_a_model_or_lungs_nothing_changes():
     labels = pair()
     labels[32:56, 40:56] = 0

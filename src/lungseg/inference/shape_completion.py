@@ -152,6 +152,8 @@ def complete_shape(
     opening = HEART_RATIO_OPEN  # read at the call (round 70)
     blocks = heart_blocks or (opening > 0 and heart is not None and width_ratio(heart, lungs) < opening)
     added = grown(lungs, found, whole, heart if blocks else None, prob, threshold, floor, min_width)
+    if added is not None and added.sum() <= min_gain * lungs.sum():
+        added = None  # the steps below only take growth away: too small now is too small after them (#11: most films)
     if added is not None and (attached or lateral):
         one_lung = not both_labels(labels)
         added = attached_growth(added, lungs, one_lung, within_columns=lateral)
