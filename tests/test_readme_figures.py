@@ -201,3 +201,19 @@ def test_ab_speed_no_tqdm_figures_are_its_json():
     assert all(not c["outputs"]["differ"] for c in cases.values())
     dcm, big = -cases["dcm2500"]["mean_diff"], -cases["png5000"]["mean_diff"]
     assert f"{dcm:.3f} s for the DICOMs, {big:.3f} s for the 5000x6000 film, within this VM's spread" in readme()
+
+
+def test_ab_speed_rounds_after_the_speed_run_are_their_json():
+    """pydicom's import, the small-growth shortcut, the np.take resize: each cited figure is its JSON's."""
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from ab_speed import render
+
+    cited = {"pydicom": ("dcm2500",), "small_gain": ("png512", "png2500"), "resize_take": ()}
+    for name, keys in cited.items():
+        result = load(f"ab_speed_{name}.json")
+        assert (BENCH / f"ab_speed_{name}.md").read_text() == render(result)
+        assert all(not c["outputs"]["differ"] and c["outputs"]["files"] > 0 for c in result["cases"].values())
+        for key in keys:
+            assert f"{-result['cases'][key]['mean_diff']:.3f} s" in readme()
