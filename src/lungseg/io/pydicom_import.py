@@ -10,7 +10,6 @@ works (a failed import leaves nothing in ``sys.modules``).
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 import threading
 from types import ModuleType
@@ -18,8 +17,9 @@ from types import ModuleType
 SKIPPED = ("requests", "tqdm")
 
 
-class _SkipInThisThread(importlib.abc.MetaPathFinder):
-    """A finder that says "no such module" for :data:`SKIPPED`, only to the thread that installed it."""
+class _SkipInThisThread:
+    """A meta path finder (the protocol needs only ``find_spec``; ``importlib.abc`` would import
+    ``importlib.resources``) that says "no such module" for :data:`SKIPPED`, only to the thread that installed it."""
 
     def __init__(self) -> None:
         self.thread = threading.get_ident()
