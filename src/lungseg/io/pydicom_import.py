@@ -1,8 +1,8 @@
 """Import pydicom without the download stack it loads for its own test data (#11: start-up of a DICOM run).
 
 ``pydicom.pixels.processing`` imports ``pydicom.data``, whose downloader imports ``requests`` (with ``urllib3``,
-``ssl``, ``http.client``, ``charset_normalizer``, ``idna``) and ``tqdm`` when they are installed: about 40 ms of a
-DICOM run's start-up on this project's CPU, for files a segmentation never fetches. pydicom falls back to ``urllib``
+``ssl``, ``http.client``, ``charset_normalizer``, ``idna``) and ``tqdm`` when they are installed, for files a segmentation never
+fetches: five DICOMs segment 0.08 s sooner without them (``benchmarks/ab_speed_pydicom.md``). pydicom falls back to ``urllib``
 when ``requests`` is missing, so while pydicom imports, and only in the thread importing it, those two packages are
 reported missing. Nothing else changes: another thread imports them as usual, and a later ``import requests``
 works (a failed import leaves nothing in ``sys.modules``).
