@@ -1,11 +1,11 @@
 """Import pydicom without the download stack it loads for its own test data (#11: start-up of a DICOM run).
 
 ``pydicom.pixels.processing`` imports ``pydicom.data``, whose downloader imports ``requests`` (with ``urllib3``,
-``ssl``, ``http.client``, ``charset_normalizer``, ``idna``) and ``tqdm`` when they are installed, for files a segmentation never
-fetches: five DICOMs segment 0.08 s sooner without them (``benchmarks/ab_speed_pydicom.md``). pydicom falls back to ``urllib``
-when ``requests`` is missing, so while pydicom imports, and only in the thread importing it, those two packages are
-reported missing. Nothing else changes: another thread imports them as usual, and a later ``import requests``
-works (a failed import leaves nothing in ``sys.modules``).
+``ssl``, ``http.client``, ``charset_normalizer``, ``idna``) and ``tqdm`` when they are installed, for files a
+segmentation never fetches: five DICOMs segment 0.08 s sooner without them (``benchmarks/ab_speed_pydicom.md``).
+pydicom falls back to ``urllib`` when ``requests`` is missing, so while pydicom imports, and only in the thread
+importing it, those two packages are reported missing. Nothing else changes: another thread imports them as usual,
+and a later ``import requests`` works (a failed import leaves nothing in ``sys.modules``).
 """
 
 from __future__ import annotations
