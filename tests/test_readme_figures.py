@@ -217,3 +217,20 @@ def test_ab_speed_rounds_after_the_speed_run_are_their_json():
         assert all(not c["outputs"]["differ"] and c["outputs"]["files"] > 0 for c in result["cases"].values())
         for key in keys:
             assert f"{-result['cases'][key]['mean_diff']:.3f} s" in readme()
+
+
+def test_the_estimate_since_round_67_is_the_committed_run_scaled_by_the_alternated_ratios():
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from ab_speed import render
+
+    assert (BENCH / "ab_speed_since_round67.md").read_text() == render(load("ab_speed_since_round67.json"))
+    ab = load("ab_speed_since_round67.json")["cases"]
+    assert all(c["outputs"]["differ"] for c in ab.values())  # rounds 71 and 74 changed masks in between
+    run = load("speed_round67_amx.json")["new_onnxruntime"]
+    for key in ("png512", "png2500", "dcm2500"):
+        assert f"{ab[key]['mean_base']:.3f} -> {ab[key]['mean_this']:.3f} s" in readme()
+    est = {k: run[k]["images"] / (run[k]["seconds"] * ab[k]["mean_this"] / ab[k]["mean_base"]) for k in ab}
+    assert f"{est['png512']:.1f}, {est['png2500']:.2f} and {est['dcm2500']:.2f} images/s" in readme()
+    assert est["dcm2500"] >= 4 > est["png2500"]  # what the sentence says of the targets
