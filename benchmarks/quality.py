@@ -220,7 +220,8 @@ def main() -> None:
     cached = pickle.loads(cache.read_bytes()) if cache and cache.is_file() else ()
     if len(cached) != 6:  # (a cache of an earlier version lacks the children's films: made again)
         quality.bundled_quality_model = lambda: None  # features only: the weights are refitted from them below
-        seg = Segmenter.from_pretrained(args.model, heart=None, precision="fp32")  # as every committed figure
+        # as every committed figure; turned films are among the negatives, so they are scored as they come
+        seg = Segmenter.from_pretrained(args.model, heart=None, precision="fp32", orientation="keep")
         cached = segment_all(seg, val, test, args.data / "v7_pediatric", args.limit)
         if cache:
             cache.write_bytes(pickle.dumps(cached))

@@ -234,3 +234,28 @@ def test_the_estimate_since_round_67_is_the_committed_run_scaled_by_the_alternat
     est = {k: run[k]["images"] / (run[k]["seconds"] * ab[k]["mean_this"] / ab[k]["mean_base"]) for k in ab}
     assert f"{est['png512']:.1f}, {est['png2500']:.2f} and {est['dcm2500']:.2f} images/s" in readme()
     assert est["dcm2500"] >= 4 > est["png2500"]  # what the sentence says of the targets
+
+
+def test_orientation_figures_are_its_json():
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from orientation import render
+
+    result = load("orientation.json")
+    assert (BENCH / "orientation.md").read_text() == render(result)
+    test, logits = result["dice"]["test"], result["logits"]
+    off = ", ".join(f"{test[f'{way} | off']['mean']:.4f}" for way in ("quarter turn", "half turn"))
+    assert f"Dice {off} and {test['three quarter turns | off']['mean']:.4f} without it" in readme()
+    on, upright = test["quarter turn | on"]["mean"], test["upright | on"]["mean"]
+    assert f"{on:.4f} with it, as upright ({upright:.4f})" in readme()
+    assert all(test[f"{way} | on"]["mean"] == on for way in ("half turn", "three quarter turns"))
+    assert all(row["upright_checked"] == 0 and row["lowest_is_upright"] == row["films"] for row in logits.values())
+    assert not any(result["false_turns"].values())  # what "nor any of 50 validation films" says
+    n = [row["films"] for row in logits.values()]
+    assert f"({n[0]} adult, {n[1]} children's)" in readme()
+    val, tst = result["portable"]["validation"], result["portable"]["test"]
+    assert val["upright_turned"] == tst["upright_turned"] == 0
+    assert f"no upright one turned ({val['films']} validation, {tst['films']} test)" in readme()
+    assert (f"{tst['turned_found']} of the {tst['films']} test films are turned upright, {tst['turned_wrong_way']} the "
+            f"wrong way, {tst['turned_missed']} left as they came") in readme()  # fmt: skip

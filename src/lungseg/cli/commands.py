@@ -143,7 +143,8 @@ def segment_jobs(args: argparse.Namespace, jobs: list, out, parallel: int, ahead
         tile_overlap=args.tile_overlap,
         postprocess=not args.no_postprocess, precision=args.precision, probabilities=args.probabilities,
         complete_lungs=args.complete_lungs, shape_model=args.shape_model, convention=args.convention,
-        polarity=args.polarity, backend=args.backend, heart=args.heart, tta=tta_scales(args),
+        polarity=args.polarity, orientation=args.orientation, backend=args.backend, heart=args.heart,
+        tta=tta_scales(args),
     )  # fmt: skip
     # each batch in flight on its share of the cores (runs contending for one pool of all of them are slower):
     # ONNX Runtime's sessions, torch's process-wide threads

@@ -123,6 +123,10 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--polarity", default="auto", choices=["auto", "keep"],
                    help="auto (default): an input the bundled polarity model calls inverted (bone dark, air "
                    "bright) is turned back before segmenting, flag inverted_input; keep: the grey scale as it is")
+    p.add_argument("--orientation", default="auto", choices=["auto", "keep"],
+                   help="auto (default): a film the bundled view model finds on its side or upside down is "
+                   "segmented upright and its outputs turned back to the input's orientation, flag turned_input; "
+                   "keep: every film as it is")  # fmt: skip
     p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")
     p.add_argument("--no-heart", dest="heart", action="store_const", const=None, help="lungs only: no heart, no CTR")
     p.add_argument("--probabilities", action="store_true", help="also write <stem>_prob.png (16-bit, p * 65535)")

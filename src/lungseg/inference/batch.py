@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from lungseg.inference.jobs import Job
+from lungseg.inference.orientation import undo_turn
 from lungseg.inference.pipeline import SegmentationResult, processing_shape
 from lungseg.inference.preprocess import preview_xray
 from lungseg.inference.readahead import ReadAhead
@@ -99,6 +100,9 @@ def overlay_of(result: SegmentationResult, max_side: int = OVERLAY_MAX_SIDE) -> 
     """The result's overlay (palette image, at most ``max_side``): image, labels and heart scaled down together."""
     image, labels = bounded(result.xray, result.labels, max_side)
     heart = _nearest(result.heart, labels.shape) if result.heart is not None else None
+    if result.turns:  # drawn on the upright film (the CTR's lines run across the chest), then turned back
+        image, labels, heart = (None if a is None else np.rot90(a, result.turns) for a in (image, labels, heart))
+        return undo_turn(overlay_image(image, labels, heart=heart), result.turns)
     return overlay_image(image, labels, heart=heart)
 
 

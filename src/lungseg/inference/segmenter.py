@@ -17,6 +17,7 @@ from lungseg.inference import body_crop
 from lungseg.inference.body_crop import cropped, paste_logits, placed
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
+from lungseg.inference.orientation import check_orientation, segmented_upright
 from lungseg.inference.pipeline import (
     PROCESSING_MAX_SIDE,
     FinishOptions,
@@ -34,6 +35,7 @@ from lungseg.inference.polarity import polarity_model as polarity_model_for
 from lungseg.inference.prepare import crop_view, prepared
 from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.inference.tta import TTAPredictor
+from lungseg.inference.view import bundled_view_model
 from lungseg.io.reader import XRay
 from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, completes_shape, resolve_model
 
@@ -75,6 +77,7 @@ class Segmenter:
         convention: str = "visible",
         polarity: str = "keep",
         polarity_model: str | Path | None = None,
+        orientation: str = "keep",
         processing_side: int = PROCESSING_MAX_SIDE,
         tta: tuple[float, ...] = (),
         edge_model: EdgeModel | None = None,
@@ -114,6 +117,10 @@ class Segmenter:
         # (polarity.py); "keep" (a model object given here: the caller knows its inputs): as it is
         auto = check_polarity(polarity) == "auto"
         self.polarity_check = polarity_model_for(self.backend, polarity_model) if auto else None
+        # "auto" (from_pretrained's default): a film the view model finds on its side or upside down is segmented
+        # upright and its outputs turned back (orientation.py); "keep": as it is
+        turn = check_orientation(orientation) == "auto" and self.target == "lungs"
+        self.orientation_check = bundled_view_model(self.backend) if turn else None
         if self.complete_lungs and shape_model:  # loaded here, once, not by the first film of each thread
             bundled_shape_model(self.backend)
         self.edge_model = edge_model if self.target == "lungs" else None  # the outline onto the film's edges
@@ -176,6 +183,7 @@ class Segmenter:
         kwargs.setdefault("heart_threshold", float(payload.get("heart_threshold", 0.5)))
         kwargs.setdefault("heart_smooth", float(payload.get("heart_smooth", 0.0)))
         kwargs.setdefault("polarity", "auto")  # a trained model has seen upright films only (polarity.py)
+        kwargs.setdefault("orientation", "auto")  # ... and upright chests (orientation.py)
         if kwargs.get("shape_model") is None:  # None: as the model's table entry says (on for the default model)
             kwargs["shape_model"] = completes_shape(name_or_path)
         segmenter = cls(model, size, intensity, threshold=threshold, **kwargs)
@@ -285,7 +293,8 @@ class Segmenter:
                 outputs[b["index"]] = result = self.finish_item(b, logits[k], hearts[k] if hearts is not None else None)
                 if b.get("inverted"):
                     add_flag(result.measurements, POLARITY_FLAG)
-        return [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
+        results = [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
+        return [segmented_upright(self, b, r) for b, r in zip(batch, results, strict=True)]
 
     def segment_many(self, items: Iterable, batch_size: int = 4) -> Iterator[SegmentationResult]:
         """Stream results in input order, ``batch_size`` inputs per forward pass; a failed input yields a
