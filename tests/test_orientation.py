@@ -204,3 +204,12 @@ def test_a_turn_stands_only_where_the_lung_model_is_surer_upright(upright_confid
     assert (out.turns, FLAG in out.measurements["flags"]) == ((2, True) if turned else (0, False))
     assert out.mask.shape == film.shape and (out is as_came) != turned
     assert segmented_upright(seg, {"index": 0, "source": "f.png", "turns": 2}, as_came) is as_came  # not twice
+
+
+def test_an_upright_film_whose_logit_is_known_costs_nothing(monkeypatch):
+    """#11: the check starts from the quality score's view logit; for an upright film it makes no thumbnail."""
+    import lungseg.inference.orientation as orientation
+
+    monkeypatch.setattr(orientation, "thumbnail", lambda *a: pytest.fail("a thumbnail was made"))
+    model = MarkerView()
+    assert quarter_turns(marked(1), model, logit=-4.0) == 0 and model.calls == 0

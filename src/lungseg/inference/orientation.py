@@ -24,7 +24,7 @@ from PIL import Image
 
 from lungseg.inference.pipeline import SegmentationResult, add_flag, load_input
 from lungseg.inference.prepare import crop_view
-from lungseg.inference.view import ViewModel, thumbnail
+from lungseg.inference.view import ViewModel, not_frontal_logit, thumbnail
 from lungseg.io.reader import XRay
 
 if TYPE_CHECKING:
@@ -52,11 +52,11 @@ def quarter_turns(xray: XRay, model: ViewModel, logit: float | None = None) -> i
     already has (of the part of the film the model saw), else the film's own; above :data:`TURN_ABOVE`, the film's
     thumbnail as it came and turned three ways go through ``model`` in one batch, and the lowest turn wins if it is
     below :data:`TURN_BELOW` and :data:`TURN_MARGIN` below the film's own (the same thumbnail for all four)."""
-    thumb = thumbnail(xray, model.size)
     if logit is None:
-        logit = float(model(thumb[None, None])[0])
+        logit = not_frontal_logit(xray, model)
     if math.isnan(logit) or logit <= TURN_ABOVE:
-        return 0
+        return 0  # an upright film: no thumbnail made, no pass run (the quality score's logit said so)
+    thumb = thumbnail(xray, model.size)
     turns = np.ascontiguousarray(np.stack([np.rot90(thumb, k) for k in range(4)])[:, None])
     logits = np.asarray(model(turns), np.float32).reshape(-1)
     best = int(np.argmin(logits[1:])) + 1
