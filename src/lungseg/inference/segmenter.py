@@ -149,7 +149,9 @@ class Segmenter:
         are the process's (``torch.set_num_threads``): `lungseg segment` gives each of its two batches in flight
         one core each rather than two batches contending for both (``benchmarks/archive_speed.md``).
         ``polarity`` (a keyword, default "auto"): turn an input the bundled polarity model calls inverted back
-        before segmenting (flag inverted_input); "keep" takes every input as it is. ``shape_model`` (a keyword):
+        before segmenting (flag inverted_input); "keep" takes every input as it is. ``orientation`` (a keyword,
+        default "auto"): segment a film the view model finds on its side or upside down turned upright, its outputs
+        turned back (flag turned_input, orientation.py); "keep": as it is. ``shape_model`` (a keyword):
         the learned shape prior on or off; by default on for a bundled model chosen with it (the default model),
         off for a checkpoint or .onnx file.
         """
