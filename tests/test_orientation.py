@@ -213,3 +213,13 @@ def test_an_upright_film_whose_logit_is_known_costs_nothing(monkeypatch):
     monkeypatch.setattr(orientation, "thumbnail", lambda *a: pytest.fail("a thumbnail was made"))
     model = MarkerView()
     assert quarter_turns(marked(1), model, logit=-4.0) == 0 and model.calls == 0
+
+
+def test_no_lung_found_as_the_film_came_is_no_confidence_to_keep():
+    from lungseg.inference.orientation import upright_is_surer
+
+    def result(conf: float, area: int) -> SegmentationResult:
+        return SegmentationResult("f", measurements={"mean_confidence": conf, "area_px": area})
+
+    assert upright_is_surer(result(0.8, 500), result(1.0, 0))  # nothing found as it came (confidence 1.0 by rule)
+    assert not upright_is_surer(result(0.8, 500), result(0.9, 400))

@@ -110,5 +110,7 @@ def segmented_upright(seg: Segmenter, item: dict, result: SegmentationResult) ->
 
 def upright_is_surer(upright: SegmentationResult, as_came: SegmentationResult) -> bool:
     """The lung model's veto: a turn stands only where the lungs found upright are held with more confidence than those
-    found as the film came (a frontal chest turned on its side gives the model little it is sure of)."""
-    return upright.measurements["mean_confidence"] > as_came.measurements["mean_confidence"]
+    found as the film came (a frontal chest turned on its side gives the model little it is sure of); no lung found as
+    it came counts as no confidence (its score is 1.0 then: nothing uncertain either)."""
+    came = as_came.measurements
+    return upright.measurements["mean_confidence"] > (came["mean_confidence"] if came.get("area_px", 1) else 0.0)
