@@ -17,6 +17,7 @@ from lungseg.inference import body_crop
 from lungseg.inference.body_crop import cropped, paste_logits, placed
 from lungseg.inference.convention import CONVENTIONS
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
+from lungseg.inference.loading import load_for, resolve_backend
 from lungseg.inference.orientation import check_orientation, segmented_upright
 from lungseg.inference.pipeline import (
     PROCESSING_MAX_SIDE,
@@ -37,7 +38,7 @@ from lungseg.inference.shape_completion import bundled_shape_model
 from lungseg.inference.tta import TTAPredictor
 from lungseg.inference.view import bundled_view_model
 from lungseg.io.reader import XRay
-from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, completes_shape, resolve_model
+from lungseg.model.pretrained import HEART_MODEL, PRETRAINED, completes_shape
 
 if TYPE_CHECKING:  # torch is imported only by the torch backend (lungseg.inference.torch_predictor)
     from lungseg.model.unet import UNet
@@ -155,28 +156,9 @@ class Segmenter:
         the learned shape prior on or off; by default on for a bundled model chosen with it (the default model),
         off for a checkpoint or .onnx file.
         """
-        if backend not in ("auto", "torch", "onnxruntime"):
-            raise ValueError(f"unknown backend {backend!r}; use auto, torch or onnxruntime")
-        if backend == "auto":
-            from lungseg.inference.onnx_backend import choose_backend
-
-            backend = choose_backend(name_or_path, kwargs.get("device", "auto"), kwargs.get("precision", "auto"),
-                                     kwargs.get("tile"))  # fmt: skip
-            log.info("backend: %s", backend)
-        if str(name_or_path or "").endswith(".onnx"):
-            backend = "onnxruntime"  # a heart model beside it runs there too
-        if backend == "onnxruntime":
-            from lungseg.inference.onnx_backend import load_onnx  # optional dependency
-
-            model, payload = load_onnx(name_or_path, threads)
-        else:
-            from lungseg.model.checkpoint import load_model  # torch
-
-            model, payload = load_model(resolve_model(name_or_path))
-            if threads:
-                import torch
-
-                torch.set_num_threads(threads)
+        backend = resolve_backend(name_or_path, backend, kwargs.get("device", "auto"), kwargs.get("precision", "auto"),
+                                  kwargs.get("tile"))  # fmt: skip
+        model, payload = load_for(name_or_path, backend, threads)
         cfg = payload.get("train_config", {})
         threshold = float(payload.get("threshold", 0.5)) if threshold is None else threshold
         size, intensity = int(cfg.get("image_size", 256)), cfg.get("intensity", "equalize")
