@@ -33,7 +33,7 @@ from robustness import PERTURBATIONS  # noqa: E402
 from lungseg.data.layouts import discover, select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
 from lungseg.evaluation.metrics import overlap_metrics  # noqa: E402
-from lungseg.inference.orientation import FLAG, TURN_ABOVE, TURN_BELOW, TURN_MARGIN  # noqa: E402
+from lungseg.inference.orientation import FLAG, TURN_ABOVE, TURN_BELOW, TURN_MARGIN, turn_for  # noqa: E402
 from lungseg.inference.segmenter import Segmenter  # noqa: E402
 from lungseg.inference.view import bundled_view_model, not_frontal_logit  # noqa: E402
 from lungseg.io.reader import XRay, read_xray  # noqa: E402
@@ -55,17 +55,10 @@ def logits(films: list[np.ndarray]) -> dict:
             "turned_found": int(sum(_found(row, k) for row in table for k in (1, 2, 3)))}
 
 
-def turn_taken(row: np.ndarray, k: int) -> int:
-    """The quarter turns the check applies to the film turned by ``k`` (its logits: ``row``, the upright film's four,
-    rolled by ``k``); 0 for none. The rule of ``orientation.quarter_turns``, on logits of whole turned films."""
-    rolled = np.roll(row, -k)
-    j = int(np.argmin(rolled[1:])) + 1
-    return j if rolled[0] > TURN_ABOVE and rolled[j] < min(TURN_BELOW, rolled[0] - TURN_MARGIN) else 0
-
-
 def _found(row: np.ndarray, k: int) -> bool:
-    """Whether the film turned by ``k`` is checked and turned upright."""
-    j = turn_taken(row, k)
+    """Whether the film turned by ``k`` (its logits: ``row``, the upright film's four, rolled by ``k``) is checked and
+    turned upright by the check's own rule (``orientation.turn_for``), on logits of whole turned films."""
+    j = turn_for(np.roll(row, -k))
     return bool(j) and (k + j) % 4 == 0
 
 

@@ -58,7 +58,13 @@ def quarter_turns(xray: XRay, model: ViewModel, logit: float | None = None) -> i
         return 0  # an upright film: no thumbnail made, no pass run (the quality score's logit said so)
     thumb = thumbnail(xray, model.size)
     turns = np.ascontiguousarray(np.stack([np.rot90(thumb, k) for k in range(4)])[:, None])
-    logits = np.asarray(model(turns), np.float32).reshape(-1)
+    return turn_for(np.asarray(model(turns), np.float32).reshape(-1))
+
+
+def turn_for(logits: np.ndarray) -> int:
+    """The rule on a film's four view logits (as it came, then turned by one, two and three quarter turns): the
+    lowest turn if the film as it came is above :data:`TURN_ABOVE` and that turn below :data:`TURN_BELOW` and
+    :data:`TURN_MARGIN` below it; else 0."""
     best = int(np.argmin(logits[1:])) + 1
     return best if logits[0] > TURN_ABOVE and logits[best] < min(TURN_BELOW, logits[0] - TURN_MARGIN) else 0
 
@@ -74,15 +80,13 @@ def turned_back(result: SegmentationResult, original: XRay, k: int) -> Segmentat
     film's own size in the measurements (the widths and the CTR stay as measured across the upright chest)."""
 
     def back(array: np.ndarray | None) -> np.ndarray | None:
-        return None if array is None or array.size == 0 else np.ascontiguousarray(np.rot90(array, -k))
+        return array if array is None or array.size == 0 else np.ascontiguousarray(np.rot90(array, -k))
 
     height, width = original.shape
     measurements = result.measurements | {"width": width, "height": height}
     add_flag(measurements, FLAG)
-    probabilities = back(result.probabilities)
     return replace(result, mask=back(result.mask), labels=back(result.labels), heart=back(result.heart),
-                   probabilities=result.probabilities if probabilities is None else probabilities,
-                   measurements=measurements, xray=original, turns=k)  # fmt: skip
+                   probabilities=back(result.probabilities), measurements=measurements, xray=original, turns=k)
 
 
 def undo_turn(image: Image.Image, k: int) -> Image.Image:
