@@ -39,9 +39,27 @@ def test_the_card_and_the_rounds_quote_tilt_json():
     test, val = result["splits"]["test"], result["splits"]["val"]
     card = " ".join((root / "MODEL_CARD.md").read_text().split())
     rounds = " ".join((root / "docs" / "model_rounds.md").read_text().split())
-    assert (f"the test films score {test['0']['mean']:.4f} upright, {test['15']['mean']:.4f} at 15 degrees, "
-            f"{test['25']['mean']:.4f} at 25 and {test['35']['mean']:.4f} at 35 ({test['35']['under_0.85']} of "
-            f"{result['films']['test']} under 0.85") in card  # fmt: skip
-    assert (f"the validation films score {val['0']['mean']:.4f} upright, {val['15']['mean']:.4f} at 15 degrees, "
-            f"{val['25']['mean']:.4f} at 25 ({val['25']['under_0.85']} under 0.85)") in rounds  # fmt: skip
+    readme = " ".join((root / "README.md").read_text().split())
+    auto = ", ".join(f"{test[t]['auto']['mean']:.4f}" for t in ("15", "25", "35"))
+    keep = ", ".join(f"{test[t]['keep']['mean']:.4f}" for t in ("15", "25", "35"))
+    quote = (f"the test films score {test['0']['auto']['mean']:.4f} upright and {auto} tilted by 15, 25 and 35 degrees "
+             f"({keep} as they are; {test['35']['auto']['under_0.85']} of {result['films']['test']} under 0.85 at 35 "
+             f"against {test['35']['keep']['under_0.85']})")  # fmt: skip
+    assert quote in card and quote in readme
+    assert (f"the validation films score {val['0']['keep']['mean']:.4f} upright, {val['15']['keep']['mean']:.4f} at 15 "
+            f"degrees, {val['25']['keep']['mean']:.4f} at 25 ({val['25']['keep']['under_0.85']} under 0.85)") in rounds
     assert f"(upright validation films {val['0']['axis_p5']} to {val['0']['axis_p95']} degrees" in rounds
+    levelled_val = ", ".join(f"{val[t]['keep']['mean']:.4f} -> {val[t]['auto']['mean']:.4f}"
+                             for t in ("15", "-15", "25", "-25", "35", "-35"))  # fmt: skip
+    assert levelled_val in rounds
+    upright = test["0"]["levelled"] + val["0"]["levelled"]
+    assert upright == 0 and "No upright adult film is levelled (0 of 223 validation and test films)" in rounds
+    sick = result["sick"]
+    cases = sick["val"]["cases"] + sick["test"]["cases"]
+    moved = len(sick["val"]["levelled"]) + len(sick["test"]["levelled"])
+    quote = f"no upright adult validation or test film is levelled, and {moved} of {cases:,} with simulated disease"
+    assert quote in readme
+    assert (f"none of {sick['val']['cases']} validation cases is levelled and {len(sick['test']['levelled'])} of "
+            f"{sick['test']['cases']:,} test cases") in rounds and not sick["val"]["levelled"]
+    (_, kind, tilt, before, after), = sick["test"]["levelled"]
+    assert f"(an {kind} read {tilt} degrees off level, {before} -> {after})" in rounds

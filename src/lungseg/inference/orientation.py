@@ -100,7 +100,7 @@ def segmented_upright(seg: Segmenter, item: dict, result: SegmentationResult) ->
     the lungs upright (:func:`upright_is_surer`). An item turned here is not checked again, and a film that fails
     upright keeps its first result."""
     model = seg.orientation_check
-    if model is None or not result.ok or item.get("turns") or result.xray is None:
+    if model is None or not result.ok or item.get("turns") or "tilt" in item or result.xray is None:
         return result
     k = quarter_turns(result.xray, model, (result.quality_features or {}).get("view"))
     if not k:
@@ -112,9 +112,10 @@ def segmented_upright(seg: Segmenter, item: dict, result: SegmentationResult) ->
     return turned_back(upright, result.xray, k)
 
 
-def upright_is_surer(upright: SegmentationResult, as_came: SegmentationResult) -> bool:
-    """The lung model's veto: a turn stands only where the lungs found upright are held with more confidence than those
-    found as the film came (a frontal chest turned on its side gives the model little it is sure of); no lung found as
-    it came counts as no confidence (its score is 1.0 then: nothing uncertain either)."""
+def upright_is_surer(upright: SegmentationResult, as_came: SegmentationResult, margin: float = 0.0) -> bool:
+    """The lung model's veto: a turn stands only where the lungs found upright are held with more confidence (by more
+    than ``margin``) than those found as the film came (a frontal chest turned on its side gives the model little it is
+    sure of); no lung found as it came counts as no confidence (its score is 1.0 then: nothing uncertain either)."""
     came = as_came.measurements
-    return upright.measurements["mean_confidence"] > (came["mean_confidence"] if came.get("area_px", 1) else 0.0)
+    before = came["mean_confidence"] if came.get("area_px", 1) else 0.0
+    return upright.measurements["mean_confidence"] > before + margin

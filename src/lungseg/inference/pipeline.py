@@ -66,6 +66,7 @@ class SegmentationResult:
     heart: np.ndarray | None = None  # the heart mask at the input's size, when a heart model ran
     quality_features: dict | None = None  # what the quality score was computed from (see quality.py)
     turns: int = 0  # quarter turns the film was segmented at (orientation.py); the arrays are as the film came
+    tilt: float = 0.0  # degrees the film was turned by to segment it level (deskew.py); the arrays are as it came
 
     @property
     def ok(self) -> bool:

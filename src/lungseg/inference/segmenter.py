@@ -16,6 +16,7 @@ import numpy as np
 from lungseg.inference import body_crop
 from lungseg.inference.body_crop import cropped, paste_logits, placed
 from lungseg.inference.convention import CONVENTIONS
+from lungseg.inference.deskew import segmented_level
 from lungseg.inference.edge_refine import EdgeModel, refine_logits
 from lungseg.inference.loading import load_for, resolve_backend
 from lungseg.inference.orientation import check_orientation, segmented_upright
@@ -278,7 +279,7 @@ class Segmenter:
                 if b.get("inverted"):
                     add_flag(result.measurements, POLARITY_FLAG)
         results = [outputs.get(b["index"]) or SegmentationResult(b["source"], error=b["error"]) for b in batch]
-        return [segmented_upright(self, b, r) for b, r in zip(batch, results, strict=True)]
+        return [segmented_level(self, b, segmented_upright(self, b, r)) for b, r in zip(batch, results, strict=True)]
 
     def segment_many(self, items: Iterable, batch_size: int = 4) -> Iterator[SegmentationResult]:
         """Stream results in input order, ``batch_size`` inputs per forward pass; a failed input yields a
