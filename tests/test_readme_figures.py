@@ -219,6 +219,23 @@ def test_ab_speed_rounds_after_the_speed_run_are_their_json():
             assert f"{-result['cases'][key]['mean_diff']:.3f} s" in readme()
 
 
+def test_levelling_costs_an_upright_film_no_measurable_time_and_changes_no_output():
+    """Round 76: the alternated run against the commit before it (benchmarks/ab_speed_deskew.md)."""
+    import sys
+
+    sys.path.insert(0, str(BENCH))
+    from ab_speed import render
+
+    result = load("ab_speed_deskew.json")
+    assert (BENCH / "ab_speed_deskew.md").read_text() == render(result)
+    assert result["base"] == "7726789" and set(result["cases"]) == {"png512", "dcm2500"}
+    for case in result["cases"].values():
+        assert not case["outputs"]["differ"] and case["outputs"]["files"] > 0
+        assert abs(case["mean_diff"]) < 2 * case["diff_sd"]  # within noise, as the README says
+    assert "`benchmarks/ab_speed_deskew.md`: the speed cases against the commit before, alternated, outputs " \
+           "identical, times within noise" in readme()  # fmt: skip
+
+
 def test_the_estimate_since_round_67_is_the_committed_run_scaled_by_the_alternated_ratios():
     import sys
 
