@@ -154,6 +154,27 @@ def test_segment_flags_a_tilted_film_and_writes_its_outputs_as_it_came(tmp_path,
     labels = np.asarray(Image.open(tmp_path / "out" / "tilted_labels.png"))
     assert row["area_px"] == str(int(np.isin(labels, (1, 2)).sum()))
     assert lung_axis_degrees(labels) == pytest.approx(30 + LEVEL, abs=4.0)  # as the film came: still tilted
+    from lungseg.inference.render import LINE_INDEX
+
+    overlay = np.asarray(Image.open(tmp_path / "out" / "tilted_overlay.png"))  # palette indices
+    rows, cols = np.nonzero(overlay == LINE_INDEX["thorax"])
+    assert abs(math.degrees(math.atan(np.polyfit(cols, rows, 1)[0]))) > 10  # across the chest as it lies in the film
     monkeypatch.setattr(deskew, "TILT_BEYOND", 1000.0)  # the rule, not something else, made the flag
     assert main(["segment", str(tmp_path / "in"), "-o", str(tmp_path / "off"), "--no-report"]) == 0
     assert FLAG not in (tmp_path / "off" / "measurements.csv").read_text()
+
+
+def test_a_levelled_films_overlay_draws_the_ctr_widths_across_the_tilted_chest():
+    from lungseg.inference.deskew import levelled_overlay
+    from lungseg.inference.render import LINE_INDEX
+
+    level = two_lungs((400, 480))
+    heart = np.zeros(level.shape, bool)
+    heart[200:300, 180:320] = True
+    labels, tilted_heart = two_lungs((400, 480), degrees=20.0), ndimage.rotate(heart, 20.0, reshape=False, order=0)
+    drawn = np.asarray(levelled_overlay(np.full(labels.shape, 0.5, np.float32), labels, tilted_heart, tilt_of(labels)))
+    for name in ("thorax", "heart"):
+        rows, cols = np.nonzero(drawn == LINE_INDEX[name])
+        assert len(rows) > 50
+        slope = np.polyfit(cols, rows, 1)[0]  # rows downward: the chest turned counter-clockwise on screen
+        assert math.degrees(math.atan(-slope)) == pytest.approx(20.0 + LEVEL, abs=2.0), name

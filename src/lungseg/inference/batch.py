@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lungseg.inference.deskew import levelled_overlay
 from lungseg.inference.jobs import Job
 from lungseg.inference.orientation import undo_turn
 from lungseg.inference.pipeline import SegmentationResult, processing_shape
@@ -100,6 +101,8 @@ def overlay_of(result: SegmentationResult, max_side: int = OVERLAY_MAX_SIDE) -> 
     """The result's overlay (palette image, at most ``max_side``): image, labels and heart scaled down together."""
     image, labels = bounded(result.xray, result.labels, max_side)
     heart = _nearest(result.heart, labels.shape) if result.heart is not None else None
+    if result.tilt:  # the CTR's lines across the levelled chest, turned back with it
+        return levelled_overlay(image, labels, heart, result.tilt)
     if result.turns:  # drawn on the upright film (the CTR's lines run across the chest), then turned back
         image, labels, heart = (None if a is None else np.rot90(a, result.turns) for a in (image, labels, heart))
         return undo_turn(overlay_image(image, labels, heart=heart), result.turns)

@@ -23,6 +23,7 @@ from lungseg.inference.measure import heart_measurements, measure
 from lungseg.inference.orientation import upright_is_surer
 from lungseg.inference.pipeline import SegmentationResult, add_flag, load_input
 from lungseg.inference.prepare import crop_view
+from lungseg.inference.render import draw_ctr_lines, line_thickness, overlay_indexed, palette_image
 from lungseg.io.reader import XRay
 
 if TYPE_CHECKING:
@@ -112,6 +113,20 @@ def turned_back(result: SegmentationResult, original: XRay, degrees: float) -> S
     return replace(result, mask=mask, labels=labels, heart=heart,
                    probabilities=back(result.probabilities), measurements=measurements, xray=original,
                    tilt=round(degrees, 1))  # fmt: skip
+
+
+def levelled_overlay(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | None, degrees: float) -> Image.Image:
+    """The overlay of a film segmented levelled, on the film as it came: tints and outlines where its masks are, and
+    the CTR's two widths drawn across the levelled chest and turned back with it, so that they lie across the tilted
+    chest as the CTR was measured (horizontal lines would cross it askew)."""
+    index = overlay_indexed(image, labels)
+    if heart is not None and heart.any():
+        lines = np.zeros(labels.shape, np.uint8)
+        lungs = (labels == RIGHT_LUNG) | (labels == LEFT_LUNG)
+        draw_ctr_lines(lines, turn(heart, degrees), turn(lungs, degrees), line_thickness(labels.shape))
+        back = turn(lines, degrees, back=True)
+        index[back > 0] = back[back > 0]
+    return palette_image(index)
 
 
 def segmented_level(seg: Segmenter, item: dict, result: SegmentationResult) -> SegmentationResult:

@@ -59,13 +59,18 @@ def overlay_indexed(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | N
     out = INDEX[labels, gray]
     mask = labels > 0
     outline = mask & ~ndimage().binary_erosion(mask)
-    thickness = max(1, min(labels.shape) // 512)
+    thickness = line_thickness(labels.shape)
     if thickness > 1:
         outline = ndimage().binary_dilation(outline, iterations=thickness - 1)
     out[outline] = LINE_INDEX["outline"]
     if heart is not None and heart.any():
         draw_ctr_lines(out, heart, (labels == 1) | (labels == 2), thickness)
     return out
+
+
+def line_thickness(shape: tuple[int, int]) -> int:
+    """Half-width in pixels of the outlines and CTR lines: they thicken with the image so they stay visible."""
+    return max(1, min(shape) // 512)
 
 
 def overlay(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | None = None) -> np.ndarray:
@@ -75,7 +80,12 @@ def overlay(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | None = No
 
 def overlay_image(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | None = None) -> Image.Image:
     """The overlay as a palette ("P") PIL image, ready to save as a small, fast PNG."""
-    out = Image.fromarray(overlay_indexed(image, labels, heart), "L").convert("P")
+    return palette_image(overlay_indexed(image, labels, heart))
+
+
+def palette_image(index: np.ndarray) -> Image.Image:
+    """Palette indices (:func:`overlay_indexed`) as a "P" PIL image with :data:`PALETTE`."""
+    out = Image.fromarray(index, "L").convert("P")
     out.putpalette(PALETTE.ravel().tolist())
     return out
 
