@@ -74,7 +74,7 @@ def result_of(labels: np.ndarray, confidence: float, xray: XRay, heart: np.ndarr
     m = {"mean_confidence": confidence, "flags": "low_confidence", "width": labels.shape[1], "height": labels.shape[0],
          "area_px": int((labels == 1).sum() + (labels == 2).sum()), "ctr": 0.47}  # fmt: skip
     if heart is not None:
-        m["heart_area_px"] = int(heart.sum())
+        m |= {"heart_area_px": int(heart.sum()), "heart_width_px": 50, "thorax_width_px": 150}
     return SegmentationResult("f.png", np.isin(labels, (1, 2)), labels, np.zeros((0, 0), np.float32), m, xray,
                               heart=heart)  # fmt: skip
 
@@ -178,3 +178,22 @@ def test_a_levelled_films_overlay_draws_the_ctr_widths_across_the_tilted_chest()
         assert len(rows) > 50
         slope = np.polyfit(cols, rows, 1)[0]  # rows downward: the chest turned counter-clockwise on screen
         assert math.degrees(math.atan(-slope)) == pytest.approx(20.0 + LEVEL, abs=2.0), name
+
+
+def test_a_large_film_is_levelled_as_a_bounded_copy_and_handed_back_at_its_own_size(monkeypatch):
+    monkeypatch.setattr(deskew, "LEVEL_SIDE", 120)  # the film below stands for a 5000x6000 one
+    film = XRay(np.random.default_rng(1).random((200, 240), np.float32), (0.2, 0.1))
+    as_came = result_of(two_lungs(degrees=20.0), 0.6, film)
+    seg = LevelSegmenter(0.9)
+    out = segmented_level(seg, {"index": 0, "source": "f.png"}, as_came)
+    seen = seg.items[0]["xray"]
+    assert seen.shape == (100, 120) and seen.spacing == pytest.approx((0.4, 0.2))  # levelled at 120 px, spacing along
+    assert out.labels.shape == out.mask.shape == out.heart.shape == film.shape and out.xray is film
+    m = out.measurements
+    assert (m["width"], m["height"], m["pixel_spacing_mm"]) == (240, 200, "0.2x0.1")
+    assert m["area_px"] == int(np.isin(out.labels, (1, 2)).sum()) == int(out.mask.sum())
+    assert m["right_area_mm2"] == pytest.approx(0.02 * (out.labels == 1).sum())
+    assert lung_axis_degrees(out.labels) == pytest.approx(lung_axis_degrees(as_came.labels), abs=1.5)
+    level = two_lungs((100, 120), degrees=-LEVEL)  # what the fake found on the copy
+    assert m["area_px"] == pytest.approx(4 * np.isin(level, (1, 2)).sum(), rel=0.05)  # 2x each way
+    assert (m["heart_width_px"], m["thorax_width_px"], m["ctr"]) == (100, 300, 0.47)  # the copy's widths, doubled

@@ -22,9 +22,10 @@ from PIL import Image
 
 from lungseg.inference.measure import heart_measurements, measure
 from lungseg.inference.orientation import upright_is_surer
-from lungseg.inference.pipeline import SegmentationResult, add_flag, load_input
+from lungseg.inference.pipeline import SegmentationResult, add_flag, load_input, upsample_labels
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
 from lungseg.inference.prepare import crop_view
+from lungseg.inference.preprocess import resize_float, resize_xray, upsample_mask
 from lungseg.inference.render import draw_ctr_lines, line_thickness, overlay_indexed, palette_image
 from lungseg.io.reader import XRay
 
@@ -37,9 +38,11 @@ TILT_BEYOND = 12.0  # degrees off LEVEL before a film is levelled (upright valid
 SURER_BY = 0.002  # the levelled lungs' mean confidence must beat the first pass's by this much (round 76: a child's
 # film with one lower zone opaque read 17.5 degrees off level, 0.8622 -> 0.8623 levelled, Dice 0.82 -> 0.79; on the
 # tilted validation films this margin moves no mean by more than 0.0002)
+LEVEL_SIDE = 2048  # a larger film is levelled as a copy this long (a 5000x6000 film: 3.2 s and 850 MB whole; the pass
+# works at 256 px and post-processes at 768 at most, then enlarges the labels, as here)
 AXIS_SIDE = 512  # the labels are read at about this side for the axis: a 5000x6000 film's centres cost no more
-AREA_KEYS = ("area_px", "right_area_px", "left_area_px", "area_mm2", "right_area_mm2", "left_area_mm2",
-             "lung_fraction", "right_left_ratio")  # fmt: skip
+RECOUNTED = ("width", "height", "pixel_spacing_mm", "area_px", "right_area_px", "left_area_px", "area_mm2",
+             "right_area_mm2", "left_area_mm2", "lung_fraction", "right_left_ratio")  # fmt: skip
 
 
 def lung_axis_degrees(labels: np.ndarray) -> float:
@@ -92,28 +95,48 @@ def turn(array: np.ndarray, degrees: float, back: bool = False) -> np.ndarray:
 
 
 def levelled(xray: XRay, degrees: float) -> XRay:
-    """The film turned level (its float pixels; the spacing kept)."""
-    return XRay(turn(xray.pixels, degrees), xray.spacing, xray.source)
+    """The film turned level (float pixels), at most :data:`LEVEL_SIDE` on its longer side (the spacing follows)."""
+    height, width = xray.shape
+    scale = min(1.0, LEVEL_SIDE / max(height, width))
+    if scale == 1.0:
+        return XRay(turn(xray.pixels, degrees), xray.spacing, xray.source)
+    rows, cols = max(1, round(height * scale)), max(1, round(width * scale))
+    spacing = (xray.spacing[0] * height / rows, xray.spacing[1] * width / cols) if xray.spacing else None
+    return XRay(turn(resize_xray(xray, rows, cols), degrees), spacing, xray.source)
+
+
+def _back(array: np.ndarray | None, degrees: float, shape: tuple[int, int]) -> np.ndarray | None:
+    """A levelled result's array turned back, then enlarged to ``shape`` where the film was levelled as a smaller
+    copy (labels and masks smoothly, as the pipeline enlarges them; probabilities bilinearly)."""
+    if array is None or array.size == 0:
+        return array
+    out = turn(array, degrees, back=True)
+    if out.shape == shape:
+        return out
+    if out.dtype == np.uint8:
+        return upsample_labels(out, shape)
+    return upsample_mask(out, *shape) if out.dtype == bool else resize_float(out, *shape)
 
 
 def turned_back(result: SegmentationResult, original: XRay, degrees: float) -> SegmentationResult:
-    """A result of the levelled film on the film as it came: arrays turned back, the lung and heart areas counted
-    again on them (the widths and the CTR stay as measured across the levelled chest), flag :data:`FLAG`."""
-
-    def back(array: np.ndarray | None) -> np.ndarray | None:
-        return array if array is None or array.size == 0 else turn(array, degrees, back=True)
-
-    mask, labels, heart = back(result.mask), back(result.labels), back(result.heart)
+    """A result of the levelled film on the film as it came: arrays turned back (and enlarged to its size), the lung
+    and heart areas counted again on them (the CTR stays as measured across the levelled chest, its widths in the
+    film's own pixels), flag :data:`FLAG`."""
+    shape = original.shape
+    labels, heart = _back(result.labels, degrees, shape), _back(result.heart, degrees, shape)
+    mask = _back(result.mask, degrees, shape) if result.labels.shape == shape else np.isin(labels, (1, 2))
     m = result.measurements
-    areas = measure(labels, m["mean_confidence"], original.spacing)
-    measurements = m | {k: areas[k] for k in AREA_KEYS}
+    counted = measure(labels, m["mean_confidence"], original.spacing)
+    measurements = m | {k: counted[k] for k in RECOUNTED}
     if heart is not None and "heart_area_px" in m:
         redone = heart_measurements(heart, mask, original.spacing)
         measurements |= {k: redone[k] for k in ("heart_area_px", "heart_area_mm2")}
+        widen = shape[1] / result.labels.shape[1]
+        if widen != 1.0:  # a smaller copy's widths, in the film's own pixels
+            measurements |= {k: round(m[k] * widen) for k in ("heart_width_px", "thorax_width_px")}
     add_flag(measurements, FLAG)
-    return replace(result, mask=mask, labels=labels, heart=heart,
-                   probabilities=back(result.probabilities), measurements=measurements, xray=original,
-                   tilt=round(degrees, 1))  # fmt: skip
+    return replace(result, mask=mask, labels=labels, heart=heart, probabilities=_back(result.probabilities, degrees,
+                   shape), measurements=measurements, xray=original, tilt=round(degrees, 1))  # fmt: skip
 
 
 def levelled_overlay(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | None, degrees: float) -> Image.Image:
