@@ -124,7 +124,8 @@ def turned_back(result: SegmentationResult, original: XRay, degrees: float) -> S
     film's own pixels), flag :data:`FLAG`."""
     shape = original.shape
     labels, heart = _back(result.labels, degrees, shape), _back(result.heart, degrees, shape)
-    mask = _back(result.mask, degrees, shape) if result.labels.shape == shape else np.isin(labels, (1, 2))
+    same_size = result.labels.shape == shape
+    mask = _back(result.mask, degrees, shape) if same_size else np.isin(labels, (RIGHT_LUNG, LEFT_LUNG))
     m = result.measurements
     counted = measure(labels, m["mean_confidence"], original.spacing)
     measurements = m | {k: counted[k] for k in RECOUNTED}
