@@ -61,5 +61,12 @@ def test_the_card_and_the_rounds_quote_tilt_json():
     assert quote in readme
     assert (f"none of {sick['val']['cases']} validation cases is levelled and {len(sick['test']['levelled'])} of "
             f"{sick['test']['cases']:,} test cases") in rounds and not sick["val"]["levelled"]
+    port = result["portable"]
+    moved = ", ".join(f"{port[split][t]['keep']['mean']:.4f} -> {port[split][t]['auto']['mean']:.4f}"
+                      for split in ("val", "test") for t in ("20", "-20"))  # fmt: skip
+    pairs = moved.split(", ")
+    assert f"validation {pairs[0]} and {pairs[1]} (upright {port['val']['0']['auto']['mean']:.4f}), test {pairs[2]} " \
+           f"and {pairs[3]} (upright {port['test']['0']['auto']['mean']:.4f};" in rounds  # fmt: skip
+    assert all(port[s]["0"]["levelled"] == 0 and port[s]["0"]["keep"] == port[s]["0"]["auto"] for s in port)
     (_, kind, tilt, before, after), = sick["test"]["levelled"]
     assert f"(an {kind} read {tilt} degrees off level, {before} -> {after})" in rounds
