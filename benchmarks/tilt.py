@@ -46,20 +46,26 @@ def dice_stats(dice: list[float]) -> dict:
             "under_0.85": int(sum(d < 0.85 for d in dice))}  # fmt: skip
 
 
+def tilted_scores(keep: Segmenter, auto: Segmenter, pairs: list, tilt: float) -> tuple[list, list, list, int]:
+    """(Dice as it is, Dice levelled, the first passes' lung axes, films levelled) of ``pairs`` tilted by ``tilt``."""
+    kept, levelled, axis, moved = [], [], [], 0
+    for image, mask in pairs:
+        film, ref = rotate(image, mask, tilt) if tilt else (image, mask)
+        x = XRay(np.ascontiguousarray(film).astype(np.float32))
+        first, result = keep(x), auto(x)
+        kept.append(overlap_metrics(first.mask, ref)["dice"])
+        levelled.append(overlap_metrics(result.mask, ref)["dice"])
+        axis.append(lung_axis_degrees(first.labels))
+        moved += bool(result.tilt)
+    return kept, levelled, axis, moved
+
+
 def scores(keep: Segmenter, auto: Segmenter, pairs: list) -> dict:
     """Per tilt: Dice (mean, min, films under 0.85) as the film is and levelled, films levelled, and the first
     pass's lung axis (median, 5th-95th percentiles, films without two lungs)."""
     out = {}
     for tilt in TILTS:
-        kept, levelled, axis, moved = [], [], [], 0
-        for image, mask in pairs:
-            film, ref = rotate(image, mask, float(tilt)) if tilt else (image, mask)
-            x = XRay(np.ascontiguousarray(film).astype(np.float32))
-            first, result = keep(x), auto(x)
-            kept.append(overlap_metrics(first.mask, ref)["dice"])
-            levelled.append(overlap_metrics(result.mask, ref)["dice"])
-            axis.append(lung_axis_degrees(first.labels))
-            moved += bool(result.tilt)
+        kept, levelled, axis, moved = tilted_scores(keep, auto, pairs, float(tilt))
         a = np.array(axis)
         out[str(tilt)] = {"keep": dice_stats(kept), "auto": dice_stats(levelled), "levelled": moved,
                           "axis_median": round(float(np.nanmedian(a)), 1),
@@ -87,14 +93,7 @@ def portable_tilted(keep: Segmenter, auto: Segmenter, pairs: list) -> dict:
     films = [portable(image, mask, i) for i, (image, mask) in enumerate(pairs)]
     out = {}
     for tilt in PORTABLE_TILTS:
-        kept, levelled, moved = [], [], 0
-        for film, mask in films:
-            tilted, ref = rotate(film, mask, float(tilt)) if tilt else (film, mask)
-            x = XRay(np.ascontiguousarray(tilted).astype(np.float32))
-            first, result = keep(x), auto(x)
-            kept.append(overlap_metrics(first.mask, ref)["dice"])
-            levelled.append(overlap_metrics(result.mask, ref)["dice"])
-            moved += bool(result.tilt)
+        kept, levelled, _, moved = tilted_scores(keep, auto, films, float(tilt))
         out[str(tilt)] = {"keep": dice_stats(kept), "auto": dice_stats(levelled), "levelled": moved}
     return out
 
