@@ -4,7 +4,8 @@ The lung model trained with rotations of up to 10 degrees; `benchmarks/robustnes
 validation and test films (and their manual masks) are tilted by 0-45 degrees each way (`robustness.rotate`, corners
 black; positive: counter-clockwise on screen, as `scipy.ndimage.rotate` turns) and segmented by the shipped pipeline
 twice: with `orientation="keep"` (as the film is) and with the default `orientation="auto"`, which levels a film whose
-lungs lie more than `deskew.TILT_BEYOND` degrees off level (`lungseg/inference/deskew.py`, round 76). Beside Dice:
+lungs lie more than `deskew.TILT_BEYOND` degrees off level (`lungseg/inference/deskew.py`, round 76; round 77: from
+7.5 degrees, turned further where the levelled lungs still lie off level). Beside Dice:
 how many films were levelled (at 0 degrees: upright films levelled, which should be none), and the first pass's lung
 axis, the angle of the line through the two lungs' centres, that the levelling reads. Then the upright films with
 each simulated disease of `pathology_kinds.py` once (seeds [7600 + kind, film], apart from the pathology benchmark's):

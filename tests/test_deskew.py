@@ -17,7 +17,10 @@ from lungseg.inference import deskew
 from lungseg.inference.deskew import (
     FLAG,
     LEVEL,
+    RESIDUAL_BEYOND,
+    SURE_BEYOND,
     SURER_BY,
+    SURER_NEAR_LEVEL,
     TILT_BEYOND,
     lung_axis_degrees,
     segmented_level,
@@ -26,6 +29,7 @@ from lungseg.inference.deskew import (
 )
 from lungseg.inference.jobs import sample_path
 from lungseg.inference.pipeline import SegmentationResult
+from lungseg.inference.polarity import FLAG as POLARITY_FLAG
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay, read_xray
 
@@ -54,7 +58,7 @@ def test_a_tilted_pair_of_lungs_is_turned_level_and_a_level_one_is_left(degrees)
     tilt = tilt_of(labels)
     assert tilt == pytest.approx(-degrees - LEVEL, abs=1.0)
     assert lung_axis_degrees(turn(labels, tilt)) == pytest.approx(LEVEL, abs=1.0)  # levelled as upright films lie
-    assert tilt_of(two_lungs(degrees=degrees / 4)) == 0.0  # within TILT_BEYOND of level: left as it is
+    assert tilt_of(two_lungs(degrees=degrees / 8)) == 0.0  # within TILT_BEYOND of level: left as it is
     assert tilt_of(np.where(labels == 2, 0, labels).astype(np.uint8)) == 0.0  # one lung: nothing to read
 
 
@@ -114,6 +118,46 @@ def test_a_tilted_film_is_segmented_level_and_handed_back_as_it_came_unless_less
     assert out.measurements["right_area_mm2"] == pytest.approx(0.04 * (out.labels == 1).sum())
 
 
+class ShortSegmenter(LevelSegmenter):
+    """The first levelled pass finds the lungs still ``short`` degrees off level (a first pass that read the tilt
+    short), the next one level; each pass with its own confidence."""
+
+    def __init__(self, confidences: list[float], short: float) -> None:
+        super().__init__(0.0)
+        self.confidences, self.short = confidences, short
+
+    def segment_prepared(self, items):
+        self.items += items
+        off = self.short if len(self.items) == 1 else 0.0
+        labels = two_lungs(items[0]["xray"].shape, degrees=-LEVEL - off)
+        return [result_of(labels, self.confidences[len(self.items) - 1], items[0]["xray"])]
+
+
+@pytest.mark.parametrize(("confidences", "chosen"), [([0.7, 0.9], 1), ([0.7, 0.65], 0), ([0.5, 0.55], None)])
+def test_a_tilt_read_short_is_levelled_again_by_what_the_levelled_pass_reads_and_the_surest_pass_stands(
+    confidences, chosen
+):
+    film = XRay(np.random.default_rng(0).random((200, 240), np.float32))
+    as_came = result_of(two_lungs(degrees=20.0), 0.6, film)
+    seg = ShortSegmenter(confidences, short=10.0)
+    out = segmented_level(seg, {"index": 0, "source": "f.png"}, as_came)
+    first, second = (item["tilt"] for item in seg.items)
+    assert first == pytest.approx(-20.0 - LEVEL, abs=1.0) and second == pytest.approx(first + 10.0, abs=1.0)
+    assert out is as_came if chosen is None else out.tilt == round((first, second)[chosen], 1)
+    once = ShortSegmenter([0.9, 0.95], short=RESIDUAL_BEYOND / 2)  # close enough to level: no further pass
+    assert segmented_level(once, {"index": 0, "source": "f.png"}, as_came).tilt == round(first, 1)
+    assert len(once.items) == 1
+
+
+@pytest.mark.parametrize(("gain", "levelled"), [(SURER_NEAR_LEVEL / 2, False), (SURER_NEAR_LEVEL * 2, True)])
+def test_a_film_read_near_level_is_levelled_only_where_the_model_is_much_surer(gain, levelled):
+    film = XRay(np.random.default_rng(0).random((200, 240), np.float32))
+    as_came = result_of(two_lungs(degrees=-8.0), 0.6, film)  # 10 off LEVEL: past TILT_BEYOND, within SURE_BEYOND
+    assert TILT_BEYOND < abs(tilt_of(as_came.labels)) < SURE_BEYOND
+    out = segmented_level(LevelSegmenter(0.6 + gain), {"index": 0, "source": "f.png"}, as_came)
+    assert (out is not as_came) == levelled and gain > SURER_BY
+
+
 def test_a_level_film_and_a_film_already_levelled_cost_no_second_pass():
     film = XRay(np.zeros((200, 240), np.float32))
     seg = LevelSegmenter(0.9)
@@ -142,6 +186,15 @@ def test_the_bundled_models_segment_a_tilted_film_as_the_upright_one(segmenters)
     assert abs(levelled.tilt) > TILT_BEYOND and FLAG in levelled.measurements["flags"] and kept.tilt == 0.0
     assert overlap_metrics(levelled.mask, truth)["dice"] > 0.98 > overlap_metrics(kept.mask, truth)["dice"]
     assert levelled.measurements["ctr"] == pytest.approx(upright.measurements["ctr"], abs=0.02)
+
+
+def test_a_tilted_film_found_inverted_keeps_both_flags(segmenters):
+    auto, _ = segmenters
+    film = ndimage.rotate(read_xray(sample_path()).pixels, 35, reshape=False, order=1)
+    upright = auto(XRay(film))
+    dark = auto(XRay(1.0 - film))  # its grey scale turned over: the polarity check turns it back, then it is levelled
+    assert set(dark.measurements["flags"].split(";")) >= {POLARITY_FLAG, FLAG} and dark.tilt == upright.tilt
+    assert overlap_metrics(dark.mask, upright.mask)["dice"] > 0.99
 
 
 def test_segment_flags_a_tilted_film_and_writes_its_outputs_as_it_came(tmp_path, monkeypatch):

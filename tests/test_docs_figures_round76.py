@@ -28,7 +28,7 @@ def test_the_robustness_reruns_move_only_the_tilted_rows_and_upward():
 
 
 def test_the_polarity_rerun_levels_one_childs_film_and_moves_nothing_else():
-    before, now = (load(f"{n}.json")["rows"] for n in ("polarity_pipeline_round74", "polarity_pipeline"))
+    before, now = (load(f"polarity_pipeline_round{n}.json")["rows"] for n in (74, 76))
     changed = [(b, n) for b, n in zip(before, now, strict=True) if b != n]
     assert {n["name"] for _, n in changed} == {"v7_95"} and all(n["dice"] > b["dice"] for b, n in changed)
     b, n = changed[0]

@@ -125,7 +125,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
                    "bright) is turned back before segmenting, flag inverted_input; keep: the grey scale as it is")
     p.add_argument("--orientation", default="auto", choices=["auto", "keep"],
                    help="auto (default): a film the bundled view model finds on its side or upside down is "
-                   "segmented upright, one whose lungs lie over 12 degrees off level is segmented levelled, and the "
+                   "segmented upright, one whose lungs lie over 7.5 degrees off level is segmented levelled, and the "
                    "outputs are turned back to the input's orientation, flags turned_input, tilted_input; "
                    "keep: every film as it is")  # fmt: skip
     p.add_argument("--heart-model", dest="heart", default="auto", help="heart model name or file (auto: the bundled)")

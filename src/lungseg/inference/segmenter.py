@@ -153,7 +153,7 @@ class Segmenter:
         ``polarity`` (a keyword, default "auto"): turn an input the bundled polarity model calls inverted back
         before segmenting (flag inverted_input); "keep" takes every input as it is. ``orientation`` (a keyword,
         default "auto"): segment a film the view model finds on its side or upside down turned upright, and one
-        whose lungs lie over 12 degrees off level levelled, its outputs turned back (flags turned_input,
+        whose lungs lie over 7.5 degrees off level levelled, its outputs turned back (flags turned_input,
         tilted_input; orientation.py, deskew.py); "keep": as it is. ``shape_model`` (a keyword):
         the learned shape prior on or off; by default on for a bundled model chosen with it (the default model),
         off for a checkpoint or .onnx file.
