@@ -21,6 +21,7 @@ from lungseg.inference.orientation import (
     undo_turn,
 )
 from lungseg.inference.pipeline import SegmentationResult
+from lungseg.inference.polarity import FLAG as POLARITY_FLAG
 from lungseg.inference.segmenter import Segmenter
 from lungseg.io.reader import XRay, read_xray
 
@@ -151,6 +152,16 @@ def test_the_bundled_models_segment_a_turned_film_as_the_upright_one(segmenters,
     assert result.measurements["ctr"] == upright.measurements["ctr"]
     kept = keep(turned(film, k))
     assert FLAG not in kept.measurements["flags"] and "not_frontal_cxr" in kept.measurements["flags"]
+
+
+def test_a_turned_film_found_inverted_keeps_both_flags(segmenters):
+    auto, _ = segmenters
+    film = read_xray(sample_path()).pixels
+    upright = auto(XRay(film))
+    dark = auto(XRay(np.ascontiguousarray(np.rot90(1.0 - film, 1))))  # on its side, its grey scale turned over
+    assert set(dark.measurements["flags"].split(";")) >= {POLARITY_FLAG, FLAG} and dark.turns == 3
+    same = np.rot90(upright.labels, 1)
+    assert np.mean(dark.labels == same) > 0.999  # the grey scale turned over and back: a few pixels at the edge
 
 
 def test_segment_writes_a_turned_films_outputs_as_it_came_unless_told_to_keep_it(tmp_path):

@@ -23,11 +23,9 @@ import numpy as np
 from PIL import Image
 
 from lungseg.inference.measure import heart_measurements, measure
-from lungseg.inference.orientation import upright_is_surer
-from lungseg.inference.pipeline import SegmentationResult, add_flag, load_input, upsample_labels
-from lungseg.inference.polarity import FLAG as POLARITY_FLAG
+from lungseg.inference.orientation import segmented_again, upright_is_surer
+from lungseg.inference.pipeline import SegmentationResult, add_flag, upsample_labels
 from lungseg.inference.postprocess import LEFT_LUNG, RIGHT_LUNG
-from lungseg.inference.prepare import crop_view
 from lungseg.inference.preprocess import resize_float, resize_xray, upsample_mask
 from lungseg.inference.render import draw_ctr_lines, line_thickness, overlay_indexed, palette_image
 from lungseg.io.reader import XRay
@@ -167,15 +165,6 @@ def levelled_overlay(image: np.ndarray, labels: np.ndarray, heart: np.ndarray | 
     return palette_image(index)
 
 
-def _level_pass(seg: Segmenter, item: dict, result: SegmentationResult, degrees: float) -> SegmentationResult:
-    """The first pass's film (its grey scale as segmented) turned by ``degrees`` and segmented by the whole chain (the
-    orientation checks skip it); a film found inverted keeps its flag."""
-    again = load_input(levelled(result.xray, degrees), item["index"], seg.image_size, seg.intensity,
-                       view=crop_view(seg))  # fmt: skip
-    inverted = POLARITY_FLAG in result.measurements.get("flags", "").split(";")
-    return seg.segment_prepared([{**again, "source": item["source"], "tilt": degrees, "inverted": inverted}])[0]
-
-
 def segmented_level(seg: Segmenter, item: dict, result: SegmentationResult) -> SegmentationResult:
     """``result``, or, where its lungs lie more than :data:`TILT_BEYOND` off level, the film segmented levelled and
     turned back (:func:`turned_back`), unless the lung model is not surer (by :data:`SURER_BY`; by
@@ -190,7 +179,7 @@ def segmented_level(seg: Segmenter, item: dict, result: SegmentationResult) -> S
     best, best_degrees = result, 0.0
     margin = SURER_BY if abs(degrees) > SURE_BEYOND else SURER_NEAR_LEVEL
     for _ in range(PASSES if degrees else 0):
-        level = _level_pass(seg, item, result, degrees)
+        level = segmented_again(seg, item, result, levelled(result.xray, degrees), tilt=degrees)
         if not level.ok:
             break
         if upright_is_surer(level, best, margin):

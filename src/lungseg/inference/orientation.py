@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from lungseg.inference.pipeline import SegmentationResult, add_flag, load_input
+from lungseg.inference.polarity import FLAG as POLARITY_FLAG
 from lungseg.inference.prepare import crop_view
 from lungseg.inference.view import ViewModel, not_frontal_logit, thumbnail
 from lungseg.io.reader import XRay
@@ -105,11 +106,19 @@ def segmented_upright(seg: Segmenter, item: dict, result: SegmentationResult) ->
     k = quarter_turns(result.xray, model, (result.quality_features or {}).get("view"))
     if not k:
         return result
-    again = load_input(turned(result.xray, k), item["index"], seg.image_size, seg.intensity, view=crop_view(seg))
-    upright = seg.segment_prepared([{**again, "source": item["source"], "turns": k}])[0]
+    upright = segmented_again(seg, item, result, turned(result.xray, k), turns=k)
     if not upright.ok or not upright_is_surer(upright, result):
         return result
     return turned_back(upright, result.xray, k)
+
+
+def segmented_again(seg: Segmenter, item: dict, result: SegmentationResult, xray: XRay, **mark) -> SegmentationResult:
+    """``result``'s film redrawn (``xray``: turned upright or levelled, from the grey scale as segmented) and segmented
+    again by the whole chain; ``mark`` (``turns=k`` or ``tilt=degrees``) keeps the orientation checks off it. A film the
+    first pass turned back from an inverted grey scale keeps its flag: the film here is already the right way round."""
+    again = load_input(xray, item["index"], seg.image_size, seg.intensity, view=crop_view(seg))
+    inverted = POLARITY_FLAG in result.measurements.get("flags", "").split(";")
+    return seg.segment_prepared([{**again, "source": item["source"], "inverted": inverted, **mark}])[0]
 
 
 def upright_is_surer(upright: SegmentationResult, as_came: SegmentationResult, margin: float = 0.0) -> bool:
