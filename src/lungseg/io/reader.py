@@ -4,7 +4,8 @@ PNG, JPEG, TIFF, BMP (8/16-bit, gray, RGB, alpha) or DICOM, files or in-memory a
 returns an :class:`XRay`: the pixels as float32 in [0, 1] with bright = dense (bone white, as on a
 standard display), plus the pixel spacing in mm when the file states it. Integer data is scaled by
 its real bit depth (BitsStored for DICOM; the smallest depth that holds the values otherwise), so
-10- and 12-bit data stored in 16-bit containers keeps all its grey levels.
+10- and 12-bit data stored in 16-bit containers keeps all its grey levels. An image file whose EXIF (or TIFF)
+Orientation tag says viewers show it turned or mirrored is read as they show it, so masks lie on what users see.
 """
 
 from __future__ import annotations
@@ -40,14 +41,50 @@ def _to_gray(img: Image.Image) -> np.ndarray:
     return np.asarray(img.convert("RGB").convert("L"))  # RGB, RGBA, P, CMYK, YCbCr: luminance
 
 
+# EXIF Orientation (tag 274) -> the array view that shows the stored pixels as viewers and browsers do
+# (Pillow's Image.Transpose names: 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM, 5 TRANSPOSE, 6 ROTATE_270,
+# 7 TRANSVERSE, 8 ROTATE_90)
+EXIF_ORIENTATION = 0x0112
+_UPRIGHT = {
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1, :],
+    5: lambda a: a.T,
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].T,
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+def exif_orientation(img: Image.Image) -> int:
+    """The image's EXIF Orientation (1 = as stored; also for no or unreadable EXIF)."""
+    try:
+        value = int(img.getexif().get(EXIF_ORIENTATION, 1))
+    except Exception:  # a damaged EXIF block must not cost the image itself
+        return 1
+    return value if value in _UPRIGHT else 1
+
+
+def as_displayed(arr: np.ndarray, orientation: int) -> np.ndarray:
+    """``arr`` turned as EXIF ``orientation`` says a viewer shows it (a contiguous copy; ``arr`` itself for 1).
+
+    Why: phone and camera JPEGs of films (and some exports) store the pixels turned and say so in EXIF; a mask
+    of the stored pixels would not lie on the image the user sees, in a viewer, a browser or our web page."""
+    turn = _UPRIGHT.get(orientation)
+    return arr if turn is None else np.ascontiguousarray(turn(arr))
+
+
 def read_gray(path: str | Path) -> np.ndarray:
-    """Read an image file as a 2-D array in its own dtype."""
+    """Read an image file as a 2-D array in its own dtype, upright as its EXIF orientation says."""
     path = Path(path)
     try:
         with Image.open(path) as img:
             check_size(path, img.size[1], img.size[0])
             img.load()
-            return _to_gray(img)
+            orientation = exif_orientation(img)
+            if orientation != 1:
+                log.info("%s: turned as its EXIF orientation tag (%d) says viewers show it", path, orientation)
+            return as_displayed(_to_gray(img), orientation)
     except FileNotFoundError:
         raise ValueError(f"{path}: file not found; check the path") from None
     except Exception as exc:  # decoders of damaged files raise OSError, SyntaxError, TypeError, ...
