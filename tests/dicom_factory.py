@@ -30,6 +30,7 @@ def write_dicom(
     intercept: float = -100.0,
     window: tuple[float, float] | None = None,
     imager_spacing: bool = False,
+    presentation: str | None = None,
 ) -> None:
     """Store ``(pixels - intercept) / slope`` as uint16 so the modality rescale restores ``pixels``."""
     ds = empty_dx(path)
@@ -41,6 +42,8 @@ def write_dicom(
     ds.RescaleSlope, ds.RescaleIntercept = slope, intercept
     if window:
         ds.WindowCenter, ds.WindowWidth = window
+    if presentation:
+        ds.PresentationLUTShape = presentation
     if spacing:
         if imager_spacing:
             ds.ImagerPixelSpacing = list(spacing)

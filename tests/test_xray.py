@@ -26,6 +26,17 @@ def test_dicom_monochrome1_is_inverted(tmp_path):
     assert xray.spacing == (0.1, 0.1)  # ImagerPixelSpacing when PixelSpacing is absent
 
 
+@pytest.mark.parametrize("monochrome1, shape, flipped", [
+    (False, "INVERSE", True), (True, "INVERSE", False), (False, "IDENTITY", False), (True, "IDENTITY", True)])
+@pytest.mark.parametrize("window", [None, (500, 1000)])
+def test_dicom_inverse_presentation_lut_is_shown_inverted(tmp_path, monochrome1, shape, flipped, window):
+    """An INVERSE Presentation LUT Shape turns the display over (with MONOCHROME1 the two cancel), on the plain
+    integer path and on the window path alike."""
+    write_dicom(tmp_path / "p.dcm", ramp(), monochrome1=monochrome1, window=window, presentation=shape)
+    row = read_xray(tmp_path / "p.dcm").pixels[0]
+    np.testing.assert_allclose(row, np.linspace(1, 0, 30) if flipped else np.linspace(0, 1, 30), atol=2e-3)
+
+
 def test_dicom_window_is_applied(tmp_path):
     write_dicom(tmp_path / "w.dcm", ramp(), window=(500, 200))  # shows values 400..600 only
     pixels = read_xray(tmp_path / "w.dcm").pixels[0]

@@ -217,7 +217,7 @@ def _decoded(ds, path: Path) -> np.ndarray:
 
 
 def _dicom_pixels(ds, raw: np.ndarray) -> np.ndarray:
-    """Apply modality rescale and VOI LUT/window, invert MONOCHROME1; float32 in [0, 1]."""
+    """Apply modality rescale and VOI LUT/window, invert as shown (:func:`shown_inverted`); float32 in [0, 1]."""
     from pydicom.pixels import apply_modality_lut, apply_voi_lut
 
     if raw.ndim == 3 and ds.get("SamplesPerPixel", 1) == 1:
@@ -228,9 +228,15 @@ def _dicom_pixels(ds, raw: np.ndarray) -> np.ndarray:
     if "WindowCenter" in ds or "VOILUTSequence" in ds:
         values = apply_voi_lut(values, ds, prefer_lut=True).astype(np.float32)
     pixels = to_unit_float(values)
-    if str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1":
-        pixels = 1.0 - pixels
-    return pixels
+    return 1.0 - pixels if shown_inverted(ds) else pixels
+
+
+def shown_inverted(ds) -> bool:
+    """Whether a viewer shows low values bright: MONOCHROME1, or MONOCHROME2 under an INVERSE Presentation LUT Shape
+    (some DX/CR systems; both together cancel). Only the grey data's display is turned, as the standard says."""
+    mono1 = str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1"
+    inverse = str(ds.get("PresentationLUTShape", "")).strip().upper() == "INVERSE"
+    return mono1 != inverse
 
 
 def _stored_bits(ds, raw: np.ndarray) -> np.ndarray:
@@ -255,7 +261,7 @@ def _plain_dicom(ds, raw: np.ndarray, spacing, source: str) -> XRay | None:
     lo, hi = int(raw.min()), int(raw.max())
     if hi <= lo:
         return None
-    if (str(ds.get("PhotometricInterpretation", "")).upper() == "MONOCHROME1") != (slope < 0):
+    if shown_inverted(ds) != (slope < 0):
         return XRay(raw, spacing, source, -1.0 / (hi - lo), float(hi))
     return XRay(raw, spacing, source, 1.0 / (hi - lo), float(lo))
 
