@@ -180,6 +180,22 @@ def test_inputs_sharing_a_stem_never_share_outputs(tmp_path):
     assert [j.out_stem for j in find_jobs([src], tmp_path / "out")] == [j.out_stem for j in jobs]
 
 
+def test_a_folder_export_with_a_dicomdir_segments_its_films_only(tmp_path, checkpoint):
+    """A PACS export's DICOMDIR (a DICOM without pixels) is skipped in a folder; given by name it is a clear error."""
+    from lungseg.inference.jobs import find_jobs
+
+    from .dicom_factory import empty_dx
+
+    src = tmp_path / "export"
+    (src / "IMAGES").mkdir(parents=True)
+    write_dicom(src / "IMAGES" / "IM0001", two_lungs(64, 64).astype(np.float32))
+    empty_dx(src / "DICOMDIR").save_as(src / "DICOMDIR", enforce_file_format=True)
+    assert [j.source.name for j in find_jobs([src], tmp_path / "out")] == ["IM0001"]
+    assert main(["segment", str(src), "-o", str(tmp_path / "out"), "--model", str(checkpoint), "--no-report"]) == 0
+    assert (tmp_path / "out" / "IMAGES" / "IM0001_mask.png").is_file()
+    assert main(["segment", str(src / "DICOMDIR"), "-o", str(tmp_path / "o2"), "--model", str(checkpoint)]) == 1
+
+
 def test_cli_help_imports_no_numerics():
     """``lungseg --version`` and ``--help`` must start fast: the CLI module pulls in no numpy, scipy or torch."""
     import subprocess

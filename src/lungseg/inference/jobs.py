@@ -33,6 +33,10 @@ class Job:
 
 
 def _wanted(path: Path) -> bool:
+    """An image or DICOM file, but not a DICOMDIR: the index of exported media (every CD or USB export from a PACS
+    holds one) has no pixels, and as an input of a folder it would fail the run for nothing."""
+    if path.name.upper() == "DICOMDIR":
+        return False
     suffix = path.suffix.lower()
     return suffix in IMAGE_SUFFIXES or suffix in DICOM_SUFFIXES or (suffix == "" and is_dicom(path))
 
