@@ -51,3 +51,28 @@ def write_dicom(
             ds.PixelSpacing = list(spacing)
     ds.PixelData = stored.tobytes()
     ds.save_as(path, enforce_file_format=True)
+
+
+COMPRESSED = ("JPEGLosslessProcess14_1", "JPEGLSLossless", "JPEG2000Lossless", "RLELossless")
+
+
+def compress_dicom(src: Path, dst: Path, syntax: str) -> None:
+    """``src`` written again to ``dst`` with its pixel data compressed by GDCM (``lungseg[dicom]``), ``syntax`` a
+    ``gdcm.TransferSyntax`` name (:data:`COMPRESSED`): the files PACS exports hold."""
+    import gdcm
+
+    reader = gdcm.ImageReader()
+    reader.SetFileName(str(src))
+    if not reader.Read():
+        raise ValueError(f"{src}: GDCM cannot read it")
+    change = gdcm.ImageChangeTransferSyntax()
+    change.SetTransferSyntax(gdcm.TransferSyntax(getattr(gdcm.TransferSyntax, syntax)))
+    change.SetInput(reader.GetImage())
+    if not change.Change():
+        raise ValueError(f"{src}: GDCM cannot compress it as {syntax}")
+    writer = gdcm.ImageWriter()
+    writer.SetFileName(str(dst))
+    writer.SetFile(reader.GetFile())
+    writer.SetImage(change.GetOutput())
+    if not writer.Write():
+        raise ValueError(f"{dst}: GDCM cannot write it")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from lungseg.io.pydicom_import import import_pydicom
+from lungseg.io.pydicom_import import enable_gdcm, import_pydicom
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,8 @@ DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 # The largest image read: 100 megapixels (a 10000x10000 film; hospital X-rays are under 25 MP). Larger
 # declared sizes are refused before decoding, so a decompression bomb cannot exhaust memory.
 MAX_PIXELS = 100_000_000
-DICOM_PLUGINS = "pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg (JPEG, JPEG-LS, JPEG 2000) or python-gdcm"
+DICOM_PLUGINS = ("pip install 'lungseg[dicom]' (GDCM: JPEG, JPEG lossless, JPEG-LS, JPEG 2000, RLE), or pydicom's "
+                 "other plugins: pip install pylibjpeg pylibjpeg-libjpeg pylibjpeg-openjpeg")
 
 
 def _to_gray(img: Image.Image) -> np.ndarray:
@@ -211,9 +212,15 @@ def _decoded(ds, path: Path) -> np.ndarray:
     try:
         return ds.pixel_array
     except Exception as exc:  # pydicom raises several types when no decoder fits
-        syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
-        name = getattr(syntax, "name", "unknown transfer syntax")
-        raise ValueError(f"{path}: cannot decode DICOM pixel data ({name}: {exc}); {DICOM_PLUGINS}") from exc
+        error = exc
+    if enable_gdcm():  # compressed pixel data: GDCM, kept out of pydicom's start-up, is given to it now
+        try:
+            return ds.pixel_array
+        except Exception as exc:
+            error = exc
+    syntax = getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", None)
+    name = getattr(syntax, "name", "unknown transfer syntax")
+    raise ValueError(f"{path}: cannot decode DICOM pixel data ({name}: {error}); {DICOM_PLUGINS}") from error
 
 
 def _dicom_pixels(ds, raw: np.ndarray) -> np.ndarray:
