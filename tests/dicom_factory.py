@@ -76,3 +76,12 @@ def compress_dicom(src: Path, dst: Path, syntax: str) -> None:
     writer.SetImage(change.GetOutput())
     if not writer.Write():
         raise ValueError(f"{dst}: GDCM cannot write it")
+
+
+def write_non_image(path: Path, sop_class: str) -> None:
+    """A DICOM object without pixels of ``sop_class`` (a DICOMDIR, a presentation state, a structured report, ...),
+    as a PACS export holds beside its images."""
+    ds = empty_dx(path)
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID = sop_class
+    ds.Modality = "SR" if ".88." in sop_class else "PR"
+    ds.save_as(path, enforce_file_format=True)

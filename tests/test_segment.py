@@ -180,17 +180,22 @@ def test_inputs_sharing_a_stem_never_share_outputs(tmp_path):
     assert [j.out_stem for j in find_jobs([src], tmp_path / "out")] == [j.out_stem for j in jobs]
 
 
-def test_a_folder_export_with_a_dicomdir_segments_its_films_only(tmp_path, checkpoint):
-    """A PACS export's DICOMDIR (a DICOM without pixels) is skipped in a folder; given by name it is a clear error."""
+def test_a_pacs_export_segments_its_films_and_leaves_out_what_holds_none(tmp_path, checkpoint, caplog):
+    """A PACS export's DICOMDIR, presentation state and structured report (DICOM objects without an X-ray, told by the
+    SOP Class in their meta header) are left out of a folder, with a log line; given by name one is a clear error."""
     from lungseg.inference.jobs import find_jobs
 
-    from .dicom_factory import empty_dx
+    from .dicom_factory import write_non_image
 
     src = tmp_path / "export"
     (src / "IMAGES").mkdir(parents=True)
     write_dicom(src / "IMAGES" / "IM0001", two_lungs(64, 64).astype(np.float32))
-    empty_dx(src / "DICOMDIR").save_as(src / "DICOMDIR", enforce_file_format=True)
-    assert [j.source.name for j in find_jobs([src], tmp_path / "out")] == ["IM0001"]
+    write_non_image(src / "DICOMDIR", "1.2.840.10008.1.3.10")
+    write_non_image(src / "IMAGES" / "PR0001", "1.2.840.10008.5.1.4.1.1.11.1")  # grayscale presentation state
+    write_non_image(src / "IMAGES" / "SR0001.dcm", "1.2.840.10008.5.1.4.1.1.88.22")  # enhanced SR
+    with caplog.at_level("INFO", logger="lungseg.inference.jobs"):
+        assert [j.source.name for j in find_jobs([src], tmp_path / "out")] == ["IM0001"]
+    assert "left out 3 DICOM files that hold no X-ray" in caplog.text and "1 DICOMDIR index" in caplog.text
     assert main(["segment", str(src), "-o", str(tmp_path / "out"), "--model", str(checkpoint), "--no-report"]) == 0
     assert (tmp_path / "out" / "IMAGES" / "IM0001_mask.png").is_file()
     assert main(["segment", str(src / "DICOMDIR"), "-o", str(tmp_path / "o2"), "--model", str(checkpoint)]) == 1

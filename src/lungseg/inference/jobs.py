@@ -6,11 +6,16 @@ Kept free of the model and of scipy, so that the command can list its inputs and
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from lungseg.io.reader import DICOM_SUFFIXES, IMAGE_SUFFIXES, is_dicom
+from lungseg.io.dicom_meta import DICOM_SUFFIXES, is_dicom, non_image_kind
+from lungseg.io.reader import IMAGE_SUFFIXES
+
+log = logging.getLogger(__name__)
 
 SAMPLE = "sample_cxr.png"
 
@@ -33,12 +38,20 @@ class Job:
 
 
 def _wanted(path: Path) -> bool:
-    """An image or DICOM file, but not a DICOMDIR: the index of exported media (every CD or USB export from a PACS
-    holds one) has no pixels, and as an input of a folder it would fail the run for nothing."""
-    if path.name.upper() == "DICOMDIR":
-        return False
     suffix = path.suffix.lower()
     return suffix in IMAGE_SUFFIXES or suffix in DICOM_SUFFIXES or (suffix == "" and is_dicom(path))
+
+
+def _x_ray_or_skipped(path: Path, skipped: Counter) -> bool:
+    """Whether a file found in a folder is an input: an image, or a DICOM that may hold one. A PACS export's DICOMDIR
+    index, presentation states, structured reports and the like (:func:`~lungseg.io.dicom_meta.non_image_kind`) hold
+    none; they are counted in ``skipped`` instead of failing the run one by one."""
+    if not _wanted(path):
+        return False
+    kind = non_image_kind(path) if path.suffix.lower() not in IMAGE_SUFFIXES else None
+    if kind is not None:
+        skipped[kind] += 1
+    return kind is None
 
 
 def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
@@ -56,21 +69,26 @@ def find_jobs(inputs: list[str | Path], out_dir: Path) -> list[Job]:
 
 
 def input_files(inputs: list[str | Path], skip: Path | None = None) -> dict[Path, tuple[Path, Path]]:
-    """Image and DICOM files under ``inputs`` (folders searched recursively; hidden files and anything under
-    ``skip`` left out), each once: resolved path -> (path as given, output stem relative to its argument)."""
+    """Image and DICOM files under ``inputs`` (folders searched recursively; hidden files, anything under ``skip`` and
+    DICOM objects without an X-ray left out), each once: resolved path -> (path as given, output stem relative to its
+    argument)."""
     found: dict[Path, tuple[Path, Path]] = {}
+    not_x_rays: Counter = Counter()
     for item in map(Path, inputs):
         if item.is_dir():
             for p in sorted(item.rglob("*")):
                 rel = p.relative_to(item)
                 hidden = any(part.startswith(".") for part in rel.parts)
                 skipped = skip is not None and skip in p.resolve().parents
-                if p.is_file() and not hidden and not skipped and _wanted(p):
+                if p.is_file() and not hidden and not skipped and _x_ray_or_skipped(p, not_x_rays):
                     found.setdefault(p.resolve(), (p, rel.parent / p.stem))
         elif item.is_file():
             found.setdefault(item.resolve(), (item, Path(item.stem)))
         else:
             raise FileNotFoundError(f"{item}: no such file or folder; check the path")
+    if not_x_rays:
+        log.info("left out %d DICOM files that hold no X-ray: %s", sum(not_x_rays.values()),
+                 ", ".join(f"{n} {kind}" for kind, n in sorted(not_x_rays.items())))  # fmt: skip
     return found
 
 

@@ -17,12 +17,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lungseg.io.dicom_meta import DICOM_SUFFIXES, is_dicom
+from lungseg.io.exif import as_displayed, exif_orientation
 from lungseg.io.pydicom_import import enable_gdcm, import_pydicom
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-DICOM_SUFFIXES = (".dcm", ".dicom", ".dic")
 # The largest image read: 100 megapixels (a 10000x10000 film; hospital X-rays are under 25 MP). Larger
 # declared sizes are refused before decoding, so a decompression bomb cannot exhaust memory.
 MAX_PIXELS = 100_000_000
@@ -40,39 +41,6 @@ def _to_gray(img: Image.Image) -> np.ndarray:
     if mode in ("LA", "La"):
         return np.asarray(img.getchannel(0))
     return np.asarray(img.convert("RGB").convert("L"))  # RGB, RGBA, P, CMYK, YCbCr: luminance
-
-
-# EXIF Orientation (tag 274) -> the array view that shows the stored pixels as viewers and browsers do
-# (Pillow's Image.Transpose names: 2 FLIP_LEFT_RIGHT, 3 ROTATE_180, 4 FLIP_TOP_BOTTOM, 5 TRANSPOSE, 6 ROTATE_270,
-# 7 TRANSVERSE, 8 ROTATE_90)
-EXIF_ORIENTATION = 0x0112
-_UPRIGHT = {
-    2: lambda a: a[:, ::-1],
-    3: lambda a: a[::-1, ::-1],
-    4: lambda a: a[::-1, :],
-    5: lambda a: a.T,
-    6: lambda a: np.rot90(a, -1),
-    7: lambda a: a[::-1, ::-1].T,
-    8: lambda a: np.rot90(a, 1),
-}
-
-
-def exif_orientation(img: Image.Image) -> int:
-    """The image's EXIF Orientation (1 = as stored; also for no or unreadable EXIF)."""
-    try:
-        value = int(img.getexif().get(EXIF_ORIENTATION, 1))
-    except Exception:  # a damaged EXIF block must not cost the image itself
-        return 1
-    return value if value in _UPRIGHT else 1
-
-
-def as_displayed(arr: np.ndarray, orientation: int) -> np.ndarray:
-    """``arr`` turned as EXIF ``orientation`` says a viewer shows it (a contiguous copy; ``arr`` itself for 1).
-
-    Why: phone and camera JPEGs of films (and some exports) store the pixels turned and say so in EXIF; a mask
-    of the stored pixels would not lie on the image the user sees, in a viewer, a browser or our web page."""
-    turn = _UPRIGHT.get(orientation)
-    return arr if turn is None else np.ascontiguousarray(turn(arr))
 
 
 def read_gray(path: str | Path) -> np.ndarray:
@@ -180,18 +148,6 @@ class XRay:
             return np.clip(out, 0.0, 1.0, out=out)
         out = np.multiply(part, np.float32(self.scale), dtype=np.float32)
         return np.minimum(out, 1.0, out=out)  # as to_unit_float: rounding never leaves [0, 1]
-
-
-def is_dicom(path: Path) -> bool:
-    """True for a .dcm-like suffix or a file with the DICM preamble at byte 128."""
-    if path.suffix.lower() in DICOM_SUFFIXES:
-        return True
-    try:
-        with path.open("rb") as f:
-            f.seek(128)
-            return f.read(4) == b"DICM"
-    except OSError:
-        return False
 
 
 def _spacing(ds) -> tuple[float, float] | None:
