@@ -16,6 +16,7 @@ from lungseg.data.layouts import discover, select
 from lungseg.inference.preprocess import normalize_intensity
 from lungseg.inference.render import overlay
 from lungseg.training import drawing, pathology
+from lungseg.training.basal_fill import basal_fill
 from lungseg.training.dataset import load_pair
 
 HERE = Path(__file__).resolve().parent
@@ -32,6 +33,7 @@ KINDS = {
     "low inspiration": lambda im, m, r: pathology.squash(im, m, r, (0.8, 0.85)),
     "off-centre": lambda im, m, r: pathology.offcentre(im, m, r, 0.4),
     "whole portable film": lambda im, m, r: pathology.portable_film(im, m, r, pathology.PathologyConfig(enabled=True)),
+    "basal fill": lambda im, m, r: (basal_fill(im, m, r), m),
 }
 
 

@@ -8,7 +8,8 @@ looks like after the same equalisation as at inference. Bright = dense (bone, fl
 
 Kinds (each with a probability and strength in :class:`PathologyConfig`): consolidation, ground-glass
 opacity, pleural effusion with a meniscus, white-out of a lower zone or hemithorax, gas under a
-hemidiaphragm (a large gastric bubble, which is not lung however dark it is), lines/tubes/ECG
+hemidiaphragm (a large gastric bubble, which is not lung however dark it is), a lower zone filled to the abdomen's
+density with no outline left (``basal_fill.py``), lines/tubes/ECG
 leads, burned-in text and markers, collimation borders, low contrast with noise, lower inspiration
 (a vertically squashed field) and off-centre framing (one side padded): the last four in ``portable.py``;
 and a whole sick portable film at once (``portable``).
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 from scipy import ndimage
 
+from . import basal_fill as basal  # (it uses this module's helpers: names looked up at call time)
 from . import drawing
 from .portable import collimation, low_contrast, offcentre, squash  # the film's look (re-exported)
 
@@ -50,6 +52,8 @@ class PathologyConfig:
     offcentre: float = 0.15
     offcentre_pad: float = 0.4  # max padding on one side, fraction of the width
     portable: float = 0.0  # a whole portable film (portable_film); off unless a config asks, as gastric_bubble
+    basal_fill: float = 0.0  # a lower zone filled to the abdomen's density, no outline (round 78); off unless asked
+    basal_fill_height: tuple[float, float] = (0.2, 0.6)  # how high above the base, fraction of the lung's height
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -68,7 +72,7 @@ class PathologyConfig:
 
 PROBABILITIES = (
     "consolidation", "ground_glass", "effusion", "whiteout", "gastric_bubble", "devices", "text",
-    "collimation", "low_contrast", "squash", "offcentre", "portable",
+    "collimation", "low_contrast", "squash", "offcentre", "portable", "basal_fill",
 )  # fmt: skip
 
 
@@ -270,6 +274,8 @@ def simulate(
         image = effusion(image, mask, rng, c.effusion_height)
     if rng.random() < c.whiteout:
         image = whiteout(image, mask, rng)
+    if c.basal_fill and rng.random() < c.basal_fill:
+        image = basal.basal_fill(image, mask, rng, c.basal_fill_height)
     if c.gastric_bubble and rng.random() < c.gastric_bubble:
         image = gastric_bubble(image, mask, rng, c.gastric_bubble_size, c.gastric_bubble_depth, c.gastric_bubble_gap)
     if rng.random() < c.devices:
