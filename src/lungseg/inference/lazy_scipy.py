@@ -11,7 +11,7 @@ A third of that import is numpy's own lazily loaded submodules (``f2py``, ``test
 scipy's array-API layer copies numpy's namespace into its own (``from numpy import *`` and every name of
 ``dir(numpy)``), which loads each of them, although ndimage uses none. While scipy imports here, numpy's list of
 names leaves out those not loaded yet, and afterwards scipy's copy hands them out from numpy on first use (a module
-``__getattr__``), so nothing is missing from it: ``benchmarks/scipy_import_cost.md``.
+``__getattr__``), so nothing is missing from it: ``benchmarks/import_cost.md``.
 """
 
 from __future__ import annotations
