@@ -61,3 +61,20 @@ def test_a_film_stored_turned_is_segmented_as_shown(tmp_path):
     b = np.asarray(Image.open(turned / "out" / "film_labels.png"))
     assert a.shape == b.shape and (a == 1).sum() > 1000 and (a == 2).sum() > 1000
     np.testing.assert_array_equal(a, b)
+
+
+def test_evaluation_refuses_a_mask_a_quarter_turn_off_its_image(tmp_path):
+    """An image tagged to be shown turned, with a mask drawn on its stored pixels: a clear error, not a stretched
+    image scored against it; shapes that differ otherwise are resized as before."""
+    from lungseg.data.layouts import Sample
+    from lungseg.evaluation.evaluate import read_labelled
+
+    stored = np.zeros((40, 60), np.uint8)
+    stored[10:30, 10:25] = 200
+    _save(tmp_path / "film.png", Image.fromarray(stored), 6)
+    Image.fromarray(stored).save(tmp_path / "mask.png")
+    with pytest.raises(ValueError, match=r"film\.png .*quarter turn.*EXIF orientation"):
+        read_labelled(Sample("film", tmp_path / "film.png", tmp_path / "mask.png", "other"))
+    Image.fromarray(np.rot90(stored, -1).copy()).save(tmp_path / "shown.png")  # the mask as viewers show the film
+    image, mask = read_labelled(Sample("film", tmp_path / "film.png", tmp_path / "shown.png", "other"))
+    assert image.shape == mask.shape == (60, 40)

@@ -66,6 +66,12 @@ def read_labelled(sample: Sample, mask_path: Path | None = None) -> tuple[np.nda
         raise ValueError(f"{sample.image}: has no mask to evaluate against")
     mask = read_mask(mask_path)
     image = read_xray(sample.image).pixels
+    if image.shape != mask.shape and image.shape == mask.shape[::-1]:  # resizing would stretch one onto the other
+        raise ValueError(
+            f"{sample.image} ({image.shape[1]}x{image.shape[0]} as viewers show it) and its mask {mask_path} "
+            f"({mask.shape[1]}x{mask.shape[0]}) lie at a quarter turn: one carries an EXIF orientation tag the other "
+            "lacks; save the mask on the image as viewers show it (or both without the tag)"
+        )
     if image.shape != mask.shape:
         image = resize_float(image, *mask.shape)
     return image, mask
