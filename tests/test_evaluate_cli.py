@@ -59,7 +59,7 @@ def test_groups_from_names_and_from_a_csv(kaggle_tree, half_model, tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert {g: v["n_images"] for g, v in summary["groups"].items()} == {"abnormal": 4, "normal": 5}
     meta = {"groups", "model", "split", "threshold", "postprocess", "convention", "backend", "precision", "shape_model",
-            "tta"}  # fmt: skip
+            "tta", "failed"}  # fmt: skip
     assert set(summary["groups"]["normal"]) == set(summary) - meta
     groups = tmp_path / "groups.csv"
     groups.write_text("image,group\nCHNCXR_0001_0.png,a\nMCUCXR_0001_1,b\nMCUCXR_0002_1,b\n")
@@ -106,3 +106,26 @@ def test_tta_flag_reaches_the_segmenter_and_bad_scales_are_refused(kaggle_tree, 
     assert main([*base, "--output", str(tmp_path / "bad"), "--tta-scales", "0.9", "1.1"]) == 1
     assert "must include 1.0" in caplog.text
     assert not (tmp_path / "bad" / "summary.json").exists()
+
+
+def test_a_bad_image_is_named_and_the_others_are_scored(kaggle_tree, half_model, tmp_path, caplog):
+    """As ``segment`` goes on past a bad input: a damaged image is a failed row with its file named, the rest are
+    scored as they would be alone, and the exit code says that one failed."""
+    names = ["CHNCXR_0001_0", "CHNCXR_0002_0"]
+    split = tmp_path / "two.txt"
+    split.write_text("\n".join(names) + "\n")
+    base = ["evaluate", "--model", str(half_model), "--data", str(kaggle_tree), "--split", str(split),
+            "--threshold", "0.4"]  # fmt: skip
+    assert main([*base, "--output", str(tmp_path / "both")]) == 0
+    both = {r["image"]: r for r in csv.DictReader((tmp_path / "both" / "per_image.csv").open())}
+    (kaggle_tree / "CXR_png" / "CHNCXR_0002_0.png").write_bytes(b"not a png")
+    assert main([*base, "--output", str(tmp_path / "one")]) == 1
+    summary = json.loads((tmp_path / "one" / "summary.json").read_text())
+    assert summary["n_images"] == 1 and [f["image"] for f in summary["failed"]] == ["CHNCXR_0002_0"]
+    assert "CHNCXR_0002_0.png" in summary["failed"][0]["error"]
+    rows = list(csv.DictReader((tmp_path / "one" / "per_image.csv").open()))
+    assert [r["image"] for r in rows] == ["CHNCXR_0001_0"] and rows[0]["dice"] == both["CHNCXR_0001_0"]["dice"]
+    (kaggle_tree / "CXR_png" / "CHNCXR_0001_0.png").write_bytes(b"")
+    assert main([*base, "--output", str(tmp_path / "none")]) == 1
+    assert "none of the 2 labelled images could be scored" in caplog.text
+    assert not (tmp_path / "none" / "summary.json").exists()

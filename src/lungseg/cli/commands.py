@@ -98,7 +98,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         echo(f"{metric:<16}{cells}")
     echo(f"worst: {', '.join(s['worst'])}")
     echo(f"tables: {args.output}/per_image.csv, {args.output}/summary.json")
-    return 0
+    if s["failed"]:
+        echo(f"{len(s['failed'])} images could not be scored (their errors above and in summary.json's 'failed')")
+    return 1 if s["failed"] else 0
 
 
 def cmd_segment(args: argparse.Namespace) -> int:

@@ -150,6 +150,24 @@ def write_tables(rows: list[dict], summary: dict, output: Path) -> None:
     write_text_atomic(output / "summary.json", json.dumps(summary, indent=1) + "\n")
 
 
+def scored_rows(segmenter: Segmenter, chosen: list[Sample], groups: dict | None,
+                output: Path) -> tuple[list[dict], list[dict]]:
+    """(a row per sample scored, {image, error} per sample that could not be read): a bad image or mask is named
+    and the rest are scored, as ``lungseg segment`` goes on past a bad input; a ValueError when none is scored."""
+    rows, failed = [], []
+    for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None):
+        try:
+            scores = evaluate_sample(segmenter, sample, output)
+        except ValueError as exc:
+            log.error("%s", exc)
+            failed.append({"image": sample.name, "error": str(exc)})
+            continue
+        rows.append({"image": sample.name, "group": group_of(sample.name, groups) or "", **scores})
+    if not rows:
+        raise ValueError(f"none of the {len(chosen)} labelled images could be scored; the first: {failed[0]['error']}")
+    return rows, failed
+
+
 def evaluate(
     model_path: str | Path,
     data: str | Path | list,
@@ -166,7 +184,8 @@ def evaluate(
     tta: tuple[float, ...] = (),
     precision: str = "auto",
 ) -> dict:
-    """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output``.
+    """Evaluate ``model_path`` on ``data``; write per_image.csv and summary.json to ``output`` (``failed``: the
+    images that could not be read, each with its error; the others are scored).
 
     The masks are those ``lungseg segment`` writes: the checkpoint's calibrated threshold (unless
     ``threshold`` is given) and post-processing (unless ``postprocess`` is False), in the lung
@@ -188,15 +207,11 @@ def evaluate(
     groups = read_groups(groups_file) if groups_file else None
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    rows = [
-        {"image": sample.name, "group": group_of(sample.name, groups) or "",
-         **evaluate_sample(segmenter, sample, output)}
-        for sample in tqdm(chosen, desc="evaluate", unit="img", disable=None)
-    ]  # fmt: skip
+    rows, failed = scored_rows(segmenter, chosen, groups, output)
     settings = {"threshold": segmenter.threshold, "postprocess": postprocess, "convention": convention,
                 "backend": segmenter.backend, "precision": segmenter.precision, "shape_model": segmenter.options.shape,
                 "tta": list(tta)}  # fmt: skip
-    summary = {"model": str(model_path), "split": split, **settings, **summarise(rows)}
+    summary = {"model": str(model_path), "split": split, **settings, "failed": failed, **summarise(rows)}
     write_tables(rows, summary, output)
     evaluate_report(output, rows, {"model": str(model_path), "split": split})
     return summary
