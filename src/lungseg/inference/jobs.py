@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from lungseg.io.dicom_meta import DICOM_SUFFIXES, is_dicom, non_image_kind
+from lungseg.io.dicom_meta import DICOM_SUFFIXES, file_head, non_image_kind_in
 from lungseg.io.reader import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -37,18 +37,20 @@ class Job:
         return self.out_stem.with_name(f"{self.out_stem.name}_{kind}{suffix}")
 
 
-def _wanted(path: Path) -> bool:
-    suffix = path.suffix.lower()
-    return suffix in IMAGE_SUFFIXES or suffix in DICOM_SUFFIXES or (suffix == "" and is_dicom(path))
-
-
 def _x_ray_or_skipped(path: Path, skipped: Counter) -> bool:
-    """Whether a file found in a folder is an input: an image, or a DICOM that may hold one. A PACS export's DICOMDIR
-    index, presentation states, structured reports and the like (:func:`~lungseg.io.dicom_meta.non_image_kind`) hold
-    none; they are counted in ``skipped`` instead of failing the run one by one."""
-    if not _wanted(path):
+    """Whether a file found in a folder is an input: an image, or a DICOM (by suffix, or by its preamble) that may
+    hold one. A PACS export's DICOMDIR index, presentation states, structured reports and the like
+    (:func:`~lungseg.io.dicom_meta.non_image_kind`) hold none; they are counted in ``skipped`` instead of failing the
+    run one by one. A DICOM's head is read once, for its preamble and its SOP Class alike."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return True
+    if suffix not in DICOM_SUFFIXES and suffix != "":
         return False
-    kind = non_image_kind(path) if path.suffix.lower() not in IMAGE_SUFFIXES else None
+    head = file_head(path)
+    if suffix == "" and head[128:132] != b"DICM":
+        return False
+    kind = non_image_kind_in(head)
     if kind is not None:
         skipped[kind] += 1
     return kind is None

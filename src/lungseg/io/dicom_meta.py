@@ -40,14 +40,23 @@ def is_dicom(path: Path) -> bool:
         return False
 
 
+def file_head(path: Path) -> bytes:
+    """The first :data:`HEADER_BYTES` of a file (empty where it cannot be read): the preamble and the meta header."""
+    try:
+        with path.open("rb") as f:
+            return f.read(HEADER_BYTES)
+    except OSError:
+        return b""
+
+
 def sop_class(path: Path) -> str | None:
     """The Media Storage SOP Class UID of a DICOM file's meta header; None without one (no preamble, a damaged or
     unreadable header: the reader then says what is wrong)."""
-    try:
-        with path.open("rb") as f:
-            head = f.read(HEADER_BYTES)
-    except OSError:
-        return None
+    return sop_class_in(file_head(path))
+
+
+def sop_class_in(head: bytes) -> str | None:
+    """:func:`sop_class` of a file's :func:`file_head`."""
     if head[128:132] != b"DICM":
         return None
     pos = 132
@@ -70,7 +79,12 @@ def sop_class(path: Path) -> str | None:
 
 def non_image_kind(path: Path) -> str | None:
     """What ``path`` is when it is a DICOM object that holds no X-ray (:data:`NON_IMAGE_CLASSES`), else None."""
-    uid = sop_class(path)
+    return non_image_kind_in(file_head(path))
+
+
+def non_image_kind_in(head: bytes) -> str | None:
+    """:func:`non_image_kind` of a file's :func:`file_head`."""
+    uid = sop_class_in(head)
     if uid is None:
         return None
     return next((kind for root, kind in NON_IMAGE_CLASSES.items() if uid == root or uid.startswith(root + ".")), None)
