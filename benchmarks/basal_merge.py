@@ -9,7 +9,9 @@ benchmark's; training's ``basal_fill`` kind (``lungseg/training/basal_fill.py``)
 manual mask, as ``lungseg segment`` draws it. Validation films (``splits/pathology.json``) unless ``--part test``.
 
 Usage: python benchmarks/basal_merge.py --models LABEL=MODEL [LABEL=MODEL ...] [--part val|test] [--output NAME]
-  (MODEL: a bundled name or a checkpoint, ``+shape`` / ``+noshape`` as in accuracy.py) -> benchmarks/NAME.json, .md
+  [--shape CHECKPOINT@KEY]
+  (MODEL: a bundled name or a checkpoint, ``+shape`` / ``+noshape`` as in accuracy.py; ``--shape``: the lungs completed
+  by another shape model at a judging key, as in portable_stages.py, round 80) -> benchmarks/NAME.json, .md
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from scipy import ndimage
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from accuracy import model_and_shape  # noqa: E402
+from portable_stages import use_shape_model  # noqa: E402
 
 from lungseg.data.layouts import discover, load_split, select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
@@ -100,7 +103,14 @@ def main() -> None:
     parser.add_argument("--data", default=str(HERE.parent.parent / "shared" / "data"))
     parser.add_argument("--part", default="val", choices=["val", "test"])
     parser.add_argument("--output", default="basal_merge")
+    parser.add_argument("--shape", default=None, metavar="CHECKPOINT@KEY",
+                        help="complete with this shape model at a judging key (shape_failures.py), e.g. "
+                        "runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")  # fmt: skip
     args = parser.parse_args()
+    if args.shape is not None and "@" not in args.shape:
+        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")
+    if args.shape is not None:
+        use_shape_model(*args.shape.rsplit("@", 1))
     data = Path(args.data)
     samples = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                      load_split(HERE.parent / "splits" / "pathology.json")[args.part])  # fmt: skip
@@ -114,8 +124,9 @@ def main() -> None:
         results[label] = {"model": model, "summary": summary(rows), "rows": rows}
     command = f"python benchmarks/basal_merge.py --models {' '.join(args.models)}" + (
         f" --part {args.part}" if args.part != "val" else "") + (
-        f" --output {args.output}" if args.output != "basal_merge" else "")  # fmt: skip
-    out = {"command": command, "part": args.part, "n_films": len(films), "results": results}
+        f" --output {args.output}" if args.output != "basal_merge" else "") + (
+        f" --shape {args.shape}" if args.shape else "")  # fmt: skip
+    out = {"command": command, "part": args.part, "n_films": len(films), "shape": args.shape, "results": results}
     (HERE / f"{args.output}.json").write_text(json.dumps(out, indent=1) + "\n")
     (HERE / f"{args.output}.md").write_text(render(out))
 

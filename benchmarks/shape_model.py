@@ -53,6 +53,7 @@ from lungseg.training.shape_masks import (  # noqa: E402
     ZONES_BESIDE_HEART,
     add_extra,
     corrupt,
+    fill_lost,
     moved,
     moved_pair,
     outline_noise,
@@ -125,7 +126,7 @@ def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndar
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
                 cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
                 extras: bool = False, large: bool = False, zones: tuple = ZONES,
-                sick: int = 0) -> tuple[torch.Tensor, ...]:
+                sick: int = 0, basal: float = 0.0) -> tuple[torch.Tensor, ...]:
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
     SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
     with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is;
@@ -133,7 +134,8 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
     (``large``, ``--large-bubbles``: bubbles from ``shape_masks.LARGE_BUBBLES``); ``zones``: the kinds of loss drawn
     (``--beside-heart``: ``ZONES_BESIDE_HEART``); ``sick`` (``--adult-failures``): the ``sick`` films after the first
     ``adults`` are adult films with disease drawn, their founds a lung model's own, drawn ``ADULT_FAILURES`` of the
-    adult time."""
+    adult time; ``basal`` (``--basal-fill``): that share of the painted pairs is a lower zone filled to the
+    abdomen's density instead (``shape_masks.fill_lost``, round 80)."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n, sick) for _ in range(BATCH)]
@@ -149,6 +151,8 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
             kept_cares.append(rest[0][None])
         if found is not None:
             kept = rest[-1]  # the disease on the film is real: nothing painted
+        elif basal and rng.random() < basal:
+            film, kept = fill_lost(film, whole, rng)
         else:
             kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng, zones)
             film = paint_lost(film, whole, kept, rng)
@@ -185,7 +189,8 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
           cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
-          width: int = WIDTH, extras: bool = False, large: bool = False, zones: tuple = ZONES, sick: int = 0) -> None:
+          width: int = WIDTH, extras: bool = False, large: bool = False, zones: tuple = ZONES, sick: int = 0,
+          basal: float = 0.0) -> None:
     """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
     (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
@@ -196,7 +201,7 @@ def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | N
     start = time.time()
     for step in range(steps):
         x, y, *w = (batch(masks, rng) if films is None
-                    else image_batch(films, masks, rng, cares, adults, founds, extras, large, zones, sick))  # fmt: skip
+                    else image_batch(films, masks, rng, cares, adults, founds, extras, large, zones, sick, basal))
         logits = model(x)
         loss = shape_loss(logits, y, w[0] if w else None)
         opt.zero_grad()
@@ -224,6 +229,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += " --heart-grid" if args.heart_grid else ""
     command += f" --adult-failures {args.adult_failures}" if args.adult_failures else ""
     command += " --portable" if args.portable else ""
+    command += f" --basal-fill {args.basal_fill}" if args.basal_fill else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -265,6 +271,9 @@ def main() -> None:
                         )  # fmt: skip
     parser.add_argument("--heart-grid", action="store_true",
                         help="judge each growth setting also with growth into the heart found allowed (keys _nh)")
+    parser.add_argument("--basal-fill", type=float, default=0.0, metavar="P",
+                        help="share of the painted pairs whose lower zone is filled to the abdomen's density instead "
+                        "(round 80; needs --image)")
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
@@ -283,13 +292,15 @@ def main() -> None:
         parser.error("--real-failures needs --children (the failures are those on the children's films)")
     if (args.adult_failures and not args.real_failures) or args.adult_failures < 0:
         parser.error("--adult-failures N (N >= 0) needs --real-failures (the failing models whose lungs are drawn)")
+    if not 0 <= args.basal_fill <= 1 or (args.basal_fill and not args.image):
+        parser.error("--basal-fill P (0 <= P <= 1) needs --image (the fill is drawn on the film)")
     if args.portable and not args.adult_failures:
         parser.error("--portable needs --adult-failures N (it changes the look of those sick copies)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
     name = name + ("_real" if args.real_failures else "") + (f"_w{args.width}" if args.width != WIDTH else "")
     name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
     name += ("_beside" if args.beside_heart else "") + ("_adult" if args.adult_failures else "")
-    name += "_portable" if args.portable else ""
+    name += ("_portable" if args.portable else "") + ("_basal" if args.basal_fill else "")
     name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
@@ -311,7 +322,7 @@ def main() -> None:
                                        args.portable)
             films, masks, cares, founds, sick = after_adults((films, masks, cares, founds), adults, *sick_data)
         train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
-              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick)
+              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick, args.basal_fill)
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
                     REMOVALS if args.image else (), args.heart_grid)  # fmt: skip

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from lungseg.training.basal_fill import basal_fill, fill_region
+from lungseg.training.basal_fill import basal_fill, fill_region, filled
 from lungseg.training.pathology import PathologyConfig, simulate
+from lungseg.training.shape_masks import fill_lost
 
 SIZE = 128
 
@@ -60,3 +61,24 @@ def test_simulate_keeps_the_mask_and_draws_nothing_more_when_off(monkeypatch):
     monkeypatch.setattr(module, "basal_fill", never)  # off (0): not drawn, and no random draw spent on it,
     again, _ = simulate(image, mask, np.random.default_rng(0), off)  # so older recipes draw as they did
     np.testing.assert_array_equal(again, before)
+
+
+def test_the_shape_models_pair_keeps_the_lung_above_the_fill_and_loses_what_it_covers():
+    image, mask = chest()
+    for seed in range(6):
+        film, kept = fill_lost(image, mask, np.random.default_rng(seed))
+        lost = mask & ~kept
+        assert not (kept & ~mask).any() and lost.any()  # only lung is lost, and some always is
+        assert np.nonzero(lost)[0].min() > np.nonzero(kept)[0].min() + 20  # from the base up: the apex stays
+        assert np.array_equal(kept[20:40], mask[20:40]) and np.array_equal(film[20:30], image[20:30])
+        darker = film[lost] - image[lost]  # the lost lung (0.1) went most of the way to the abdomen (0.8)
+        assert float(np.median(darker)) > 0.3
+
+
+def test_filled_reports_where_it_drew_and_basal_fill_is_its_image():
+    image, mask = chest()
+    out, cover = filled(image, mask, np.random.default_rng(2), (0.4, 0.4), both=1.0)
+    np.testing.assert_array_equal(out, basal_fill(image, mask, np.random.default_rng(2), (0.4, 0.4), both=1.0))
+    untouched = cover == 0
+    assert untouched.any() and np.array_equal(out[untouched], image[untouched])
+    assert cover[85, 36] > 0.8 and cover[85, 92] > 0.8 and cover[25, 36] == 0  # both bases, not the apices

@@ -55,9 +55,17 @@ def basal_fill(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
                height: tuple[float, float] = (0.2, 0.6), both: float = 0.4) -> np.ndarray:
     """One lung's lower zone (both lungs' with probability ``both``) filled to the density of the abdomen below
     it, the mask left as it is (see the module docstring)."""
+    return filled(image, mask, rng, height, both)[0]
+
+
+def filled(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
+           height: tuple[float, float] = (0.2, 0.6), both: float = 0.4) -> tuple[np.ndarray, np.ndarray]:
+    """(:func:`basal_fill`'s image, (H, W) float32 in [0, 1]: how much of the film the fill took over). The shape
+    model's training pairs (round 80) take the lung a model would find as the part the fill left."""
     halves = pathology.lung_halves(mask)
+    cover = np.zeros(image.shape, np.float32)
     if not halves:
-        return image
+        return image, cover
     picks = halves if len(halves) == 2 and rng.random() < both else [halves[int(rng.integers(len(halves)))]]
     out = image
     for lung in picks:
@@ -65,4 +73,5 @@ def basal_fill(image: np.ndarray, mask: np.ndarray, rng: np.random.Generator,
         level = abdomen_level(image, lung, 0.9 * pathology.dense_level(image, mask, rng))
         out = out + alpha * (level - out)  # toward it, lighter or darker: no edge left; no texture of its own, which
         # equalisation would make a pattern no film has (what alpha leaves of the film's own detail stays)
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+        cover = np.maximum(cover, alpha)
+    return np.clip(out, 0.0, 1.0).astype(np.float32), cover

@@ -6,8 +6,8 @@ lower zone above an effusion, a lateral bite under consolidation, a whole lung u
 (:mod:`lungseg.inference.shape_completion`) learns what the rest of such a lung looks like. Each ``drop_*``
 function takes a (H, W) bool mask and one of its lungs and returns the mask with a zone of that lung removed;
 :func:`corrupt` draws one or two of them (or none: a whole mask must come back unchanged) for the mask-only
-model; :func:`moved_pair`, :func:`remove_zones`, :func:`paint_lost` and :func:`outline_noise` make the film-aware
-model's pairs (``benchmarks/shape_model.py --image``).
+model; :func:`moved_pair`, :func:`remove_zones`, :func:`paint_lost`, :func:`fill_lost` and :func:`outline_noise` make
+the film-aware model's pairs (``benchmarks/shape_model.py --image``).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 from scipy import ndimage
 
 from lungseg.inference.postprocess import lung_sides
+from lungseg.training.basal_fill import filled
 from lungseg.training.pathology import blend, bubble_region, dense_level, paint_bubble, smooth_field
 
 KEEP_WHOLE = 0.2  # share of pairs left whole: the model must learn to leave a healthy pair alone
@@ -23,6 +24,8 @@ TWO_ZONES = 0.3  # share of corrupted pairs with a second zone removed
 BOUNDARY_NOISE = 0.5  # share of pairs dilated or eroded by a pixel (a model's outline is never the manual one)
 PAINT_NONE, PAINT_HAZY = 0.1, 0.15  # shares of lost zones left as they were on the film, or made only hazy
 BUBBLE = 0.6  # share of :func:`add_extra`'s draws that are a gastric bubble taken for lung (else a bridge)
+BASAL_HEIGHT = (0.2, 0.7)  # :func:`fill_lost`: how high the fill rises above the base, fraction of the lung's height
+BASAL_KEPT = (0.3, 0.9)  # :func:`fill_lost`: the lung found stops where the fill covers more of the film than this
 LARGE_BUBBLES = {"size": (0.4, 1.25), "depth_range": (0.5, 1.6), "gap": (0.0, 0.035)}  # add_extra(large=True): up
 # to the whole base wide, deeper, and with no diaphragm between now and then (a distended stomach on a sick film)
 
@@ -149,6 +152,15 @@ def paint_lost(image: np.ndarray, whole: np.ndarray, kept: np.ndarray, rng: np.r
     soft = ndimage.gaussian_filter(ndimage.binary_dilation(lost).astype(np.float32), rng.uniform(0.7, 2.0))
     texture = 1 + 0.15 * (smooth_field(image.shape, rng, 20) - 0.5)
     return blend(image, np.clip(soft * strength * texture, 0, 1), dense_level(image, whole, rng))
+
+
+def fill_lost(film: np.ndarray, whole: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(film, kept): the lower zone of one lung or both filled to the abdomen's density with no outline left
+    (training's ``basal_fill``), and the lungs a model finds there: ``whole`` where the fill covers less of the film
+    than a level drawn from ``BASAL_KEPT``. Round 80: :func:`paint_lost` leaves the lung's outline where the painted
+    zone meets the abdomen; on this kind the film-aware model must draw the base from the thorax alone."""
+    film, cover = filled(film, whole, rng, BASAL_HEIGHT)
+    return film, whole & (cover < rng.uniform(*BASAL_KEPT))
 
 
 def bridge_lungs(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
