@@ -126,7 +126,8 @@ def children_data(data: Path, failing: list[str] | None = None) -> tuple[np.ndar
 def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
                 cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
                 extras: bool = False, large: bool = False, zones: tuple = ZONES,
-                sick: int = 0, basal: float = 0.0) -> tuple[torch.Tensor, ...]:
+                sick: int = 0,
+                basal: tuple[float, float] = (0.0, 0.0)) -> tuple[torch.Tensor, ...]:
     """((corrupted mask, film with the lost zones made opaque, equalised), whole mask[, care]): (BATCH, 2 | 1, SIZE,
     SIZE). With ``cares`` (``--children``), the films past the first ``adults`` are drawn ``CHILDREN`` of the time;
     with ``founds`` (``--real-failures``), those films' corrupted mask is a lung model's own, on the film as it is;
@@ -134,8 +135,9 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
     (``large``, ``--large-bubbles``: bubbles from ``shape_masks.LARGE_BUBBLES``); ``zones``: the kinds of loss drawn
     (``--beside-heart``: ``ZONES_BESIDE_HEART``); ``sick`` (``--adult-failures``): the ``sick`` films after the first
     ``adults`` are adult films with disease drawn, their founds a lung model's own, drawn ``ADULT_FAILURES`` of the
-    adult time; ``basal`` (``--basal-fill``): that share of the painted pairs is a lower zone filled to the
-    abdomen's density instead (``shape_masks.fill_lost``, round 80)."""
+    adult time; ``basal`` (``--basal-fill``, ``--basal-below``): (share, below): that share of the painted pairs is a
+    lower zone filled to the abdomen's density instead (``shape_masks.fill_lost``, round 80), ``below`` of them with
+    the fill up to the base only and nothing lost (round 82)."""
     inputs, targets, kept_cares = [], [], []
     n = len(masks)
     draws = rng.integers(n, size=BATCH) if cares is None else [pick(rng, adults, n, sick) for _ in range(BATCH)]
@@ -151,8 +153,8 @@ def image_batch(films: np.ndarray, masks: np.ndarray, rng: np.random.Generator,
             kept_cares.append(rest[0][None])
         if found is not None:
             kept = rest[-1]  # the disease on the film is real: nothing painted
-        elif basal and rng.random() < basal:
-            film, kept = fill_lost(film, whole, rng)
+        elif basal[0] and rng.random() < basal[0]:
+            film, kept = fill_lost(film, whole, rng, basal[1])
         else:
             kept = whole if rng.random() < KEEP_WHOLE else remove_zones(whole, rng, zones)
             film = paint_lost(film, whole, kept, rng)
@@ -190,7 +192,7 @@ def shape_loss(logits: torch.Tensor, y: torch.Tensor, care: torch.Tensor | None 
 def train(masks: np.ndarray, steps: int, checkpoint: Path, films: np.ndarray | None = None,
           cares: np.ndarray | None = None, adults: int = 0, founds: np.ndarray | None = None,
           width: int = WIDTH, extras: bool = False, large: bool = False, zones: tuple = ZONES, sick: int = 0,
-          basal: float = 0.0) -> None:
+          basal: tuple[float, float] = (0.0, 0.0)) -> None:
     """``cares`` (``--children``): where each mask's loss counts, the first ``adults`` films' all ones; ``founds``
     (``--real-failures``): a lung model's own masks of the films past the first ``adults``."""
     torch.manual_seed(0)
@@ -230,6 +232,7 @@ def recorded_command(args: argparse.Namespace) -> str:
     command += f" --adult-failures {args.adult_failures}" if args.adult_failures else ""
     command += " --portable" if args.portable else ""
     command += f" --basal-fill {args.basal_fill}" if args.basal_fill else ""
+    command += f" --basal-below {args.basal_below}" if args.basal_below else ""
     command += f" --checkpoint {args.checkpoint} --judge-only" if args.judge_only else ""
     command += f" --output {args.output}" if args.output else ""
     return command + (f" --precision {args.precision}" if args.precision != "fp32" else "")
@@ -274,6 +277,8 @@ def main() -> None:
     parser.add_argument("--basal-fill", type=float, default=0.0, metavar="P",
                         help="share of the painted pairs whose lower zone is filled to the abdomen's density instead "
                         "(round 80; needs --image)")
+    parser.add_argument("--basal-below", type=float, default=0.0, metavar="Q",
+                        help="share of those whose fill rises only to the base, nothing lost (round 82)")
     parser.add_argument("--checkpoint", default=None, help="default runs/<name>.pt")
     parser.add_argument("--judge-only", action="store_true", help="judge an existing checkpoint")
     parser.add_argument("--output", default=None, help="name of the .json/.md in benchmarks/ (default from the flags)")
@@ -294,6 +299,8 @@ def main() -> None:
         parser.error("--adult-failures N (N >= 0) needs --real-failures (the failing models whose lungs are drawn)")
     if not 0 <= args.basal_fill <= 1 or (args.basal_fill and not args.image):
         parser.error("--basal-fill P (0 <= P <= 1) needs --image (the fill is drawn on the film)")
+    if not 0 <= args.basal_below <= 1 or (args.basal_below and not args.basal_fill):
+        parser.error("--basal-below Q (0 <= Q <= 1) needs --basal-fill P (it is a share of those pairs)")
     if args.portable and not args.adult_failures:
         parser.error("--portable needs --adult-failures N (it changes the look of those sick copies)")
     name = "shape_model" + ("_image" if args.image else "") + ("_children" if args.children else "")
@@ -301,6 +308,7 @@ def main() -> None:
     name += ("_extras" if args.extras else "") + ("_large" if args.large_bubbles else "")
     name += ("_beside" if args.beside_heart else "") + ("_adult" if args.adult_failures else "")
     name += ("_portable" if args.portable else "") + ("_basal" if args.basal_fill else "")
+    name += "_below" if args.basal_below else ""
     name = args.output or name
     if args.render:
         (HERE / f"{name}.md").write_text(render(json.loads((HERE / f"{name}.json").read_text())))
@@ -322,7 +330,8 @@ def main() -> None:
                                        args.portable)
             films, masks, cares, founds, sick = after_adults((films, masks, cares, founds), adults, *sick_data)
         train(masks, args.steps, checkpoint, films, cares, adults, founds, args.width, args.extras,
-              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick, args.basal_fill)
+              args.large_bubbles, ZONES_BESIDE_HEART if args.beside_heart else ZONES, sick,
+              (args.basal_fill, args.basal_below))
     seconds = None if args.judge_only else round(time.time() - start)  # judged only: no training time to report
     results = judge(data, checkpoint, IMAGE_WIDTHS if args.image else (0,), args.precision,
                     REMOVALS if args.image else (), args.heart_grid)  # fmt: skip

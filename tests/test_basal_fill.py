@@ -82,3 +82,15 @@ def test_filled_reports_where_it_drew_and_basal_fill_is_its_image():
     untouched = cover == 0
     assert untouched.any() and np.array_equal(out[untouched], image[untouched])
     assert cover[85, 36] > 0.8 and cover[85, 92] > 0.8 and cover[25, 36] == 0  # both bases, not the apices
+
+
+def test_the_negative_pair_fills_up_to_the_base_and_loses_nothing():
+    image, mask = chest()
+    for seed in range(6):
+        film, kept = fill_lost(image, mask, np.random.default_rng(seed), below=1.0)
+        assert np.array_equal(kept, mask)  # nothing lost: the target is the mask the model was given
+        assert np.array_equal(film[20:60], image[20:60])  # the lungs' upper half untouched
+        body = float(np.abs(film[:, 20:52] - image[:, 20:52]).mean(axis=1)[50:80].mean())
+        assert body < 0.1  # the lung's lower zone above its base: little of the fill reaches it
+    film, _ = fill_lost(image, mask, np.random.default_rng(0), below=1.0)
+    assert not np.array_equal(film, image)  # a fill was drawn, below the base

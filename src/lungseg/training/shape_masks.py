@@ -26,6 +26,7 @@ PAINT_NONE, PAINT_HAZY = 0.1, 0.15  # shares of lost zones left as they were on 
 BUBBLE = 0.6  # share of :func:`add_extra`'s draws that are a gastric bubble taken for lung (else a bridge)
 BASAL_HEIGHT = (0.2, 0.7)  # :func:`fill_lost`: how high the fill rises above the base, fraction of the lung's height
 BASAL_KEPT = (0.3, 0.9)  # :func:`fill_lost`: the lung found stops where the fill covers more of the film than this
+BASAL_BELOW = (-0.12, 0.0)  # :func:`fill_lost`'s negatives: the fill's level, up to this far below the base
 LARGE_BUBBLES = {"size": (0.4, 1.25), "depth_range": (0.5, 1.6), "gap": (0.0, 0.035)}  # add_extra(large=True): up
 # to the whole base wide, deeper, and with no diaphragm between now and then (a distended stomach on a sick film)
 
@@ -154,11 +155,17 @@ def paint_lost(image: np.ndarray, whole: np.ndarray, kept: np.ndarray, rng: np.r
     return blend(image, np.clip(soft * strength * texture, 0, 1), dense_level(image, whole, rng))
 
 
-def fill_lost(film: np.ndarray, whole: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def fill_lost(film: np.ndarray, whole: np.ndarray, rng: np.random.Generator,
+              below: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(film, kept): the lower zone of one lung or both filled to the abdomen's density with no outline left
     (training's ``basal_fill``), and the lungs a model finds there: ``whole`` where the fill covers less of the film
     than a level drawn from ``BASAL_KEPT``. Round 80: :func:`paint_lost` leaves the lung's outline where the painted
-    zone meets the abdomen; on this kind the film-aware model must draw the base from the thorax alone."""
+    zone meets the abdomen; on this kind the film-aware model must draw the base from the thorax alone. With
+    probability ``below`` (round 82) the fill rises only to the base (``BASAL_BELOW``) and nothing is lost: an
+    abdomen that meets the lung with no diaphragm line shows no lost base, so the model must tell the two apart by
+    the thorax, not by the missing line."""
+    if below and rng.random() < below:
+        return filled(film, whole, rng, BASAL_BELOW)[0], whole
     film, cover = filled(film, whole, rng, BASAL_HEIGHT)
     return film, whole & (cover < rng.uniform(*BASAL_KEPT))
 
