@@ -27,7 +27,7 @@ from scipy import ndimage
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from accuracy import model_and_shape  # noqa: E402
-from portable_stages import use_shape_model  # noqa: E402
+from portable_stages import use_shape_spec  # noqa: E402
 
 from lungseg.data.layouts import discover, load_split, select  # noqa: E402
 from lungseg.evaluation.evaluate import read_labelled  # noqa: E402
@@ -107,10 +107,7 @@ def main() -> None:
                         help="complete with this shape model at a judging key (shape_failures.py), e.g. "
                         "runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")  # fmt: skip
     args = parser.parse_args()
-    if args.shape is not None and "@" not in args.shape:
-        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")
-    if args.shape is not None:
-        use_shape_model(*args.shape.rsplit("@", 1))
+    use_shape_spec(parser, args.shape)
     data = Path(args.data)
     samples = select(discover([str(data / "Lung Segmentation"), str(data / "wingspan")])[1],
                      load_split(HERE.parent / "splits" / "pathology.json")[args.part])  # fmt: skip

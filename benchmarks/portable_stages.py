@@ -59,6 +59,15 @@ def scores(data: Path, model: str, part: str, polarity_model: str | None = None,
     return out
 
 
+def use_shape_spec(parser: argparse.ArgumentParser, spec: str | None) -> None:
+    """A ``--shape CHECKPOINT@KEY`` option (None: the bundled shape model as shipped) put to use, or a parser error
+    for a spec without its key (also ``basal_merge.py``'s)."""
+    if spec is not None and "@" not in spec:
+        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")
+    if spec is not None:
+        use_shape_model(*spec.rsplit("@", 1))
+
+
 def use_shape_model(checkpoint: str, key: str) -> None:
     """Make the pipeline complete the lungs with the shape model in ``checkpoint`` at the judging ``key``
     (``shape_failures.setting``) instead of the bundled one at its shipped setting."""
@@ -122,10 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.shape is not None and (args.mirror_margin > 0 or args.min_kept > 0):
         parser.error("--shape carries its own setting: put _mb/_k in its key instead of --mirror-margin/--min-kept")
-    if args.shape is not None and "@" not in args.shape:
-        parser.error("--shape CHECKPOINT@KEY, e.g. runs/x.pt@t0.5_g0.02_f0.0_nh_r0.5_rw1_apl_kp")
-    if args.shape is not None:
-        use_shape_model(*args.shape.rsplit("@", 1))
+    use_shape_spec(parser, args.shape)
     if args.mirror_margin > 0 or args.min_kept > 0:  # the pipeline calls complete_shape with its defaults: judge
         pipeline.complete_shape = functools.partial(complete_shape, mirror_margin=args.mirror_margin,  # another setting
                                                     min_kept=args.min_kept)  # fmt: skip

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from lungseg.io.dicom_meta import DICOM_SUFFIXES, file_head, non_image_kind_in
+from lungseg.io.dicom_meta import DICOM_SUFFIXES, file_head, has_preamble, non_image_kind_in
 from lungseg.io.reader import IMAGE_SUFFIXES
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def _x_ray_or_skipped(path: Path, skipped: Counter) -> bool:
     if suffix not in DICOM_SUFFIXES and suffix != "":
         return False
     head = file_head(path)
-    if suffix == "" and head[128:132] != b"DICM":
+    if suffix == "" and not has_preamble(head):
         return False
     kind = non_image_kind_in(head)
     if kind is not None:

@@ -55,9 +55,14 @@ def sop_class(path: Path) -> str | None:
     return sop_class_in(file_head(path))
 
 
+def has_preamble(head: bytes) -> bool:
+    """Whether a file's :func:`file_head` carries the DICM preamble at byte 128."""
+    return head[128:132] == b"DICM"
+
+
 def sop_class_in(head: bytes) -> str | None:
     """:func:`sop_class` of a file's :func:`file_head`."""
-    if head[128:132] != b"DICM":
+    if not has_preamble(head):
         return None
     pos = 132
     while pos + 8 <= len(head):  # the meta group is always explicit VR, little endian
